@@ -1,0 +1,168 @@
+"""Command line: thin click commands over the library (one library call each).
+
+Exit codes: 0 success; 1 the master or a return has an error; 2 usage error or an
+unusable input path; 3 an unexpected internal error (reported without a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Optional, Tuple
+
+import click
+
+from . import __version__
+from .issues import ERROR, Issue, IssueList
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+SEVERITY_LABEL = {"error": "エラー", "warning": "注意", "info": "情報"}
+MASTER_HELP = "マスタ（.xlsx か、シートごとの CSV を入れたフォルダ）。省略時は同梱のサンプル。"
+
+
+def _echo(text: str = "", err: bool = False) -> None:
+    click.echo(text, err=err)
+
+
+def _print_json(obj: Any) -> None:
+    """JSON on stdout; falls back to \\u escapes when the console cannot show a character."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(obj, ensure_ascii=True, indent=2, default=str)
+    click.echo(text)
+
+
+def _print_issues(issues: Iterable[Issue], err: bool = False) -> None:
+    for issue in issues:
+        place = " ".join(p for p in (issue.file, f"「{issue.sheet}」" if issue.sheet else "", issue.cell) if p)
+        _echo(f"[{SEVERITY_LABEL.get(issue.severity, issue.severity)}] {place}: {issue.message}", err=err)
+
+
+def _load(master_path: Optional[str]) -> Tuple[Any, IssueList]:
+    from .master import load_master, sample_path
+
+    return load_master(Path(master_path) if master_path else sample_path())
+
+
+def _master_or_exit(master_path: Optional[str], quiet: bool = False) -> Any:
+    """Load the master; print its problems and exit 2 (missing path) or 1 (invalid)."""
+    master, issues = _load(master_path)
+    if master is None:
+        codes = {i.code for i in issues}
+        if quiet:
+            _print_json({"valid": False, "issues": issues.to_list()})
+        else:
+            _print_issues(issues, err=True)
+            _echo(f"マスタにエラーが {issues.count(ERROR)} 件あります。直してから実行してください。", err=True)
+        sys.exit(EXIT_USAGE if codes <= {"master_not_found"} else EXIT_INVALID)
+    return master
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="welfare-workbook")
+def cli() -> None:
+    """地域福祉計画の進捗調査：担当課ごとの調査票の作成・回収・集計。
+
+    まず `welfare-workbook demo` で、同梱サンプルによる一連の流れを試せます。
+    """
+
+
+@cli.command("init-master")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sample", type=click.Choice(["dai3ji", "dai2ji_chukan"]), default="dai3ji", show_default=True,
+              help="dai3ji＝第3次計画の進捗状況調査、dai2ji_chukan＝第2次計画の中間評価。")
+@click.option("--force", is_flag=True, help="PATH が既にあれば上書きする。")
+def init_master(path: Path, sample: str, force: bool) -> None:
+    """同梱のサンプルマスタを PATH に .xlsx で書き出す。"""
+    from .master import sample_rows, write_master_xlsx
+
+    if path.exists() and not force:
+        _echo(f"「{path}」は既にあります。上書きする場合は --force を付けてください。", err=True)
+        sys.exit(EXIT_USAGE)
+    if path.suffix.lower() != ".xlsx":
+        _echo("マスタのファイル名は .xlsx で終わるようにしてください。", err=True)
+        sys.exit(EXIT_USAGE)
+    write_master_xlsx(sample_rows(sample), path)
+    _echo(f"サンプルマスタ（{sample}）を書き出しました: {path}")
+
+
+@cli.command("check-master")
+@click.option("--master", "master_path", type=click.Path(), help=MASTER_HELP)
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力する。")
+def check_master(master_path: Optional[str], as_json: bool) -> None:
+    """マスタを検査する（誤りはシート名・セル番地つきで表示）。"""
+    master, issues = _load(master_path)
+    codes = {i.code for i in issues}
+    if as_json:
+        _print_json({"valid": master is not None, "issues": issues.to_list()})
+    else:
+        _print_issues(issues)
+        if master is not None:
+            _echo(f"マスタに問題はありません（担当課 {len(master.departments)}・基本施策 {len(master.measures)}・"
+                  f"取組 {len(master.actions)}・指標 {len(master.indicators)}・実績 {len(master.results)} 行、"
+                  f"回答課 {len(master.respondents())}）。")
+        else:
+            _echo(f"エラーが {issues.count(ERROR)} 件あります。", err=True)
+    if master is None:
+        sys.exit(EXIT_USAGE if codes <= {"master_not_found"} else EXIT_INVALID)
+
+
+def _generate(master_path: Optional[str], out: Path, as_json: bool) -> Any:
+    from .generate import generate
+
+    master = _master_or_exit(master_path, quiet=as_json)
+    result = generate(master, out)
+    if as_json:
+        _print_json(result.to_dict())
+    else:
+        _print_issues(result.issues)
+        _echo(f"{master.settings.survey_name}（{master.settings.fiscal_year_label}）: "
+              f"{len(result.workbooks)} 課分の調査票を {out} に作成しました。")
+        for wb in result.workbooks:
+            detail = "・".join(f"{name} {count}" for name, count in wb.sheets.items())
+            _echo(f"  {wb.respondent_id}  {wb.respondent}  {wb.file.name}  （{detail}）")
+    return result
+
+
+@cli.command()
+@click.option("--master", "master_path", type=click.Path(), help=MASTER_HELP)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="調査票を書き出すフォルダ。")
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力する。")
+def generate(master_path: Optional[str], out: Path, as_json: bool) -> None:
+    """担当課ごとの調査票（.xlsx）を作成する。"""
+    result = _generate(master_path, out, as_json)
+    sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="出力先フォルダ。")
+def demo(out: Path) -> None:
+    """同梱サンプルで一連の流れを実行する（今は調査票の作成まで）。"""
+    result = _generate(None, out / "調査票", False)
+    _echo(f"作成した調査票は {out / '調査票'} にあります。Excel で開いて確認してください。")
+    sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
+
+
+def main(argv: Optional[list] = None) -> None:
+    """Entry point: a Japanese message instead of a traceback, output safe on cp932 consoles."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure:
+            reconfigure(errors="replace")
+    try:
+        cli.main(args=argv, prog_name="welfare-workbook", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        _echo("中断しました。", err=True)
+        sys.exit(130)
+    except Exception as exc:  # last line of defence: never a traceback
+        _echo(f"予期しないエラーで処理を中止しました（{type(exc).__name__}: {exc}）。"
+              "この表示を事務局・開発担当へお知らせください。", err=True)
+        sys.exit(EXIT_INTERNAL)

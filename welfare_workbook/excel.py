@@ -1,0 +1,73 @@
+"""Low-level helpers shared by every writer: styles, file names, atomic saves.
+
+>>> safe_filename('福祉政策課_令和6年度 進捗状況調査?.')
+'福祉政策課_令和6年度 進捗状況調査？'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any, Callable
+
+FONT_NAME = "ＭＳ Ｐゴシック"  # present on every Japanese Windows; LibreOffice substitutes
+INPUT_FILL = "FFF2CC"  # light yellow: cells a department types into
+LOCKED_FILL = "F2F2F2"  # light grey: context that cannot be changed
+HEADER_FILL = "D9E1F2"
+MISSING_FILL = "F8CBAD"  # conditional format: required input still empty
+ERROR_FILL = "FF9999"  # 差戻し: a cell with a problem
+
+# Characters Windows refuses in file names, replaced by their full-width forms so
+# the name still reads naturally to a Japanese user.
+_WINDOWS_FORBIDDEN = str.maketrans({
+    "\\": "￥", "/": "／", ":": "：", "*": "＊", "?": "？", '"': "”", "<": "＜", ">": "＞", "|": "｜",
+})
+_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)} | {f"LPT{i}" for i in range(1, 10)}
+
+
+def safe_filename(stem: str, max_length: int = 120) -> str:
+    """A file name stem valid on Windows: no \\/:*?"<>|, no control chars, no trailing dot or space."""
+    text = unicodedata.normalize("NFC", stem).translate(_WINDOWS_FORBIDDEN)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    text = re.sub(r"\s+", " ", text).strip()
+    text = text[:max_length].rstrip(". ")
+    if not text or text.upper().split(".")[0] in _RESERVED:
+        text = f"_{text}"
+    return text
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call ``write(tmp)`` then rename tmp over ``path``: readers never see half a file.
+
+    The temporary file lives in the same folder (same volume, so the rename is atomic)
+    and has a ``.tmp`` suffix so it is never mistaken for an output workbook.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".~", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def estimate_lines(text: str, width: float) -> int:
+    """Rough number of printed lines of ``text`` in a wrapped column of ``width``.
+
+    Full-width characters take two units of column width. Excel does not resize rows
+    of a written file, so heights are set from this estimate to keep text visible.
+    """
+    if not text:
+        return 1
+    per_line = max(width - 1, 2)
+    lines = 0
+    for part in str(text).split("\n"):
+        units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
+        lines += max(1, -(-units // int(per_line)))
+    return lines

@@ -1,0 +1,1 @@
+"""Bundled sample masters (one folder of CSV files per sample)."""

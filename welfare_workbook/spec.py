@@ -1,0 +1,201 @@
+"""Sheet specs: one YAML declaration per sheet (``templates/*.yaml``).
+
+A spec names every column once — label, field id, input or locked, type, choices,
+width, help text, checks — and the writer (``generate``), the reader (``collect``)
+and the validation schema are all derived from it.
+
+>>> specs = load_specs()
+>>> [s.name for s in specs.values()][:3]
+['取組状況', '中間評価', '今後の方向性']
+>>> spec = specs["中間評価"]
+>>> [c.id for c in spec.input_columns]
+['grade', 'good', 'issue']
+>>> spec.column("grade").choices
+'grade'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+import yaml
+
+# Sheets in the order they appear in a generated workbook; その他の取組 is always added
+# when the respondent has actions that no indicator measures.
+SURVEY_SHEETS = ("取組状況", "中間評価", "今後の方向性")
+SPEC_FILES = ("torikumi_jokyo.yaml", "chukan_hyoka.yaml", "kongo_hoko.yaml", "sonota.yaml")
+LAYOUTS = ("rows", "form")  # "form" (key–value, as seed 003) is a later capability
+INPUT_TYPES = ("text", "integer", "decimal", "indicator", "grade", "direction")
+ITEM_KINDS = ("indicators", "actions", "other_actions")
+
+
+class SpecError(ValueError):
+    """A template YAML is malformed: a programming error, not a user error."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class ChoiceList:
+    """A dropdown list: written to the hidden list sheet, referenced by a defined name."""
+
+    key: str
+    name: str
+    label: str
+    choices: Tuple[Choice, ...]
+    synonyms: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def values(self) -> Tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of a row-layout sheet."""
+
+    id: str
+    label: str
+    width: float = 12
+    source: Optional[str] = None  # key of the item context (locked columns)
+    input: bool = False
+    type: str = "text"
+    required: bool = False
+    required_with: Optional[str] = None  # required when that field is filled
+    required_when: Optional[Mapping[str, Any]] = None  # {field, values}
+    help: str = ""
+    check: bool = False  # the in-sheet 入力チェック formula column
+    align: Optional[str] = None
+
+    @property
+    def choices(self) -> Optional[str]:
+        """Key of the ChoiceList for dropdown types, else None."""
+        return self.type if self.type in ("grade", "direction") else None
+
+    def label_for(self, years: Mapping[str, str]) -> str:
+        return self.label.format(**years)
+
+    def help_for(self, years: Mapping[str, str]) -> str:
+        return self.help.format(**years)
+
+
+@dataclass(frozen=True)
+class SheetSpec:
+    name: str
+    layout: str
+    items: str
+    version: int
+    title: str
+    note: str
+    columns: Tuple[ColumnSpec, ...]
+
+    def column(self, column_id: str) -> ColumnSpec:
+        for col in self.columns:
+            if col.id == column_id:
+                return col
+        raise KeyError(column_id)
+
+    @property
+    def input_columns(self) -> Tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if c.input)
+
+    @property
+    def locked_columns(self) -> Tuple[ColumnSpec, ...]:
+        return tuple(c for c in self.columns if not c.input and not c.check)
+
+    def index(self, column_id: str) -> int:
+        """1-based column number in the sheet."""
+        for i, col in enumerate(self.columns, start=1):
+            if col.id == column_id:
+                return i
+        raise KeyError(column_id)
+
+
+def _read_template(name: str) -> str:
+    return resources.files("welfare_workbook.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def _column(raw: Mapping[str, Any], sheet: str) -> ColumnSpec:
+    known = set(ColumnSpec.__dataclass_fields__)
+    unknown = set(raw) - known
+    if unknown:
+        raise SpecError(f"{sheet}: unknown column keys {sorted(unknown)}")
+    col = ColumnSpec(**raw)
+    if col.input and col.type not in INPUT_TYPES:
+        raise SpecError(f"{sheet}.{col.id}: unknown type {col.type}")
+    if not col.input and not col.check and not col.source:
+        raise SpecError(f"{sheet}.{col.id}: a locked column needs a source")
+    return col
+
+
+def _sheet(raw: Mapping[str, Any]) -> SheetSpec:
+    name = raw["sheet"]
+    if raw.get("layout") not in LAYOUTS:
+        raise SpecError(f"{name}: layout must be one of {LAYOUTS}")
+    if raw.get("items") not in ITEM_KINDS:
+        raise SpecError(f"{name}: items must be one of {ITEM_KINDS}")
+    columns = tuple(_column(c, name) for c in raw["columns"])
+    ids = [c.id for c in columns]
+    if len(ids) != len(set(ids)):
+        raise SpecError(f"{name}: duplicate column ids")
+    for col in columns:
+        for ref in (col.required_with, (col.required_when or {}).get("field")):
+            if ref and ref not in ids:
+                raise SpecError(f"{name}.{col.id}: refers to unknown field {ref}")
+    return SheetSpec(
+        name=name,
+        layout=raw["layout"],
+        items=raw["items"],
+        version=int(raw.get("version", 1)),
+        title=raw.get("title", name),
+        note=raw.get("note", ""),
+        columns=columns,
+    )
+
+
+@lru_cache(maxsize=None)
+def load_specs() -> Dict[str, SheetSpec]:
+    """All sheet specs, keyed by sheet name, in workbook order."""
+    specs = {}
+    for filename in SPEC_FILES:
+        spec = _sheet(yaml.safe_load(_read_template(filename)))
+        specs[spec.name] = spec
+    return specs
+
+
+@lru_cache(maxsize=None)
+def load_lists() -> Dict[str, ChoiceList]:
+    """Dropdown lists keyed by type (``grade``, ``direction``)."""
+    raw = yaml.safe_load(_read_template("lists.yaml"))
+    lists = {}
+    for key, body in raw.items():
+        lists[key] = ChoiceList(
+            key=key,
+            name=body["name"],
+            label=body["label"],
+            choices=tuple(Choice(**c) for c in body["choices"]),
+            synonyms={k: tuple(v) for k, v in (body.get("synonyms") or {}).items()},
+        )
+    return lists
+
+
+@lru_cache(maxsize=None)
+def template_version() -> str:
+    """Changes whenever any template changes, so returns of an old template are recognised."""
+    digest = hashlib.sha256()
+    for filename in SPEC_FILES + ("lists.yaml",):
+        digest.update(_read_template(filename).encode("utf-8"))
+    return "t" + digest.hexdigest()[:10]
+
+
+def sheet_order(enabled: List[str]) -> List[str]:
+    """Survey sheets in fixed order, limited to those enabled in 調査設定."""
+    return [name for name in SURVEY_SHEETS if name in enabled]
