@@ -139,14 +139,70 @@ def generate(master_path: Optional[str], out: Path, as_json: bool) -> None:
     sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
 
 
+def _print_collect(result: Any) -> None:
+    """Terminal summary: the roster, then errors and warnings (info only as a count)."""
+    _echo("提出状況:")
+    for row in result.roster:
+        ret = row.current
+        detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
+        _echo(f"  {row.department.id:<5} {row.department.name:<12} {row.status:<4} {detail}")
+    others = [r for r in result.returns if r.respondent_id is None or r.status in ("対象外",)]
+    for ret in others:
+        _echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")
+    shown = [i for i in result.issues if i.severity != "info"]
+    infos = sum(1 for i in result.issues if i.severity == "info")
+    if shown:
+        _echo("")
+        _echo("確認が必要な箇所:")
+        _print_issues(shown)
+    _echo("")
+    _echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・"
+          f"自動で読み替えた値など（情報）{infos} 件")
+    for key, label in (("answers", "回答データ"), ("checks", "確認結果"), ("sendback", "差戻し")):
+        _echo(f"{label}: {result.outputs.get(key)}")
+
+
+@cli.command()
+@click.argument("returns", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--master", "master_path", type=click.Path(), help=MASTER_HELP)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output") / "回収結果",
+              show_default=True, help="回収結果を書き出すフォルダ。")
+@click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力する。")
+def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as_json: bool) -> None:
+    """提出された調査票（ファイルまたはフォルダ）を回収・検査する。"""
+    from .merge import collect as collect_returns
+
+    missing = [p for p in returns if not p.exists()]
+    if missing:
+        for path in missing:
+            _echo(f"「{path}」が見つかりません。ファイルかフォルダのパスを確認してください。", err=True)
+        sys.exit(EXIT_USAGE)
+    master = _master_or_exit(master_path, quiet=as_json)
+    result = collect_returns(master, list(returns), out)
+    _print_json(result.to_dict()) if as_json else _print_collect(result)
+    sys.exit(EXIT_OK if result.valid else EXIT_INVALID)
+
+
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="出力先フォルダ。")
 def demo(out: Path) -> None:
-    """同梱サンプルで一連の流れを実行する（今は調査票の作成まで）。"""
+    """同梱サンプルで一連の流れ（作成 → 担当課の記入を模擬 → 回収・検査）を実行する。"""
+    from .merge import collect as collect_returns
+    from .simulate import simulate_returns
+
     result = _generate(None, out / "調査票", False)
-    _echo(f"作成した調査票は {out / '調査票'} にあります。Excel で開いて確認してください。")
-    sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
+    master = _master_or_exit(None)
+    _echo("")
+    _echo("担当課の記入を模擬します（一部はよくある誤りを含みます）:")
+    for line in simulate_returns(master, result.workbooks, out / "提出"):
+        _echo(f"  {line}")
+    _echo("")
+    collected = collect_returns(master, [out / "提出"], out / "回収結果")
+    _print_collect(collected)
+    _echo("")
+    _echo(f"確認結果は {collected.outputs['checks']} 、差戻し用のブックは {collected.outputs['sendback']} にあります。")
+    sys.exit(EXIT_OK)
 
 
 def main(argv: Optional[list] = None) -> None:

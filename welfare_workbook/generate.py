@@ -158,8 +158,28 @@ def items_for(master: Master, spec: SheetSpec, dept_id: str) -> List[ItemRow]:
 def sheets_for(master: Master, dept_id: str) -> List[SheetSpec]:
     """Survey sheets this respondent gets (enabled and non-empty), in workbook order."""
     specs = load_specs()
-    names = sheet_order(list(master.settings.sheets)) + [OTHER_SHEET]
+    names = sheet_order(list(master.settings.sheets))
+    if "取組状況" in master.settings.sheets:  # その他の取組 accompanies the 取組状況 report
+        names.append(OTHER_SHEET)
     return [specs[n] for n in names if items_for(master, specs[n], dept_id)]
+
+
+def locked_values(spec: SheetSpec, item: ItemRow) -> List[str]:
+    """The locked texts of an item's row, in column order (what the row hash covers)."""
+    return [item.context.get(col.source or "", "") for col in spec.locked_columns]
+
+
+def layout_for(master: Master, dept_id: str) -> Dict[str, List[tuple]]:
+    """Where each item of a respondent sits: sheet -> [(row, ItemRow, row hash)].
+
+    The same rows the writer produces; used to identify returns that lost their
+    _meta and to say which locked cell was edited.
+    """
+    layout = {}
+    for spec in sheets_for(master, dept_id):
+        rows = items_for(master, spec, dept_id)
+        layout[spec.name] = [(FIRST_ROW + i, item, row_hash(locked_values(spec, item))) for i, item in enumerate(rows)]
+    return layout
 
 
 # ---------------------------------------------------------------------------

@@ -107,6 +107,153 @@ CATALOGUE: Dict[str, tuple] = {
         INFO,
         "前回作成した「{file}」は今回の対象外のため削除しました。",
     ),
+    # --- collect: files --------------------------------------------------------
+    "file_lock_skipped": (INFO, "「{file}」は Excel が作業中に作る一時ファイル（~$）なので読み飛ばしました。"),
+    "file_ignored": (INFO, "「{file}」は Excel ブックではないので読み飛ばしました。"),
+    "file_empty": (ERROR, "「{file}」は中身が空（0 バイト）です。保存し直したファイルを提出してもらってください。"),
+    "file_xls": (
+        ERROR,
+        "「{file}」は古い Excel 形式（.xls）です。配布した調査票（.xlsx）に入力し、Excel ブック（.xlsx）形式で保存し直して提出してください。",
+    ),
+    "file_encrypted": (
+        ERROR,
+        "「{file}」はパスワードで暗号化されていて読めません。パスワードを解除し、Excel ブック（.xlsx）形式で保存し直して提出してください。",
+    ),
+    "file_ods": (
+        ERROR,
+        "「{file}」は OpenDocument 形式（.ods）です。LibreOffice の「名前を付けて保存」で「Excel 2007-365 (.xlsx)」を選んで保存し直して提出してください。",
+    ),
+    "file_xlsb": (ERROR, "「{file}」はバイナリ形式（.xlsb）です。Excel ブック（.xlsx）形式で保存し直して提出してください。"),
+    "file_macro": (
+        ERROR,
+        "「{file}」はマクロを含むブック（.xlsm）です。マクロは受け付けられません。Excel ブック（.xlsx）形式で保存し直して提出してください（値は読み取りました）。",
+    ),
+    "file_corrupt": (
+        ERROR,
+        "「{file}」は壊れているため開けません（{detail}）。元のファイルを開けるか確認し、保存し直して提出してもらってください。",
+    ),
+    "file_not_workbook": (
+        ERROR,
+        "「{file}」は Excel ブックではありません（{detail}）。配布した調査票（.xlsx）に入力して提出してください。",
+    ),
+    "file_unreadable": (ERROR, "「{file}」を読み込めません（{detail}）。ファイルの場所と読み取り権限を確認してください。"),
+    "file_too_large": (
+        ERROR,
+        "「{file}」は展開すると {size} MB になり、上限 {limit} MB を超えるため読み込みませんでした。配布した調査票に入力し直してください。",
+    ),
+    # --- collect: identification -----------------------------------------------
+    "meta_missing": (
+        ERROR,
+        "「{file}」は配布した調査票ではありません（照合用の情報がありません）。配布した調査票に入力して提出してください。",
+    ),
+    "meta_matched_by_content": (
+        WARNING,
+        "「{file}」には照合用の情報がありませんでしたが、内容から{respondent}の回答と判断しました。次回は配布した調査票をそのまま使ってください。",
+    ),
+    "wrong_survey": (
+        ERROR,
+        "「{file}」は別の調査（{found}）の調査票です。今回の調査票（{expected}）に入力して提出してください。",
+    ),
+    "wrong_year": (
+        ERROR,
+        "「{file}」は{found}の調査票です。{expected}の調査票に入力し直して提出してください。",
+    ),
+    "old_template": (
+        WARNING,
+        "「{file}」は以前の版の調査票（{found}）です。値は読み取りましたが、次回は最新の調査票を使ってください。",
+    ),
+    "unknown_respondent": (
+        ERROR,
+        "「{file}」の回答課（{value}）は今回の回答課の一覧にありません。マスタの「担当課」シートを確認してください。",
+    ),
+    "name_mismatch": (
+        WARNING,
+        "ファイル名には「{named}」とありますが、中身は{respondent}の調査票です。提出元を確認してください。",
+    ),
+    "superseded": (
+        INFO,
+        "{respondent}からは新しい提出（「{newer}」）があるため、「{file}」は旧版として扱い、集計には使いません。",
+    ),
+    "superseded_diff": (
+        INFO,
+        "{cell}：旧版「{file}」では『{old}』、新しい提出では『{value}』です。",
+    ),
+    # --- collect: structure -----------------------------------------------------
+    "sheet_missing": (
+        ERROR,
+        "シート「{sheet}」が見つかりません。シート名を変更・削除せず、配布した調査票のまま提出してください。",
+    ),
+    "header_changed": (
+        ERROR,
+        "{cell}：見出しが『{value}』に変わっています（元は『{expected}』）。見出しは変更しないでください。",
+    ),
+    "locked_changed": (
+        ERROR,
+        "{cell}：記入済みの内容が変更されています（元は『{expected}』）。灰色のセルは変更せず、元に戻してください。",
+    ),
+    "row_moved": (
+        ERROR,
+        "{cell}：行の挿入・削除などで、No.{item} の行が {expected_row} 行目から {row} 行目に移動しています。値は読み取りましたが、行を元の位置に戻してください。",
+    ),
+    "row_missing": (
+        ERROR,
+        "No.{item} の行が見つかりません（元は {expected_row} 行目）。行を削除せず、配布した調査票のまま入力してください。",
+    ),
+    "row_extra": (
+        ERROR,
+        "{cell}：調査票にない行に『{value}』が入力されています。この値は集計されません。該当する No. の行に入力し直してください。",
+    ),
+    "validation_removed": (
+        WARNING,
+        "{cell}：選択肢の一覧（入力規則）が消えています（貼り付けで上書きされた可能性があります）。値は確認しましたが、次回は一覧から選んでください。",
+    ),
+    # --- collect: values ------------------------------------------------------------
+    "normalized": (INFO, "{cell}：『{raw}』を『{value}』として読み取りました（{detail}）。"),
+    "same_as_resolved": (
+        INFO,
+        "{cell}：『{raw}』を、参照先（{source}）の値『{value}』に置き換えました。",
+    ),
+    "same_as_unresolved": (
+        WARNING,
+        "{cell}：『{raw}』が何を指すか分からないため、そのまま読み取りました。内容を直接記入してください。",
+    ),
+    "not_a_number": (
+        ERROR,
+        "{cell}：『{value}』は数値ではありません。半角数字のみで入力してください（単位は不要です）。該当がない場合は「―」を入力してください。",
+    ),
+    "not_an_integer": (
+        ERROR,
+        "{cell}：『{value}』は整数ではありません。小数点のない半角数字で入力してください。",
+    ),
+    "bad_choice": (
+        ERROR,
+        "{cell}：『{value}』は「{label}」の選択肢にありません。一覧（{choices}）から選んでください。",
+    ),
+    "required_empty": (ERROR, "{cell}：「{label}」が未入力です。入力してください。"),
+    "required_with_empty": (
+        ERROR,
+        "{cell}：「{other}」を記入した行は「{label}」も記入してください。",
+    ),
+    "required_when_empty": (
+        ERROR,
+        "{cell}：「{other}」が『{other_value}』のときは「{label}」の記入が必要です。",
+    ),
+    "text_too_long": (
+        ERROR,
+        "{cell}：文字数が多すぎます（{length} 文字）。32,767 文字以内にしてください。",
+    ),
+    "value_jump": (
+        WARNING,
+        "{cell}：値『{value}』が前年度（{previous}）から大きく変わっています。誤りでないか確認し、理由を「{explain}」欄に記入してください。",
+    ),
+    "same_as_last_year": (
+        WARNING,
+        "{cell}：「{label}」が前年度とまったく同じです。今年度の取組を記入してください（同じ場合はその旨を記入してください）。",
+    ),
+    "input_outside": (
+        WARNING,
+        "{cell}：入力欄ではないセルに『{value}』が入力されています。この値は集計されません。",
+    ),
 }
 
 

@@ -199,7 +199,10 @@ class Master:
         for dept in self.departments.values():
             has_indicators = "取組状況" in enabled and bool(self.indicators_for(dept.id))
             has_actions = bool(enabled & {"中間評価", "今後の方向性"}) and bool(self.actions_for(dept.id))
-            if has_indicators or has_actions or self.other_actions_for(dept.id):
+            # その他の取組 belongs to the 取組状況 report (seed 000); without it every action
+            # would be "without an indicator" and be asked a second time
+            has_other = "取組状況" in enabled and bool(self.other_actions_for(dept.id))
+            if has_indicators or has_actions or has_other:
                 result.append(dept)
         return result
 
@@ -479,27 +482,27 @@ def _measures(sheet: RawSheet, check: _Checker) -> Dict[str, Measure]:
     return measures
 
 
-def _dept_refs(sheet: RawSheet, number: int, column: str, text: str, departments: Dict[str, Department],
-               check: _Checker) -> Tuple[str, ...]:
+def _dept_refs(sheet: RawSheet, number: int, column: str, text: str,
+               departments: Optional[Dict[str, Department]], check: _Checker) -> Tuple[str, ...]:
     refs = []
     for dept_id in split_list(text):
-        if dept_id not in departments:
+        if departments is not None and dept_id not in departments:
             check.add("master_unknown_department", sheet.name, sheet.cell(number, column), value=dept_id)
         elif dept_id not in refs:
             refs.append(dept_id)
     return tuple(refs)
 
 
-def _measure_ref(sheet: RawSheet, number: int, row: List[str], measures: Dict[str, Measure],
+def _measure_ref(sheet: RawSheet, number: int, row: List[str], measures: Optional[Dict[str, Measure]],
                  check: _Checker) -> bool:
     measure_id = sheet.get(row, "基本施策ID")
-    if measure_id not in measures:
+    if measures is not None and measure_id not in measures:
         check.add("master_unknown_measure", sheet.name, sheet.cell(number, "基本施策ID"), value=measure_id)
         return False
     return True
 
 
-def _actions(sheet: RawSheet, departments: Dict[str, Department], measures: Dict[str, Measure],
+def _actions(sheet: RawSheet, departments: Optional[Dict[str, Department]], measures: Optional[Dict[str, Measure]],
              check: _Checker) -> Dict[int, Action]:
     actions: Dict[int, Action] = {}
     seen: Dict[Any, str] = {}
@@ -520,8 +523,9 @@ def _actions(sheet: RawSheet, departments: Dict[str, Department], measures: Dict
     return actions
 
 
-def _indicators(sheet: RawSheet, departments: Dict[str, Department], measures: Dict[str, Measure],
-                actions: Dict[int, Action], action_numbers: set, check: _Checker) -> Dict[int, Indicator]:
+def _indicators(sheet: RawSheet, departments: Optional[Dict[str, Department]],
+                measures: Optional[Dict[str, Measure]], actions: Dict[int, Action], action_numbers: Optional[set],
+                check: _Checker) -> Dict[int, Indicator]:
     indicators: Dict[int, Indicator] = {}
     seen: Dict[Any, str] = {}
     for number, row in sheet.rows:
@@ -540,7 +544,7 @@ def _indicators(sheet: RawSheet, departments: Dict[str, Department], measures: D
             action_no = parse_int(ref)
             if action_no is None:
                 check.add("master_bad_number", sheet.name, sheet.cell(number, "関連取組"), value=ref)
-            elif action_no not in action_numbers:
+            elif action_numbers is not None and action_no not in action_numbers:
                 check.add("master_unknown_action", sheet.name, sheet.cell(number, "関連取組"), value=ref)
             else:
                 related.append(action_no)
@@ -553,8 +557,8 @@ def _indicators(sheet: RawSheet, departments: Dict[str, Department], measures: D
     return indicators
 
 
-def _results(sheet: RawSheet, departments: Dict[str, Department], indicator_numbers: set,
-             action_numbers: set, check: _Checker) -> List[Result]:
+def _results(sheet: RawSheet, departments: Optional[Dict[str, Department]], indicator_numbers: Optional[set],
+             action_numbers: Optional[set], check: _Checker) -> List[Result]:
     lists = load_lists()
     results: List[Result] = []
     seen: Dict[Any, str] = {}
@@ -573,14 +577,14 @@ def _results(sheet: RawSheet, departments: Dict[str, Department], indicator_numb
             shown = sheet.get(row, "指標No") or sheet.get(row, "取組No") or "空欄"
             check.add("master_result_target", sheet.name, sheet.cell(number, "指標No"), value=shown)
             ok = False
-        elif indicator_no is not None and indicator_no not in indicator_numbers:
+        elif indicator_no is not None and indicator_numbers is not None and indicator_no not in indicator_numbers:
             check.add("master_unknown_indicator", sheet.name, sheet.cell(number, "指標No"), value=indicator_no)
             ok = False
-        elif action_no is not None and action_no not in action_numbers:
+        elif action_no is not None and action_numbers is not None and action_no not in action_numbers:
             check.add("master_unknown_action", sheet.name, sheet.cell(number, "取組No"), value=action_no)
             ok = False
         dept = sheet.get(row, "課ID")
-        if dept not in departments:
+        if departments is not None and dept not in departments:
             check.add("master_unknown_department", sheet.name, sheet.cell(number, "課ID"), value=dept)
             ok = False
         for column, key in (("評価", "grade"), ("方向性", "direction")):
@@ -605,8 +609,11 @@ def check_raw(raw: Dict[str, RawSheet], file: str) -> Tuple[Optional[Master], Is
     check = _Checker(file)
     sheets = _check_structure(raw, check)
     settings = _settings(sheets[SETTINGS_SHEET], check) if SETTINGS_SHEET in sheets else None
-    departments = _departments(sheets["担当課"], check) if "担当課" in sheets else {}
-    measures = _measures(sheets["計画体系"], check) if "計画体系" in sheets else {}
+    # None when the sheet is missing or unusable (already reported): references to it
+    # are then not checked, so one missing heading does not bury the report under
+    # hundreds of false "unknown ID" errors
+    departments = _departments(sheets["担当課"], check) if "担当課" in sheets else None
+    measures = _measures(sheets["計画体系"], check) if "計画体系" in sheets else None
     # numbers are collected first so that references to a row with another error
     # are not reported twice as "unknown"
     action_numbers = _numbers(sheets.get("取組"), "取組No")
@@ -620,16 +627,16 @@ def check_raw(raw: Dict[str, RawSheet], file: str) -> Tuple[Optional[Master], Is
     )
     if check.issues.has_errors or settings is None:
         return None, check.issues
-    master = Master(settings, departments, measures, actions, indicators, results, source=file)
+    master = Master(settings, departments or {}, measures or {}, actions, indicators, results, source=file)
     if not master.respondents():
         check.add("master_no_respondents")
         return None, check.issues
     return master, check.issues
 
 
-def _numbers(sheet: Optional[RawSheet], column: str) -> set:
+def _numbers(sheet: Optional[RawSheet], column: str) -> Optional[set]:
     if sheet is None:
-        return set()
+        return None
     numbers = (parse_int(sheet.get(row, column)) for _, row in sheet.rows)
     return {n for n in numbers if n is not None}
 

@@ -73,6 +73,7 @@ class ColumnSpec:
     required_when: Optional[Mapping[str, Any]] = None  # {field, values}
     help: str = ""
     check: bool = False  # the in-sheet 入力チェック formula column
+    same_as: Optional[str] = None  # locked column that 同左 in this input refers to
     align: Optional[str] = None
 
     @property
@@ -147,7 +148,7 @@ def _sheet(raw: Mapping[str, Any]) -> SheetSpec:
     if len(ids) != len(set(ids)):
         raise SpecError(f"{name}: duplicate column ids")
     for col in columns:
-        for ref in (col.required_with, (col.required_when or {}).get("field")):
+        for ref in (col.required_with, (col.required_when or {}).get("field"), col.same_as):
             if ref and ref not in ids:
                 raise SpecError(f"{name}.{col.id}: refers to unknown field {ref}")
     return SheetSpec(
@@ -199,3 +200,69 @@ def template_version() -> str:
 def sheet_order(enabled: List[str]) -> List[str]:
     """Survey sheets in fixed order, limited to those enabled in 調査設定."""
     return [name for name in SURVEY_SHEETS if name in enabled]
+
+
+# ---------------------------------------------------------------------------
+# validation schema: derived from the same spec the writer uses
+
+NA_TOKEN = "該当なし"  # normalize.NA_VALUE (kept here to avoid an import cycle)
+
+
+def _is_number(value: Any) -> bool:
+    return value == NA_TOKEN or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _is_integer(value: Any) -> bool:
+    return value == NA_TOKEN or isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def schema_for(spec: SheetSpec) -> Any:
+    """A pandera DataFrameSchema for the frame of all returns of one sheet.
+
+    The frame has one row per item row of every return, a column per input field
+    (normalised values, None when empty), ``_type`` (the value type of an indicator
+    row) and ``_row`` (never null, so every failing row is reported). Check names are
+    issue codes, ``code:field`` for checks across columns.
+    """
+    import pandera.pandas as pa
+
+    lists = load_lists()
+    columns: Dict[str, Any] = {}
+    frame_checks = []
+    for col in spec.input_columns:
+        checks = []
+        if col.choices:
+            allowed = list(lists[col.choices].values) + [NA_TOKEN]
+            checks.append(pa.Check(lambda s, allowed=allowed: s.isin(allowed), name="bad_choice"))
+        elif col.type in ("integer", "decimal"):
+            checks.append(pa.Check(lambda s: s.map(_is_number).astype(bool), name="not_a_number"))
+            if col.type == "integer":
+                checks.append(pa.Check(lambda s: s.map(lambda v: not _is_number(v) or _is_integer(v)).astype(bool),
+                                       name="not_an_integer"))
+        elif col.type == "indicator":
+            def number_check(df: Any, f: str = col.id) -> Any:
+                numeric = df["_type"].isin(["integer", "decimal"])
+                return df[f].isna() | ~numeric | df[f].map(_is_number).astype(bool)
+
+            def integer_check(df: Any, f: str = col.id) -> Any:
+                integral = df["_type"] == "integer"
+                ok = df[f].map(lambda v: not _is_number(v) or _is_integer(v)).astype(bool)
+                return df[f].isna() | ~integral | ok
+
+            frame_checks.append(pa.Check(number_check, name=f"not_a_number:{col.id}"))
+            frame_checks.append(pa.Check(integer_check, name=f"not_an_integer:{col.id}"))
+        checks.append(pa.Check(lambda s: s.map(lambda v: len(str(v)) <= 32767).astype(bool), name="text_too_long"))
+        columns[col.id] = pa.Column(None, checks=checks, nullable=True, required=True)
+        if col.required:
+            frame_checks.append(pa.Check(lambda df, f=col.id: df[f].notna(), name=f"required_empty:{col.id}"))
+        if col.required_with:
+            frame_checks.append(pa.Check(
+                lambda df, f=col.id, o=col.required_with: df[o].isna() | df[f].notna(),
+                name=f"required_with_empty:{col.id}"))
+        if col.required_when:
+            other, values = col.required_when["field"], list(col.required_when["values"])
+            frame_checks.append(pa.Check(
+                lambda df, f=col.id, o=other, v=values: ~df[o].isin(v) | df[f].notna(),
+                name=f"required_when_empty:{col.id}"))
+    columns["_row"] = pa.Column(int, nullable=False)
+    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, name=spec.name)

@@ -1,0 +1,70 @@
+"""Shared fixtures. Helpers that tests import live in ``helpers.py``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Dict
+
+import pytest
+
+from welfare_workbook.generate import GenerateResult, GeneratedWorkbook, generate
+from welfare_workbook.master import Master, load_master, sample_path
+
+GENERATED_AT = dt.datetime(2025, 4, 1, 9, 0)
+
+
+def _load_sample(name: str) -> Master:
+    master, issues = load_master(sample_path(name))
+    assert master is not None, [i.message for i in issues]
+    assert not issues.has_errors, [i.message for i in issues]
+    return master
+
+
+@pytest.fixture(scope="session")
+def sample_master() -> Master:
+    """The bundled 第3次計画 sample (取組状況 + 中間評価 + 今後の方向性)."""
+    return _load_sample("dai3ji")
+
+
+@pytest.fixture(scope="session")
+def sample_master_2() -> Master:
+    """The bundled 第2次計画 中間評価 sample (no indicators)."""
+    return _load_sample("dai2ji_chukan")
+
+
+@pytest.fixture(scope="session")
+def generated(sample_master: Master, tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
+    """Every workbook of the default sample, generated once per session (read-only!)."""
+    out = tmp_path_factory.mktemp("generated")
+    result = generate(sample_master, out, generated_at=GENERATED_AT)
+    assert not result.issues.has_errors, result.issues.to_list()
+    return result
+
+
+@pytest.fixture(scope="session")
+def generated_2(sample_master_2: Master, tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
+    """Every workbook of the 中間評価 sample, generated once per session (read-only!)."""
+    out = tmp_path_factory.mktemp("generated_2")
+    result = generate(sample_master_2, out, generated_at=GENERATED_AT)
+    assert not result.issues.has_errors, result.issues.to_list()
+    return result
+
+
+@pytest.fixture(scope="session")
+def workbook_of(generated: GenerateResult) -> Dict[str, GeneratedWorkbook]:
+    """respondent id -> generated workbook of the default sample."""
+    return {wb.respondent_id: wb for wb in generated.workbooks}
+
+
+@pytest.fixture()
+def copy_of(tmp_path: Path):
+    """Copy a (session-shared) generated file into this test's tmp_path before changing it."""
+    import shutil
+
+    def _copy(path: Path, name: str = "") -> Path:
+        target = tmp_path / (name or Path(path).name)
+        shutil.copy2(path, target)
+        return target
+
+    return _copy

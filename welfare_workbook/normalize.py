@@ -1,0 +1,155 @@
+"""Clean values where they come in: what departments type becomes one vocabulary.
+
+Each function returns the cleaned value and a short Japanese note of what changed
+(empty when nothing did), so every change can be logged as an info issue.
+
+>>> normalize_number("１，２３４人", unit="人")
+(1234, '全角文字を半角にし、単位「人」を除き、桁区切りのカンマを除きました')
+>>> normalize_number("約100")
+('約100', '')
+>>> normalize_choice(" 〇 ", "grade")
+('○', '「〇」を「○」に読み替えました')
+>>> normalize_choice("継続実施", "direction")
+('継続', '「継続実施」を「継続」に読み替えました')
+>>> normalize_text("ＮＰＯと１２回\u00a0")
+('NPOと12回', '全角英数字を半角にしました・前後の空白を除きました')
+>>> is_na("該当なし"), is_na("－"), is_na("0")
+(True, True, False)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any, Dict, Optional, Tuple, Union
+
+from .spec import load_lists
+
+NA_VALUE = "該当なし"  # the one word every "nothing to report" answer becomes
+NA_WORDS = frozenset({
+    "なし", "無し", "該当なし", "該当無し", "特になし", "特に無し", "非該当", "対象外", "実績なし",
+    "―", "‐", "－", "-", "ー", "—", "–", "−", "─", "━", "ｰ", "n/a", "na", "N/A", "NA", "—",
+})
+SAME_LEFT = frozenset({"同左", "左に同じ", "左記に同じ", "同 左"})
+SAME_ABOVE = frozenset({"同上", "〃", "″", "上に同じ", "上記に同じ", "同 上", "々"})
+COMMON_UNITS = ("人", "名", "回", "件", "団体", "か所", "ヶ所", "箇所", "カ所", "部", "チーム", "時間", "％", "%",
+                "世帯", "校", "箇所", "円", "年", "人日", "人/年", "回/年", "/年", "/年度")
+
+Number = Union[int, float]
+_FULLWIDTH_ALNUM = {code: code - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                    for code in range(r[0], r[1] + 1)}
+_SPACES = {0x00A0: " ", 0x2007: " ", 0x202F: " ", 0x200B: "", 0xFEFF: ""}
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def cell_value(raw: Any) -> Any:
+    """Calamine cell -> Python value: '' for empty, int for integral numbers, ISO text for dates."""
+    if raw is None or raw == "":
+        return ""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float):
+        return int(raw) if raw.is_integer() and abs(raw) < 1e15 else raw
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat() if raw.time() == dt.time() else raw.isoformat(sep=" ")
+    if isinstance(raw, (dt.date, dt.time)):
+        return raw.isoformat()
+    if isinstance(raw, dt.timedelta):
+        return str(raw)
+    return raw
+
+
+def _strip(text: str) -> str:
+    return text.translate(_SPACES).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def normalize_text(raw: Any) -> Tuple[str, str]:
+    """Free text: fold full-width letters and digits, tidy spaces and line ends.
+
+    Full-width punctuation such as （）「」 is part of Japanese writing and is kept.
+    """
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return str(raw), ""
+    text = str(raw)
+    notes = []
+    folded = text.translate(_FULLWIDTH_ALNUM)
+    if folded != text:
+        notes.append("全角英数字を半角にしました")
+    stripped = _strip(folded)
+    if stripped != folded.replace("\r\n", "\n").replace("\r", "\n"):
+        notes.append("前後の空白を除きました")
+    return stripped, "・".join(notes)
+
+
+def is_na(value: Any) -> bool:
+    """True for words that mean 'nothing to report' (なし, ―, 該当なし …)."""
+    if not isinstance(value, str):
+        return False
+    text = unicodedata.normalize("NFKC", _strip(value)).replace(" ", "")
+    return text in NA_WORDS or _strip(value) in NA_WORDS
+
+
+def same_as_kind(value: Any) -> Optional[str]:
+    """'left' for 同左, 'above' for 同上 / 〃, else None."""
+    if not isinstance(value, str):
+        return None
+    text = _strip(value).replace("\u3000", "").replace(" ", "")
+    if text in {t.replace(" ", "") for t in SAME_LEFT}:
+        return "left"
+    if text in {t.replace(" ", "") for t in SAME_ABOVE}:
+        return "above"
+    return None
+
+
+def normalize_number(raw: Any, unit: str = "", integer: bool = False) -> Tuple[Any, str]:
+    """Numbers as numbers: '１，２３４人' -> 1234. Text that is not a number is returned as is."""
+    if isinstance(raw, bool):
+        return raw, ""
+    if isinstance(raw, (int, float)):
+        value = cell_value(float(raw)) if isinstance(raw, float) else raw
+        return value, ""
+    original = str(raw)
+    stripped = _strip(original).replace(" ", "").replace("\u3000", "")
+    text = unicodedata.normalize("NFKC", stripped)
+    notes = []
+    if text != stripped:
+        notes.append("全角文字を半角にし")
+    units = {unicodedata.normalize("NFKC", u) for u in (unit,) + COMMON_UNITS if u}
+    for candidate in sorted(units, key=len, reverse=True):
+        head = text[: -len(candidate)]
+        if text.endswith(candidate) and re.fullmatch(r"[+-]?[\d,]*\.?\d+", head or "x"):
+            text = head
+            notes.append(f"単位「{candidate}」を除き")
+            break
+    if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        text = text.replace(",", "")
+        notes.append("桁区切りのカンマを除き")
+    if not _NUMBER_RE.match(text):
+        return original, ""
+    number = float(text)
+    value: Number = int(number) if number.is_integer() else number
+    return value, ("、".join(notes) + "ました") if notes else ""
+
+
+def normalize_choice(raw: Any, list_key: str) -> Tuple[str, str]:
+    """Grade or direction look-alikes and synonyms -> the canonical choice."""
+    text = _strip(str(raw)).replace("\u3000", "").replace(" ", "")
+    canonical = _synonyms(list_key).get(text) or _synonyms(list_key).get(unicodedata.normalize("NFKC", text))
+    if canonical is None:
+        return text, ""
+    if canonical != text:
+        return canonical, f"「{text}」を「{canonical}」に読み替えました"
+    return canonical, ""
+
+
+@lru_cache(maxsize=None)
+def _synonyms(list_key: str) -> Dict[str, str]:
+    choice_list = load_lists()[list_key]
+    table = {v: v for v in choice_list.values}
+    for canonical, words in choice_list.synonyms.items():
+        for word in words:
+            table[word] = canonical
+            table[unicodedata.normalize("NFKC", word)] = canonical
+    return table

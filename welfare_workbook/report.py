@@ -1,0 +1,195 @@
+"""Writers of the secretariat's outputs: 確認結果.xlsx and the 差戻し copies.
+
+Text that begins with = + - @ is always written as text, never as a formula, so a
+value typed by a department cannot run in the secretariat's Excel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from .collect import STATUS_FIX, InputCell, Return
+from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, safe_filename
+from .generate import build_workbook, is_generated_workbook, layout_for, year_labels
+from .issues import ERROR, WARNING, Issue
+from .master import Master, column_letter
+from .spec import load_specs
+from .wareki import date_label
+
+SEVERITY_LABEL = {"error": "エラー", "warning": "注意", "info": "情報"}
+REQUEST_SHEET = "修正依頼"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def put(ws: Any, row: int, col: int, value: Any) -> Any:
+    """Write a value; strings are always stored as text (never a live formula)."""
+    cell = ws.cell(row, col)
+    cell.value = value
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell.data_type = "s"
+    return cell
+
+
+def _table(ws: Any, header: Sequence[str], rows: List[Sequence[Any]], widths: Sequence[float]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    bold = Font(name=FONT_NAME, bold=True)
+    body = Font(name=FONT_NAME)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    fill = PatternFill("solid", fgColor=HEADER_FILL)
+    for index, (label, width) in enumerate(zip(header, widths), start=1):
+        cell = put(ws, 1, index, label)
+        cell.font, cell.fill = bold, fill
+        ws.column_dimensions[column_letter(index)].width = width
+    for r, values in enumerate(rows, start=2):
+        for c, value in enumerate(values, start=1):
+            cell = put(ws, r, c, value)
+            cell.font, cell.alignment = body, wrap
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{column_letter(len(header))}{max(1, len(rows) + 1)}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+
+
+def write_check_workbook(master: Master, result: Any, path: Path) -> None:
+    """確認結果.xlsx: 提出状況 (roster), 確認結果 (every issue), 受付ファイル (every file)."""
+    from openpyxl import Workbook
+
+    deadline = date_label(master.settings.deadline) if master.settings.deadline else ""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "提出状況"
+    rows = []
+    for row in result.roster:
+        ret = row.current
+        rows.append([
+            row.department.id, row.department.name, row.department.kind, row.status,
+            ret.file if ret else "", ret.saved.strftime("%Y-%m-%d %H:%M") if ret and ret.saved else "",
+            ret.errors if ret else "", ret.warnings if ret else "", deadline, row.returns,
+        ])
+    _table(ws, ["課ID", "課名", "区分", "状況", "提出ファイル", "保存日時", "エラー", "注意", "提出期限", "受付件数"],
+           rows, [8, 20, 10, 10, 44, 17, 8, 8, 22, 9])
+
+    ws = wb.create_sheet("確認結果")
+    names = {d.id: d.name for d in master.departments.values()}
+    issue_rows = []
+    order = {"error": 0, "warning": 1, "info": 2}
+    for issue in sorted(result.issues, key=lambda i: (i.file or "", order.get(i.severity, 3))):
+        issue_rows.append([
+            issue.respondent_id or "", names.get(issue.respondent_id or "", ""), issue.file or "",
+            issue.sheet or "", issue.cell or "", SEVERITY_LABEL.get(issue.severity, issue.severity), issue.code,
+            issue.message, issue.value or "",
+        ])
+    _table(ws, ["課ID", "課名", "ファイル", "シート", "セル", "重要度", "コード", "内容", "値"],
+           issue_rows, [8, 16, 36, 14, 7, 8, 20, 70, 24])
+
+    ws = wb.create_sheet("受付ファイル")
+    _table(ws, ["ファイル", "課ID", "課名", "状態", "エラー", "注意"],
+           [[r.file, r.respondent_id or "", r.respondent or "", r.status, r.errors, r.warnings]
+            for r in result.returns], [50, 8, 20, 12, 8, 8])
+    wb.properties.title = f"{master.settings.survey_name} 確認結果"
+    atomic_write(path, wb.save)
+
+
+# ---------------------------------------------------------------------------
+# 差戻し
+
+
+def sendback_filename(master: Master, dept_name: str) -> str:
+    return safe_filename(f"差戻し_{dept_name}_{master.settings.survey_name}") + ".xlsx"
+
+
+def build_sendback(master: Master, ret: Return) -> Any:
+    """The respondent's workbook regenerated with their answers, problems marked."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    dept = master.departments[ret.respondent_id or ""]
+    wb = build_workbook(master, dept)
+    specs = load_specs()
+    years = year_labels(master.settings.fiscal_year)
+    # where each (sheet, row key) sits in the fresh workbook
+    position = {(sheet, item.key): row for sheet, rows in layout_for(master, dept.id).items() for row, item, _ in rows}
+    by_old_cell: Dict[tuple, InputCell] = {}
+    for cell in ret.cells:
+        new_row = position.get((cell.sheet, cell.row_key))
+        if new_row is None or cell.sheet not in wb.sheetnames:
+            continue
+        by_old_cell[(cell.sheet, cell.cell)] = cell
+        if cell.raw != "":
+            put(wb[cell.sheet], new_row, specs[cell.sheet].index(cell.field), cell.raw)
+
+    fill = PatternFill("solid", fgColor=ERROR_FILL)
+    requests: List[List[Any]] = []
+    for issue in ret.issues:
+        if issue.severity not in (ERROR, WARNING):
+            continue
+        new_cell = ""
+        cell = by_old_cell.get((issue.sheet, issue.cell)) if issue.sheet and issue.cell else None
+        if cell is not None:
+            new_row = position[(cell.sheet, cell.row_key)]
+            col = specs[cell.sheet].index(cell.field)
+            new_cell = f"{column_letter(col)}{new_row}"
+            target = wb[cell.sheet].cell(new_row, col)
+            if issue.severity == ERROR:
+                target.fill = fill
+            note = f"{SEVERITY_LABEL[issue.severity]}：{issue.message}"
+            if target.comment is not None:
+                note = target.comment.text + "\n" + note
+            target.comment = Comment(note, "事務局", width=320, height=140)
+        requests.append([len(requests) + 1, SEVERITY_LABEL[issue.severity], issue.sheet or "", new_cell,
+                         issue.message])
+
+    ws = wb.create_sheet(REQUEST_SHEET, 0)
+    bold = Font(name=FONT_NAME, bold=True, size=14)
+    body = Font(name=FONT_NAME)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    deadline = date_label(master.settings.deadline) if master.settings.deadline else ""
+    ws["A1"] = f"{master.settings.survey_name}　修正のお願い（{dept.name}）"
+    ws["A1"].font = bold
+    ws["A2"] = (f"ご提出いただいた「{ret.file}」に、直していただきたい箇所があります。下の一覧の箇所を直し、"
+                f"このファイルを{deadline}までに{master.settings.secretariat}へ提出してください。"
+                "赤く色をつけたセルにはコメントで内容を記しています。")
+    ws["A2"].alignment = wrap
+    ws.merge_cells("A2:E2")
+    ws.row_dimensions[2].height = 45
+    header = ["No.", "重要度", "シート", "セル", "直していただきたいこと"]
+    for index, (label, width) in enumerate(zip(header, [5, 8, 14, 8, 90]), start=1):
+        put(ws, 4, index, label).font = Font(name=FONT_NAME, bold=True)
+        ws.column_dimensions[column_letter(index)].width = width
+    for r, values in enumerate(requests, start=5):
+        for c, value in enumerate(values, start=1):
+            cell = put(ws, r, c, value)
+            cell.font, cell.alignment = body, wrap
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+    ws.protection.sheet = True
+    wb.active = 0
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = sheet.title == REQUEST_SHEET
+    return wb
+
+
+def write_sendbacks(master: Master, result: Any, folder: Path) -> Dict[str, Path]:
+    """One 差戻し workbook per respondent whose current return needs fixing."""
+    written: Dict[str, Path] = {}
+    for row in result.roster:
+        ret: Optional[Return] = row.current
+        if ret is None or ret.status != STATUS_FIX or not ret.respondent_id:
+            continue
+        path = folder / sendback_filename(master, row.department.name)
+        atomic_write(path, build_sendback(master, ret).save)
+        written[ret.respondent_id] = path
+    if folder.exists():
+        keep = {p.name for p in written.values()}
+        for path in folder.glob("*.xlsx"):
+            if path.name not in keep and is_generated_workbook(path):
+                path.unlink()  # a department that has since fixed its return
+    return written
