@@ -37,8 +37,14 @@ def _print_json(obj: Any) -> None:
 
 
 def _print_issues(issues: Iterable[Issue], err: bool = False) -> None:
+    """One line per issue: [重要度] file 「sheet」 cell: message (parts the message already names are left out)."""
     for issue in issues:
-        place = " ".join(p for p in (issue.file, f"「{issue.sheet}」" if issue.sheet else "", issue.cell) if p)
+        parts = [issue.file or ""]
+        if issue.sheet and f"「{issue.sheet}」シート" not in issue.message:
+            parts.append(f"「{issue.sheet}」")
+        if issue.cell and issue.cell not in issue.message:
+            parts.append(issue.cell)
+        place = " ".join(p for p in parts if p)
         _echo(f"[{SEVERITY_LABEL.get(issue.severity, issue.severity)}] {place}: {issue.message}", err=err)
 
 
@@ -120,8 +126,10 @@ def _generate(master_path: Optional[str], out: Path, as_json: bool) -> Any:
         _print_json(result.to_dict())
     else:
         _print_issues(result.issues)
-        _echo(f"{master.settings.survey_name}（{master.settings.fiscal_year_label}）: "
-              f"{len(result.workbooks)} 課分の調査票を {out} に作成しました。")
+        name = master.settings.survey_name
+        if master.settings.fiscal_year_label not in name:
+            name += f"（{master.settings.fiscal_year_label}）"
+        _echo(f"{name}: {len(result.workbooks)} 課分の調査票を {out} に作成しました。")
         for wb in result.workbooks:
             detail = "・".join(f"{name} {count}" for name, count in wb.sheets.items())
             _echo(f"  {wb.respondent_id}  {wb.respondent}  {wb.file.name}  （{detail}）")
