@@ -7,12 +7,12 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import pytest
 
 from helpers import (
-    JAPANESE, column_of, drop_column, find_row, master_rows, run_cli, run_module, set_value, write_master,
+    JAPANESE, column_of, drop_column, master_rows, run_cli, run_module, set_value, write_master,
 )
 from welfare_workbook.master import Master, load_master, sample_path
 from welfare_workbook.wareki import date_label, fiscal_year_label, parse_date, parse_fiscal_year, short_label

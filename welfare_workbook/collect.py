@@ -360,7 +360,7 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master)
     if facts.has_macros:
         ret.add("file_macro")
     years = year_labels(master.settings.fiscal_year)
-    expected_layout = layout_for(master, ret.respondent_id or "")
+    expected_items = _ExpectedItems(master, ret.respondent_id or "")
     for sheet in survey_sheets:
         if sheet not in specs:
             continue
@@ -370,8 +370,8 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master)
         columns = str(meta.get(f"columns:{sheet}", "")).split(",")
         rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         expected = [(row, key, digest) for s, row, key, digest in table if s == sheet]
-        items = {item.key: item for _, item, _ in expected_layout.get(sheet, [])}
-        _read_sheet(ret, specs[sheet], columns, rows, expected, items, facts.list_cells.get(sheet), years)
+        _read_sheet(ret, specs[sheet], columns, rows, expected, expected_items, master,
+                    facts.list_cells.get(sheet), years)
     ret.readable = True
 
 
@@ -425,17 +425,49 @@ def _check_file_name(ret: Return, master: Master) -> None:
         ret.add("name_mismatch", named=max(named, key=len))
 
 
+class _ExpectedItems:
+    """What the generator wrote for a respondent, built only when a row needs it."""
+
+    def __init__(self, master: Master, dept_id: str) -> None:
+        self.master, self.dept_id = master, dept_id
+        self._items: Optional[Dict[Tuple[str, str], ItemRow]] = None
+
+    def get(self, sheet: str, key: str) -> Optional[ItemRow]:
+        if self._items is None:
+            self._items = {(name, item.key): item for name, rows in layout_for(self.master, self.dept_id).items()
+                           for _, item, _ in rows}
+        return self._items.get((sheet, key))
+
+
+def _item_info(master: Master, key: str) -> Tuple[str, str]:
+    """(item id, input type of an indicator value) from a row key such as 'IND:3:K01'."""
+    kind, _, rest = key.partition(":")
+    item_id = rest.partition(":")[0]
+    if kind == "IND" and item_id.isdigit():
+        indicator = master.indicators.get(int(item_id))
+        if indicator is not None:
+            return item_id, {"整数": "integer", "小数": "decimal"}.get(indicator.type, "text")
+    return item_id, "text"
+
+
 def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[List[Any]],
-                expected: List[Tuple[int, str, str]], items: Dict[str, ItemRow], list_cells: Optional[set],
-                years: Dict[str, str]) -> None:
+                expected: List[Tuple[int, str, str]], expected_items: _ExpectedItems, master: Master,
+                list_cells: Optional[set], years: Dict[str, str]) -> None:
     position = {column_id: index for index, column_id in enumerate(columns, start=1)}
     locked = [position.get(c.id) for c in spec.locked_columns]
-    width = max(len(columns), max((len(r) for r in rows), default=0))
+    nrows = len(rows)
 
     def value(row: int, col: Optional[int]) -> Any:
-        if not col or row < 1 or row > len(rows) or col > len(rows[row - 1]):
+        if not col or row < 1 or row > nrows:
             return ""
-        return cell_value(rows[row - 1][col - 1])
+        line = rows[row - 1]
+        if col > len(line):
+            return ""
+        found = line[col - 1]
+        return found if type(found) is str else cell_value(found)
+
+    def locked_hash(row: int) -> str:
+        return row_hash([value(row, c) for c in locked])
 
     # header labels
     for col in spec.columns:
@@ -446,57 +478,59 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
             ret.add("header_changed", sheet=spec.name, cell=f"{column_letter(index)}{HEADER_ROW}",
                     value=found, expected=label)
 
-    hashes: Dict[str, List[int]] = {}
-    for row in range(FIRST_ROW, len(rows) + 1):
-        hashes.setdefault(row_hash([value(row, c) for c in locked]), []).append(row)
-
+    hashes: Optional[Dict[str, List[int]]] = None  # built only when a row is out of place
     claimed = set()
     no_col = position.get("no", 1)
     for expected_row, key, digest in expected:
-        item = items.get(key)
-        item_no = key.split(":")[1] if ":" in key else key
-        here = row_hash([value(expected_row, c) for c in locked])
-        if here == digest:
+        item_id, value_type = _item_info(master, key)
+        if locked_hash(expected_row) == digest:
             row = expected_row
-        elif digest in hashes and [r for r in hashes[digest] if r not in claimed]:
-            row = [r for r in hashes[digest] if r not in claimed][0]
-            ret.add("row_moved", sheet=spec.name, cell=f"A{row}", item=item_no, expected_row=expected_row, row=row)
-        elif cell_text(value(expected_row, no_col)) == item_no:
-            row = expected_row
-            for col, index in zip(spec.locked_columns, locked):
-                want = item.context.get(col.source or "", "") if item else None
-                if index and want is not None and cell_text(value(row, index)) != cell_text(want):
-                    ret.add("locked_changed", sheet=spec.name, cell=f"{column_letter(index)}{row}",
-                            value=cell_text(value(row, index)), expected=want[:60])
         else:
-            ret.add("row_missing", sheet=spec.name, item=item_no, expected_row=expected_row)
-            continue
+            if hashes is None:
+                hashes = {}
+                for number in range(FIRST_ROW, nrows + 1):
+                    hashes.setdefault(locked_hash(number), []).append(number)
+            free = [r for r in hashes.get(digest, []) if r not in claimed]
+            if free:
+                row = free[0]
+                ret.add("row_moved", sheet=spec.name, cell=f"A{row}", item=item_id, expected_row=expected_row,
+                        row=row)
+            elif cell_text(value(expected_row, no_col)) == item_id:
+                row = expected_row
+                item = expected_items.get(spec.name, key)
+                for col, index in zip(spec.locked_columns, locked):
+                    want = item.context.get(col.source or "", "") if item else None
+                    if index and want is not None and cell_text(value(row, index)) != cell_text(want):
+                        ret.add("locked_changed", sheet=spec.name, cell=f"{column_letter(index)}{row}",
+                                value=cell_text(value(row, index)), expected=want[:60])
+            else:
+                ret.add("row_missing", sheet=spec.name, item=item_id, expected_row=expected_row)
+                continue
         claimed.add(row)
         ret.context[(spec.name, key)] = {c.id: cell_text(value(row, i)) for c, i in zip(spec.locked_columns, locked)}
         for col in spec.input_columns:
             index = position.get(col.id)
             if not index:
                 continue
-            kind = (item.value_type if item else "text") if col.type == "indicator" else col.type
-            ret.cells.append(InputCell(spec.name, row, index, col.id, key, item.item_id if item else item_no,
-                                       value(row, index), value_type=kind))
+            kind = value_type if col.type == "indicator" else col.type
+            ret.cells.append(InputCell(spec.name, row, index, col.id, key, item_id, value(row, index), value_type=kind))
             if col.choices and list_cells is not None and (index, row) not in list_cells:
                 ret.add("validation_removed", sheet=spec.name, cell=f"{column_letter(index)}{row}")
 
-    # anything typed into rows that belong to no item is reported, never dropped silently
+    # anything typed into rows that belong to no item, or right of the table, is
+    # reported, never dropped silently
     input_indexes = [position[c.id] for c in spec.input_columns if c.id in position]
-    for row in range(FIRST_ROW, len(rows) + 1):
-        if row in claimed:
-            continue
-        for index in input_indexes:
+    width = len(columns)
+    for row in range(FIRST_ROW, nrows + 1):
+        line = rows[row - 1]
+        if row not in claimed:
+            for index in input_indexes:
+                found = value(row, index)
+                if found != "":
+                    ret.add("row_extra", sheet=spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60])
+        for index in range(width + 1, len(line) + 1):
             found = value(row, index)
             if found != "":
-                ret.add("row_extra", sheet=spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60])
-    known = set(position.values())
-    for row in range(FIRST_ROW, len(rows) + 1):
-        for index in range(len(columns) + 1, width + 1):
-            found = value(row, index)
-            if found != "" and index not in known:
                 ret.add("input_outside", sheet=spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60])
 
 

@@ -266,7 +266,7 @@ def _validations(ws: Any, spec: SheetSpec, items: Sequence[ItemRow], years: Dict
         if col.choices:
             choice_list = lists[col.choices]
             dv = DataValidation(
-                type="list", formula1=f"={choice_list.name}", allow_blank=True,
+                type="list", formula1=choice_list.name, allow_blank=True,
                 errorTitle="一覧から選んでください",
                 error=f"{choice_list.label}は {' ／ '.join(choice_list.values)} から選んでください。"[:255],
             )

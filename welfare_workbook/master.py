@@ -193,7 +193,13 @@ class Master:
         return [a for a in self.actions_for(dept_id) if a.no not in measured]
 
     def respondents(self) -> List[Department]:
-        """Departments that have anything to answer, in 担当課 order."""
+        """Departments that have anything to answer, in 担当課 order (computed once)."""
+        cached = self.__dict__.get("_respondents")
+        if cached is None:
+            cached = self.__dict__["_respondents"] = self._find_respondents()
+        return list(cached)
+
+    def _find_respondents(self) -> List[Department]:
         enabled = set(self.settings.sheets)
         result = []
         for dept in self.departments.values():
@@ -213,6 +219,10 @@ class Master:
 
 def cell_text(value: Any) -> str:
     """Canonical text of a master cell: numbers without '.0', dates as ISO, trimmed."""
+    if type(value) is str:  # the common case, kept fast: collect hashes every locked cell
+        if "\r" in value:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):

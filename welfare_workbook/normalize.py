@@ -61,8 +61,16 @@ def cell_value(raw: Any) -> Any:
     return raw
 
 
+_NEEDS_FOLD = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
+_NEEDS_SPACES = re.compile("[\u00a0\u2007\u202f\u200b\ufeff\r]")
+_SAME_LEFT = frozenset(t.replace(" ", "") for t in SAME_LEFT)
+_SAME_ABOVE = frozenset(t.replace(" ", "") for t in SAME_ABOVE)
+
+
 def _strip(text: str) -> str:
-    return text.translate(_SPACES).replace("\r\n", "\n").replace("\r", "\n").strip()
+    if _NEEDS_SPACES.search(text):
+        text = text.translate(_SPACES).replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip()
 
 
 def normalize_text(raw: Any) -> Tuple[str, str]:
@@ -74,7 +82,7 @@ def normalize_text(raw: Any) -> Tuple[str, str]:
         return str(raw), ""
     text = str(raw)
     notes = []
-    folded = text.translate(_FULLWIDTH_ALNUM)
+    folded = text.translate(_FULLWIDTH_ALNUM) if _NEEDS_FOLD.search(text) else text
     if folded != text:
         notes.append("全角英数字を半角にしました")
     stripped = _strip(folded)
@@ -85,7 +93,7 @@ def normalize_text(raw: Any) -> Tuple[str, str]:
 
 def is_na(value: Any) -> bool:
     """True for words that mean 'nothing to report' (なし, ―, 該当なし …)."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 20:
         return False
     text = unicodedata.normalize("NFKC", _strip(value)).replace(" ", "")
     return text in NA_WORDS or _strip(value) in NA_WORDS
@@ -93,12 +101,12 @@ def is_na(value: Any) -> bool:
 
 def same_as_kind(value: Any) -> Optional[str]:
     """'left' for 同左, 'above' for 同上 / 〃, else None."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 12:
         return None
     text = _strip(value).replace("\u3000", "").replace(" ", "")
-    if text in {t.replace(" ", "") for t in SAME_LEFT}:
+    if text in _SAME_LEFT:
         return "left"
-    if text in {t.replace(" ", "") for t in SAME_ABOVE}:
+    if text in _SAME_ABOVE:
         return "above"
     return None
 

@@ -84,10 +84,19 @@ def fill_workbook(master: Master, dept_id: str, source: Path, target: Path, answ
                 if isinstance(value, str) and value.startswith("="):
                     cell.data_type = "s"
                 cells[(sheet, item.key, col.id)] = cell.coordinate
+    loaded_modified = wb.properties.modified
     if edit is not None:
         edit(wb)
     target.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(target)
+    if wb.properties.modified != loaded_modified:
+        # wb.save() stamps "now" as the saved time; keep the one ``edit`` set (an older version)
+        import zipfile
+
+        from openpyxl.writer.excel import ExcelWriter
+
+        ExcelWriter(wb, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    else:
+        wb.save(target)
     return cells
 
 

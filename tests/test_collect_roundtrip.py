@@ -1,0 +1,159 @@
+"""Round trip: generate, fill every input cell, collect — every value arrives in
+answers.csv exactly once, at its provenance, whichever program saved the file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+from click.testing import CliRunner
+
+from collect_helpers import (
+    Filled, assert_all_answers_present, fill, read_answers, roster_of, sha256_tree, soffice_convert_all,
+)
+from helpers import soffice_path
+from welfare_workbook import merge
+from welfare_workbook.cli import cli
+from welfare_workbook.collect import STATUS_OK
+from welfare_workbook.generate import GenerateResult
+from welfare_workbook.master import Master
+
+NO_SOFFICE = "LibreOffice (soffice) is not installed; CI installs it"
+RETURN_KEYS = {"file", "respondent_id", "respondent", "status", "errors", "warnings"}
+ISSUE_KEYS = {"file", "respondent_id", "sheet", "cell", "code", "severity", "message"}
+
+
+def _fill_all(master: Master, generated: GenerateResult, folder: Path) -> List[Filled]:
+    return [fill(master, wb, folder) for wb in generated.workbooks]
+
+
+@pytest.fixture(scope="module")
+def filled(sample_master, sample_master_2, generated, generated_2, tmp_path_factory):
+    """sample name -> (master, returns folder, filled returns), every input cell typed."""
+    out = {}
+    for name, master, gen in (("dai3ji", sample_master, generated), ("dai2ji_chukan", sample_master_2, generated_2)):
+        folder = tmp_path_factory.mktemp(f"returns_{name}")
+        out[name] = (master, folder, _fill_all(master, gen, folder))
+    return out
+
+
+@pytest.fixture(scope="module")
+def resaved(filled, tmp_path_factory):
+    """The same returns re-saved by LibreOffice (one soffice call per sample)."""
+    if soffice_path() is None:
+        pytest.skip(NO_SOFFICE)
+    out = {}
+    for name, (master, folder, returns) in filled.items():
+        target = tmp_path_factory.mktemp(f"lo_{name}")
+        soffice_convert_all([r.path for r in returns], target, tmp_path_factory.mktemp("lo_profile"))
+        moved = [Filled(r.respondent_id, r.respondent, target / r.path.name, r.shown, r.answers, r.cells)
+                 for r in returns]
+        out[name] = (master, target, moved)
+    return out
+
+
+def _check_round_trip(master: Master, folder: Path, returns: List[Filled], out_dir: Path) -> None:
+    result = merge.collect(master, [folder], out_dir)
+    assert result.valid, [(i.file, i.sheet, i.cell, i.code, i.message) for i in result.issues]
+    problems = [(i.file, i.sheet, i.cell, i.code) for i in result.issues if i.severity != "info"]
+    assert problems == []
+    roster = roster_of(result)
+    assert set(roster) == {d.id for d in master.respondents()}
+    assert {rid: row.status for rid, row in roster.items()} == {rid: "提出済" for rid in roster}
+    assert result.missing == []
+    for ret in returns:
+        assert roster[ret.respondent_id].current.file == ret.shown
+    assert {r.file: r.status for r in result.returns} == {r.shown: STATUS_OK for r in returns}
+    rows = read_answers(out_dir / "answers.csv")
+    assert_all_answers_present(rows, returns)
+    assert result.outputs["answers"] == str(out_dir / "answers.csv")
+
+
+@pytest.mark.parametrize("sample", ["dai3ji", "dai2ji_chukan"])
+def test_every_value_arrives_once(filled, sample, tmp_path) -> None:
+    master, folder, returns = filled[sample]
+    assert sum(len(r.answers) for r in returns) > 200
+    _check_round_trip(master, folder, returns, tmp_path / "out")
+
+
+@pytest.mark.parametrize("sample", ["dai3ji", "dai2ji_chukan"])
+def test_every_value_arrives_once_after_libreoffice_resave(resaved, sample, tmp_path) -> None:
+    master, folder, returns = resaved[sample]
+    _check_round_trip(master, folder, returns, tmp_path / "out")
+
+
+def test_inputs_untouched_and_output_deterministic(filled, tmp_path) -> None:
+    master, folder, _ = filled["dai3ji"]
+    before = sha256_tree(folder)
+    merge.collect(master, [folder], tmp_path / "first")
+    merge.collect(master, [folder], tmp_path / "second")
+    merge.collect(master, [folder], tmp_path / "first")  # again into the same folder
+    assert sha256_tree(folder) == before
+    first = (tmp_path / "first" / "answers.csv").read_bytes()
+    assert first.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
+    assert first == (tmp_path / "second" / "answers.csv").read_bytes()
+
+
+def test_answers_csv_columns(filled, tmp_path) -> None:
+    master, folder, _ = filled["dai3ji"]
+    merge.collect(master, [folder], tmp_path / "out")
+    header = (tmp_path / "out" / "answers.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header[:8] == ["respondent_id", "respondent", "sheet", "item_id", "field", "value", "file", "cell"]
+
+
+# ---------------------------------------------------------------------------
+# collect --json
+
+
+def _invoke(*args) -> "object":
+    return CliRunner().invoke(cli, ["collect", *[str(a) for a in args]], catch_exceptions=False)
+
+
+def test_cli_json_valid(filled, tmp_path) -> None:
+    master, folder, returns = filled["dai3ji"]  # the bundled sample is the default master
+    result = _invoke(folder, "--out", tmp_path / "out", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"valid", "returns", "missing", "issues", "outputs"}
+    assert data["valid"] is True
+    assert data["missing"] == []
+    assert len(data["returns"]) == len(returns)
+    for ret in data["returns"]:
+        assert set(ret) == RETURN_KEYS
+        assert ret["status"] == "提出済" and ret["errors"] == 0 and ret["warnings"] == 0
+    assert {r["file"] for r in data["returns"]} == {r.shown for r in returns}
+    assert {r["respondent_id"] for r in data["returns"]} == {d.id for d in master.respondents()}
+    for issue in data["issues"]:
+        assert set(issue) == ISSUE_KEYS
+    assert Path(data["outputs"]["answers"]) == tmp_path / "out" / "answers.csv"
+    assert Path(data["outputs"]["answers"]).exists()
+
+
+def test_cli_json_error_exit_1(filled, sample_master, generated, tmp_path) -> None:
+    folder = tmp_path / "returns"
+    wb = next(w for w in generated.workbooks if w.respondent_id == "K03")
+    ret = fill(sample_master, wb, folder)
+    key = next(k for k in ret.answers if k[0] == "取組状況" and k[2] == "value" and isinstance(ret.answers[k], int))
+    ret = fill(sample_master, wb, folder, answers={**ret.answers, key: "約100"})
+    result = _invoke(folder, "--out", tmp_path / "out", "--json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert set(data) == {"valid", "returns", "missing", "issues", "outputs"}
+    assert data["valid"] is False
+    assert [set(r) for r in data["returns"]] == [RETURN_KEYS]
+    assert data["returns"][0]["status"] == "要修正" and data["returns"][0]["errors"] == 1
+    errors = [i for i in data["issues"] if i["severity"] == "error"]
+    assert [(i["code"], i["file"], i["sheet"], i["cell"]) for i in errors] == [
+        ("not_a_number", ret.shown, "取組状況", ret.cells[key])]
+    assert "約100" in errors[0]["message"]
+    assert len(data["missing"]) == 10 and all(set(m) == {"respondent_id", "respondent"} for m in data["missing"])
+
+
+def test_cli_missing_path_exit_2(tmp_path) -> None:
+    result = _invoke(tmp_path / "does-not-exist", "--out", tmp_path / "out", "--json")
+    assert result.exit_code == 2
+    assert "does-not-exist" in result.stderr
+    assert not (tmp_path / "out").exists()
