@@ -143,6 +143,7 @@ _REL_RE2 = re.compile(rb"<Relationship\b[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"([^\
 _DV_RE = re.compile(rb"<(?:\w+:)?dataValidation\b([^>]*)>(.*?)</(?:\w+:)?dataValidation>", re.S)
 _SQREF_ATTR_RE = re.compile(rb"sqref=\"([^\"]+)\"")
 _SQREF_ELEM_RE = re.compile(rb"<xm:sqref>([^<]+)</xm:sqref>")
+_FORMULA_CELL_RE = re.compile(rb"<(?:\w+:)?c r=\"([A-Z]+\d+)\"[^>]*><(?:\w+:)?f\b")
 
 
 def _xml_unescape(text: str) -> str:
@@ -155,6 +156,7 @@ class ZipFacts:
     saved: Optional[dt.datetime]
     has_macros: bool
     list_cells: Dict[str, set]  # sheet name -> {(col, row)} covered by a list validation
+    formula_cells: Dict[str, set] = field(default_factory=dict)  # sheet name -> {(col, row)} holding a formula
 
 
 def _ranges(sqref: str) -> Iterable[Tuple[int, int, int, int]]:
@@ -197,6 +199,7 @@ def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str]) -> ZipFacts:
     sheets = {name: rid for name, rid in _SHEET_RE.findall(workbook)}
     sheets.update({name: rid for rid, name in _SHEET_RE2.findall(workbook)})
     list_cells: Dict[str, set] = {}
+    formula_cells: Dict[str, set] = {}
     for wanted in wanted_sheets:
         rid = sheets.get(_xml_escape(wanted).encode("utf-8"))
         target = targets.get(rid or b"")
@@ -221,7 +224,8 @@ def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str]) -> ZipFacts:
                     for row in range(r1, min(r2, r1 + 5000) + 1):
                         cells.add((col, row))
         list_cells[wanted] = cells
-    return ZipFacts(saved, "xl/vbaProject.bin" in names, list_cells)
+        formula_cells[wanted] = {_split_ref(ref.decode()) for ref in _FORMULA_CELL_RE.findall(xml)}
+    return ZipFacts(saved, "xl/vbaProject.bin" in names, list_cells, formula_cells)
 
 
 def _xml_escape(text: str) -> str:
@@ -371,7 +375,7 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master)
         rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
         expected = [(row, key, digest) for s, row, key, digest in table if s == sheet]
         _read_sheet(ret, specs[sheet], columns, rows, expected, expected_items, master,
-                    facts.list_cells.get(sheet), years)
+                    facts.list_cells.get(sheet), years, facts.formula_cells.get(sheet))
     ret.readable = True
 
 
@@ -452,8 +456,9 @@ def _item_info(master: Master, key: str) -> Tuple[str, str]:
 
 def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[List[Any]],
                 expected: List[Tuple[int, str, str]], expected_items: _ExpectedItems, master: Master,
-                list_cells: Optional[set], years: Dict[str, str]) -> None:
+                list_cells: Optional[set], years: Dict[str, str], formula_cells: Optional[set] = None) -> None:
     position = {column_id: index for index, column_id in enumerate(columns, start=1)}
+    check_col = next((position.get(c.id) for c in spec.columns if c.check), None)
     locked = [position.get(c.id) for c in spec.locked_columns]
     nrows = len(rows)
 
@@ -507,6 +512,9 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
                 ret.add("row_missing", sheet=spec.name, item=item_id, expected_row=expected_row)
                 continue
         claimed.add(row)
+        if check_col and formula_cells is not None and (check_col, row) not in formula_cells:
+            ret.add("formula_overwritten", sheet=spec.name, cell=f"{column_letter(check_col)}{row}",
+                    value=str(value(row, check_col))[:60])
         ret.context[(spec.name, key)] = {c.id: cell_text(value(row, i)) for c, i in zip(spec.locked_columns, locked)}
         for col in spec.input_columns:
             index = position.get(col.id)

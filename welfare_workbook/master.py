@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -263,6 +264,7 @@ def parse_int(text: str) -> Optional[int]:
     return int(text) if re.fullmatch(r"\d+", text) else None
 
 
+@lru_cache(maxsize=4096)
 def column_letter(index: int) -> str:
     """1 -> A, 27 -> AA."""
     letters = ""
