@@ -514,6 +514,15 @@ def _measure_ref(sheet: RawSheet, number: int, row: List[str], measures: Optiona
     return True
 
 
+def _numbered(sheet: RawSheet, number: int, row: List[str], column: str, seen: Dict[Any, str],
+              measures: Optional[Dict[str, Measure]], check: _Checker) -> Tuple[Optional[int], bool]:
+    """Number, uniqueness and 基本施策 reference of a 取組 or 指標 row: (number, ok)."""
+    no = check.number(sheet, number, row, column)
+    ok = no is not None and check.unique(seen, no, sheet, number, column, sheet.get(row, column))
+    ok = _measure_ref(sheet, number, row, measures, check) and ok
+    return no, ok
+
+
 def _actions(sheet: RawSheet, departments: Optional[Dict[str, Department]], measures: Optional[Dict[str, Measure]],
              check: _Checker) -> Dict[int, Action]:
     actions: Dict[int, Action] = {}
@@ -521,9 +530,7 @@ def _actions(sheet: RawSheet, departments: Optional[Dict[str, Department]], meas
     for number, row in sheet.rows:
         if not check.required(sheet, number, row, REQUIRED_COLUMNS["取組"]):
             continue
-        no = check.number(sheet, number, row, "取組No")
-        ok = no is not None and check.unique(seen, no, sheet, number, "取組No", sheet.get(row, "取組No"))
-        ok = _measure_ref(sheet, number, row, measures, check) and ok
+        no, ok = _numbered(sheet, number, row, "取組No", seen, measures, check)
         main = _dept_refs(sheet, number, "主担当課ID", sheet.get(row, "主担当課ID"), departments, check)
         related = _dept_refs(sheet, number, "関係課ID", sheet.get(row, "関係課ID"), departments, check)
         if ok and main and no is not None:
@@ -543,9 +550,7 @@ def _indicators(sheet: RawSheet, departments: Optional[Dict[str, Department]],
     for number, row in sheet.rows:
         if not check.required(sheet, number, row, REQUIRED_COLUMNS["指標"]):
             continue
-        no = check.number(sheet, number, row, "指標No")
-        ok = no is not None and check.unique(seen, no, sheet, number, "指標No", sheet.get(row, "指標No"))
-        ok = _measure_ref(sheet, number, row, measures, check) and ok
+        no, ok = _numbered(sheet, number, row, "指標No", seen, measures, check)
         value_type = sheet.get(row, "型")
         if value_type not in VALUE_TYPES:
             check.add("master_unknown_type", sheet.name, sheet.cell(number, "型"), value=value_type)
