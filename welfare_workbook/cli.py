@@ -14,7 +14,8 @@ from typing import Any, Iterable, Optional, Tuple
 import click
 
 from . import __version__
-from .issues import ERROR, Issue, IssueList
+from .issues import ERROR, Issue, IssueList, make
+from .wareki import fiscal_year_label
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 SEVERITY_LABEL = {"error": "エラー", "warning": "注意", "info": "情報"}
@@ -166,7 +167,8 @@ def _print_collect(result: Any) -> None:
     _echo("")
     _echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・"
           f"自動で読み替えた値など（情報）{infos} 件")
-    for key, label in (("answers", "回答データ"), ("checks", "確認結果"), ("sendback", "差戻し")):
+    for key, label in (("answers", "回答データ"), ("checks", "確認結果"), ("sendback", "差戻し"),
+                       ("summary", "集計表"), ("indicators", "指標データ")):
         _echo(f"{label}: {result.outputs.get(key)}")
 
 
@@ -192,6 +194,57 @@ def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as
 
 
 @cli.command()
+@click.option("--answers", "answers_path", required=True, type=click.Path(path_type=Path),
+              help="collect が出力した answers.csv。")
+@click.option("--master", "master_path", type=click.Path(), help=MASTER_HELP)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output") / "回収結果",
+              show_default=True, help="集計表.xlsx と indicators.csv を書き出すフォルダ。")
+def report(answers_path: Path, master_path: Optional[str], out: Path) -> None:
+    """answers.csv とマスタから集計表（審議会資料）を作り直す。"""
+    from .summary import AnswerSet, write_summary
+
+    if not answers_path.is_file():
+        _echo(f"「{answers_path}」が見つかりません。collect が出力した answers.csv を指定してください。", err=True)
+        sys.exit(EXIT_USAGE)
+    master = _master_or_exit(master_path)
+    try:
+        answers = AnswerSet.from_csv(answers_path)
+    except (ValueError, OSError) as exc:
+        _print_issues([make("answers_unreadable", file=answers_path.name, detail=str(exc))], err=True)
+        sys.exit(EXIT_INVALID)
+    written = write_summary(master, answers, out)
+    _echo(f"集計表を作成しました: {written['summary']}")
+    _echo(f"指標データ: {written['indicators']}")
+
+
+@cli.command()
+@click.option("--master", "master_path", type=click.Path(), help=MASTER_HELP)
+@click.option("--answers", "answers_path", required=True, type=click.Path(path_type=Path),
+              help="collect が出力した answers.csv。")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="翌年度のマスタ（.xlsx）。")
+@click.option("--force", is_flag=True, help="要修正の回答が残っていても繰り越す。")
+def rollover(master_path: Optional[str], answers_path: Path, out: Path, force: bool) -> None:
+    """今年度の回答を実績に加え、対象年度を進めた翌年度のマスタを作る。"""
+    from .master import sample_path
+    from .merge import rollover as roll
+
+    if not answers_path.is_file():
+        _echo(f"「{answers_path}」が見つかりません。collect が出力した answers.csv を指定してください。", err=True)
+        sys.exit(EXIT_USAGE)
+    source = Path(master_path) if master_path else sample_path()
+    if out.suffix.lower() != ".xlsx" or (out.exists() and out.resolve() == source.resolve()):
+        _echo("--out には、元のマスタとは別の .xlsx ファイルを指定してください。", err=True)
+        sys.exit(EXIT_USAGE)
+    _master_or_exit(master_path)
+    result = roll(source, answers_path, out, force=force)
+    if result.output is None:
+        _print_issues(result.issues, err=True)
+        sys.exit(EXIT_INVALID)
+    _echo(f"{result.next_year} 年度（{fiscal_year_label(result.next_year)}）のマスタを作成しました: {out}")
+    _echo(f"  実績に {result.added} 行を追加（同じ年度の既存 {result.replaced} 行は置き換え）")
+
+
+@cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="出力先フォルダ。")
 def demo(out: Path) -> None:
@@ -210,6 +263,7 @@ def demo(out: Path) -> None:
     _print_collect(collected)
     _echo("")
     _echo(f"確認結果は {collected.outputs['checks']} 、差戻し用のブックは {collected.outputs['sendback']} にあります。")
+    _echo(f"審議会資料の集計表は {collected.outputs['summary']} にあります。")
     sys.exit(EXIT_OK)
 
 

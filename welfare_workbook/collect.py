@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -384,11 +384,12 @@ def _identify_by_meta(meta: Dict[str, Any], ret: Return, master: Master) -> bool
     dept = master.departments.get(ret.respondent_id or "")
     ret.respondent = dept.name if dept else str(meta.get("respondent") or "") or None
     year = cell_value(meta.get("fiscal_year"))
-    if year != master.settings.fiscal_year:
-        found = fiscal_year_label(int(year)) if isinstance(year, int) and 1989 <= year <= 2200 else str(year)
+    if year != master.settings.fiscal_year and isinstance(year, int) and meta.get("survey_id") == survey_id(
+            replace(master, settings=replace(master.settings, fiscal_year=year))):  # this survey, another year
+        found = fiscal_year_label(year) if 1989 <= year <= 2200 else str(year)
         ret.add("wrong_year", found=found, expected=master.settings.fiscal_year_label)
         return False
-    if meta.get("survey_id") != survey_id(master):
+    if meta.get("survey_id") != survey_id(master):  # another survey (whatever its year)
         ret.add("wrong_survey", found=meta.get("survey_name") or meta.get("survey_id"),
                 expected=master.settings.survey_name)
         ret.respondent_id = None

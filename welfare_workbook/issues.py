@@ -107,6 +107,15 @@ CATALOGUE: Dict[str, tuple] = {
         INFO,
         "前回作成した「{file}」は今回の対象外のため削除しました。",
     ),
+    # --- report / rollover ---------------------------------------------------------
+    "rollover_has_errors": (
+        ERROR,
+        "「{file}」には、まだ要修正の回答（{departments}）があります。差戻しの修正を回収してから繰り越すか、承知の上で --force を付けてください。",
+    ),
+    "answers_unreadable": (
+        ERROR,
+        "回答データ「{file}」を読めません（{detail}）。collect が出力した answers.csv を指定してください。",
+    ),
     # --- collect: files --------------------------------------------------------
     "file_lock_skipped": (INFO, "「{file}」は Excel が作業中に作る一時ファイル（~$）なので読み飛ばしました。"),
     "file_ignored": (INFO, "「{file}」は Excel ブックではないので読み飛ばしました。"),

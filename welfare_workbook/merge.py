@@ -18,7 +18,7 @@ from .collect import (
 )
 from .excel import atomic_write
 from .issues import ERROR, Issue
-from .master import Department, Master
+from .master import Department, Master, read_csv_text
 from .spec import load_specs
 from .generate import year_labels
 
@@ -92,7 +92,8 @@ def roster(master: Master, returns: List[Return]) -> List[RosterRow]:
     rows = []
     for dept in master.respondents():
         mine = [r for r in returns if r.respondent_id == dept.id]
-        current = [r for r in mine if r.status != STATUS_OLD]
+        # a return whose values were read counts before one that could not be (e.g. last year's form)
+        current = sorted((r for r in mine if r.status != STATUS_OLD), key=lambda r: not r.readable)
         if not current:
             rows.append(RosterRow(dept, ROSTER_MISSING, None, len(mine)))
             continue
@@ -100,9 +101,15 @@ def roster(master: Master, returns: List[Return]) -> List[RosterRow]:
         if ret.errors:
             status = ROSTER_FIX
         else:
-            status = ROSTER_RESUBMITTED if len(mine) > 1 else ROSTER_OK
+            status = ROSTER_RESUBMITTED if any(r.status == STATUS_OLD for r in mine) else ROSTER_OK
         rows.append(RosterRow(dept, status, ret, len(mine)))
     return rows
+
+
+def roster_status(result: CollectResult) -> Dict[str, str]:
+    """The roster as the 集計表 shows it: 提出済 (incl. 再提出), 要修正 or 未提出."""
+    shown = {ROSTER_RESUBMITTED: ROSTER_OK}
+    return {row.department.id: shown.get(row.status, row.status) for row in result.roster}
 
 
 def read_all(master: Master, sources: Sequence[Path],
@@ -170,19 +177,134 @@ def collect(master: Master, sources: Sequence[Path], out_dir: Path,
             progress: Optional[Callable[[int, int], None]] = None) -> CollectResult:
     """The ``collect`` command: read every return and write all outputs into ``out_dir``."""
     from .report import write_check_workbook, write_sendbacks
+    from .summary import AnswerSet, write_summary
 
     out_dir = Path(out_dir)
     result = read_all(master, sources, progress)
     answers = out_dir / ANSWERS_FILE
-    write_answers(answer_rows(master, result), answers)
+    rows = answer_rows(master, result)
+    write_answers(rows, answers)
     checks = out_dir / CHECKS_FILE
     write_check_workbook(master, result, checks)
     sendback = out_dir / SENDBACK_DIR
     written = write_sendbacks(master, result, sendback)
-    result.outputs = {"answers": str(answers), "checks": str(checks), "sendback": str(sendback)}
+    summary = write_summary(master, AnswerSet.from_rows(rows), out_dir, roster_status(result))
+    result.outputs = {"answers": str(answers), "checks": str(checks), "sendback": str(sendback),
+                      "summary": str(summary["summary"]), "indicators": str(summary["indicators"])}
     result.outputs.update({f"sendback:{rid}": str(p) for rid, p in written.items()})
     return result
 
 
 __all__ = ["CollectResult", "RosterRow", "collect", "read_all", "answer_rows", "write_answers",
            "STATUS_OK", "STATUS_FIX", "STATUS_OLD", "STATUS_OUT", "ERROR"]
+
+
+# ---------------------------------------------------------------------------
+# rollover: this year's answers become next year's 実績
+
+
+@dataclass
+class RolloverResult:
+    next_year: int
+    added: int
+    replaced: int
+    issues: List[Issue] = field(default_factory=list)
+    output: Optional[Path] = None
+
+
+def _raw_rows(sheet: Any) -> List[List[str]]:
+    """A read master sheet back to rows (header first, the sheet's own column order)."""
+    width = max(sheet.header.values(), default=0)
+    names = [""] * width
+    for name, index in sheet.header.items():
+        names[index - 1] = name
+    return [names] + [[row[i] if i < len(row) else "" for i in range(width)] for _, row in sheet.rows]
+
+
+def _next_label(text: str, year: int) -> str:
+    """Advance a year written as 令和6年度 / R6 / 2024(年度) to the next one, keeping its style."""
+    from .wareki import fiscal_year_label, short_label
+
+    replacements = [(fiscal_year_label(year), fiscal_year_label(year + 1)), (short_label(year), short_label(year + 1)),
+                    (f"{year}", f"{year + 1}")]
+    for old, new in replacements:
+        if old in text:
+            return text.replace(old, new)
+    return text
+
+
+def _next_deadline(text: str) -> str:
+    from .wareki import parse_date
+
+    day = parse_date(text)
+    if day is None:
+        return text
+    try:
+        return day.replace(year=day.year + 1).isoformat()
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28).isoformat()
+
+
+RESULT_FIELDS = {
+    ("取組状況", "value"): "値", ("取組状況", "content"): "取組内容", ("取組状況", "outcome"): "成果",
+    ("取組状況", "challenge"): "課題", ("中間評価", "grade"): "評価", ("中間評価", "good"): "成果",
+    ("中間評価", "issue"): "課題", ("今後の方向性", "direction"): "方向性", ("今後の方向性", "reason"): "理由",
+}
+
+
+def result_rows(year: int, answers: Sequence[Dict[str, Any]]) -> List[Dict[str, str]]:
+    """answers.csv rows -> 実績 rows (one per indicator or 取組 and 課)."""
+    merged: Dict[tuple, Dict[str, str]] = {}
+    for answer in answers:
+        sheet, name = str(answer["sheet"]), str(answer["field"])
+        kind = "指標No" if sheet == "取組状況" else "取組No"
+        key = (kind, int(str(answer["item_id"])), str(answer["respondent_id"]))
+        row = merged.setdefault(key, {"年度": str(year), kind: str(key[1]), "課ID": key[2]})
+        value = csv_text(answer["value"])
+        if (sheet, name) in RESULT_FIELDS:
+            column = RESULT_FIELDS[(sheet, name)]
+            row[column] = f"{row[column]}\n{value}" if row.get(column) else value
+        elif sheet == "その他の取組":
+            text = f"●{value}" if name == "project" else value
+            row["取組内容"] = f"{row['取組内容']}\n{text}" if row.get("取組内容") else text
+    return list(merged.values())
+
+
+def rollover(master_source: Path, answers_path: Path, out: Path, force: bool = False) -> RolloverResult:
+    """Write next year's master: answers appended to 実績, 対象年度 and 提出期限 advanced.
+
+    Refuses (an error issue, nothing written) while answers still have errors, unless ``force``.
+    """
+    from . import issues as iss
+    from .master import load_master, read_raw, write_master_xlsx
+    from .summary import NEEDS_FIX
+
+    master, issues = load_master(master_source)
+    if master is None:
+        return RolloverResult(0, 0, 0, list(issues))
+    year = master.settings.fiscal_year
+    answers = list(csv.DictReader(io.StringIO(read_csv_text(Path(answers_path)), newline="")))
+    failing = sorted({a.get("respondent") or a["respondent_id"] for a in answers if a.get("status") == NEEDS_FIX})
+    if failing and not force:
+        return RolloverResult(year + 1, 0, 0, [iss.make("rollover_has_errors", file=Path(answers_path).name,
+                                                       departments="、".join(failing))])
+    raw = read_raw(master_source)
+    rows = {name: _raw_rows(raw[name]) for name in raw}
+    settings = rows["調査設定"]
+    for row in settings[1:]:
+        item = row[0] if row else ""
+        if item in ("対象年度", "調査名") and len(row) > 1:
+            row[1] = _next_label(row[1], year)
+        elif item == "提出期限" and len(row) > 1:
+            row[1] = _next_deadline(row[1])
+    results = rows["実績"]
+    header = results[0]
+    from .wareki import parse_fiscal_year
+
+    kept = [r for r in results[1:] if parse_fiscal_year(r[header.index("年度")]) != year]
+    replaced = len(results) - 1 - len(kept)
+    new = result_rows(year, answers)
+    results[1:] = kept + [[r.get(column, "") for column in header] for r in new]
+    write_master_xlsx(rows, Path(out))
+    return RolloverResult(year + 1, len(new), replaced, [], Path(out))
+

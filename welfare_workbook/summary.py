@@ -1,0 +1,567 @@
+"""集計表.xlsx — the consolidated report for the council — and indicators.csv.
+
+Everything is built from the master (headings, order, baselines, last year's values)
+and the answers (this year's values), so the copy-paste mistakes of a hand-made
+hand-out (a heading above the wrong indicator, a baseline that differs between two
+tables) cannot happen: each fact is written from one place.
+
+Sheets: 概要 (returns, ◎○△× and 方向性 counts with charts, achievement), 一覧表
+(seed 001: one table of all indicators), one sheet per 基本施策 (seed 000), and
+中間評価 (seed 004) when the survey asks for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .excel import FONT_NAME, HEADER_FILL, LOCKED_FILL, atomic_write, safe_filename
+from .master import Master, circled, column_letter, read_csv_text
+from .normalize import NA_VALUE, normalize_number
+from .spec import load_lists
+from .wareki import fiscal_year_label, short_label
+
+SUMMARY_FILE = "集計表.xlsx"
+INDICATORS_FILE = "indicators.csv"
+NOT_SUBMITTED = "未提出"
+NEEDS_FIX = "要修正"
+SUBMITTED = "提出済"
+INDICATOR_COLUMNS = ("year", "indicator_no", "indicator", "measure_id", "measure", "respondent_id", "respondent",
+                     "value_numeric", "value_text", "unit", "type", "source", "status")
+REQUIRED_ANSWER_COLUMNS = ("respondent_id", "sheet", "item_id", "field", "value")
+
+
+@dataclass
+class AnswerSet:
+    """This year's answers, looked up by respondent, sheet, item and field."""
+
+    values: Dict[Tuple[str, str, str, str], Any] = field(default_factory=dict)
+    status: Dict[str, str] = field(default_factory=dict)  # respondent_id -> 提出済 / 要修正
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Dict[str, Any]]) -> "AnswerSet":
+        answers = cls()
+        for row in rows:
+            dept = str(row["respondent_id"])
+            key = (dept, str(row["sheet"]), str(row["item_id"]), str(row["field"]))
+            answers.values[key] = row["value"]
+            status = str(row.get("status") or SUBMITTED)
+            if answers.status.get(dept) != NEEDS_FIX:
+                answers.status[dept] = NEEDS_FIX if status == NEEDS_FIX else SUBMITTED
+        return answers
+
+    @classmethod
+    def from_csv(cls, path: Path) -> "AnswerSet":
+        """Read answers.csv (as written by collect). Raises ValueError when it is not one."""
+        rows = list(csv.DictReader(io.StringIO(read_csv_text(Path(path)), newline="")))
+        if rows and any(c not in rows[0] for c in REQUIRED_ANSWER_COLUMNS):
+            missing = [c for c in REQUIRED_ANSWER_COLUMNS if c not in rows[0]]
+            raise ValueError(f"answers.csv の列 {', '.join(missing)} がありません")
+        return cls.from_rows(rows)
+
+    def get(self, dept: str, sheet: str, item: Any, name: str) -> str:
+        value = self.values.get((dept, sheet, str(item), name), "")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return "" if value is None else str(value)
+
+
+def number(text: Any) -> Optional[float]:
+    """A plain number in a cell ('6,460' -> 6460.0), else None (8（156人）, 希望者すべて …)."""
+    if text in (None, "", NA_VALUE):
+        return None
+    value, _ = normalize_number(str(text))
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def achievement(baseline: Any, target: Any, value: Any) -> Optional[float]:
+    """Progress from 現状 toward 目標, in percent (100 = target reached).
+
+    >>> achievement("0", "8", "6")
+    75.0
+    >>> achievement("30", "20", "25")  # a target below the baseline
+    50.0
+    >>> achievement("希望者すべて", "8", "6") is None
+    True
+    """
+    base, goal, now = number(baseline), number(target), number(value)
+    if base is None or goal is None or now is None or goal == base:
+        return None
+    return round((now - base) / (goal - base) * 100, 1)
+
+
+def statuses(master: Master, answers: AnswerSet, roster: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """提出済 / 要修正 / 未提出 for every respondent (from collect's roster when given)."""
+    if roster is not None:
+        return {d.id: roster.get(d.id, NOT_SUBMITTED) for d in master.respondents()}
+    return {d.id: answers.status.get(d.id, NOT_SUBMITTED) for d in master.respondents()}
+
+
+# ---------------------------------------------------------------------------
+# writing helpers
+
+
+class _Writer:
+    """Shared styles and cell writing for the report sheets."""
+
+    def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        thin = Side(style="thin", color="808080")
+        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.font = Font(name=FONT_NAME, size=10)
+        self.bold = Font(name=FONT_NAME, size=10, bold=True)
+        self.title = Font(name=FONT_NAME, size=14, bold=True)
+        self.red = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.center = Alignment(wrap_text=True, vertical="top", horizontal="center")
+        self.plain = Alignment(vertical="top")
+        self.head_fill = PatternFill("solid", fgColor=HEADER_FILL)
+        self.section_fill = PatternFill("solid", fgColor=LOCKED_FILL)
+
+    def cell(self, ws: Any, row: int, col: int, value: Any, *, bold: bool = False, border: bool = True,
+             center: bool = False, fill: Any = None, wrap: Optional[bool] = None) -> Any:
+        """A report cell; text outside tables (border=False) overflows instead of wrapping."""
+        from .report import put
+
+        cell = put(ws, row, col, value if value != "" else None)
+        cell.font = self.bold if bold else self.font
+        if wrap is None:
+            wrap = border
+        cell.alignment = (self.center if center else self.wrap) if wrap else self.plain
+        if border:
+            cell.border = self.border
+        if fill is not None:
+            cell.fill = fill
+        return cell
+
+    def header(self, ws: Any, row: int, labels: Sequence[str], widths: Sequence[float]) -> None:
+        for index, (label, width) in enumerate(zip(labels, widths), start=1):
+            self.cell(ws, row, index, label, bold=True, center=True, fill=self.head_fill)
+            ws.column_dimensions[column_letter(index)].width = width
+        ws.row_dimensions[row].height = 30
+
+    @staticmethod
+    def print_setup(ws: Any, title_rows: str, last_col: int) -> None:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        if title_rows:
+            ws.print_title_rows = title_rows
+        ws.print_area = f"A1:{column_letter(last_col)}{max(ws.max_row, 1)}"
+        ws.oddFooter.center.text = "&P / &N"
+
+
+def _row_height(ws: Any, row: int, texts: Sequence[Tuple[str, float]]) -> None:
+    from .excel import estimate_lines
+
+    lines = max((estimate_lines(text, width) for text, width in texts), default=1)
+    ws.row_dimensions[row].height = min(409, 13.5 * lines + 4)
+
+
+def _dept_label(master: Master, dept: str, status: Dict[str, str]) -> str:
+    name = master.departments[dept].name
+    state = status.get(dept, NOT_SUBMITTED)
+    return name if state == SUBMITTED or state not in (NOT_SUBMITTED, NEEDS_FIX) else f"{name}\n（{state}）"
+
+
+def _this_year(answers: AnswerSet, status: Dict[str, str], dept: str, no: int, name: str) -> str:
+    if status.get(dept, NOT_SUBMITTED) == NOT_SUBMITTED:
+        return NOT_SUBMITTED if name in ("value",) else ""
+    return answers.get(dept, "取組状況", no, name)
+
+
+def _outcome_text(outcome: str, challenge: str) -> str:
+    parts = []
+    if outcome:
+        parts.append(f"○成果\n{outcome}")
+    if challenge:
+        parts.append(f"○課題\n{challenge}")
+    return "\n\n".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# sheets
+
+
+INDICATOR_WIDTHS = (5, 24, 12, 10, 10, 10, 32, 10, 34, 32)
+
+
+def _indicator_header(master: Master) -> List[str]:
+    year = master.settings.fiscal_year
+    return ["No.", "実現に向けての主な目標", "回答課", "現状", "目標", short_label(year - 1),
+            f"{fiscal_year_label(year - 1)}具体的な取組内容", short_label(year),
+            f"{fiscal_year_label(year)}具体的な取組内容", "めざす姿に向けた成果と課題"]
+
+
+def _indicator_rows(ws: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
+                    row: int, measure_id: str, with_outcome: bool) -> int:
+    """Write the indicator rows of one 基本施策; two 回答課 are shown one under the other."""
+    year = master.settings.fiscal_year
+    for ind in sorted((i for i in master.indicators.values() if i.measure_id == measure_id), key=lambda i: i.no):
+        first = row
+        for dept in ind.respondents:
+            previous = master.result(year - 1, dept, indicator=ind.no)
+            values = [
+                str(ind.no), ind.name + ("\n" + "".join(circled(n) for n in ind.actions) if ind.actions else ""),
+                _dept_label(master, dept, status),
+                ind.baseline + (f"\n（{ind.baseline_year}）" if ind.baseline_year else ""),
+                ind.target + (f"\n（{ind.target_year}）" if ind.target_year else ""),
+                previous.value if previous else "", previous.content if previous else "",
+                _this_year(answers, status, dept, ind.no, "value"),
+                _this_year(answers, status, dept, ind.no, "content"),
+            ]
+            if with_outcome:
+                values.append(_outcome_text(_this_year(answers, status, dept, ind.no, "outcome"),
+                                            _this_year(answers, status, dept, ind.no, "challenge")))
+            for col, value in enumerate(values, start=1):
+                cell = w.cell(ws, row, col, value, center=col in (1, 3, 4, 5, 6, 8))
+                if value == NOT_SUBMITTED:
+                    cell.font = w.red
+            _row_height(ws, row, list(zip(values, INDICATOR_WIDTHS)))
+            row += 1
+        if row - first > 1:  # one indicator, several 回答課: its own columns span their rows
+            for col in (1, 2, 4, 5):
+                ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
+    return row
+
+
+def _measure_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
+                   measure: Any) -> None:
+    """One page per 基本施策, laid out as the progress report (seed 000)."""
+    ws = wb.create_sheet(safe_filename(measure.id, 31).replace("[", "(").replace("]", ")"))
+    ncols = len(INDICATOR_WIDTHS)
+    w.cell(ws, 1, 1, measure.policy if measure.policy_id.startswith("重点") else f"{measure.policy_id} {measure.policy}",
+           border=False)
+    w.cell(ws, 2, 1, measure.label, border=False).font = w.title
+    w.cell(ws, 3, 1, f"★めざす姿　⇒　{measure.vision}" if measure.vision else "★めざす姿", border=False, bold=True,
+           wrap=True)
+    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=ncols)
+    ws.row_dimensions[3].height = 30
+    w.header(ws, 5, _indicator_header(master), INDICATOR_WIDTHS)
+    row = _indicator_rows(ws, w, master, answers, status, 6, measure.id, with_outcome=True)
+    if row == 6:
+        w.cell(ws, row, 1, "（この基本施策に指標はありません）", border=False)
+        row += 1
+
+    actions = sorted((a for a in master.actions.values() if a.measure_id == measure.id), key=lambda a: a.no)
+    row += 1
+    w.cell(ws, row, 1, "★実現に向けて", border=False, bold=True)
+    for action in actions:
+        row += 1
+        w.cell(ws, row, 1, circled(action.no), border=False, center=True)
+        w.cell(ws, row, 2, action.content, border=False, wrap=True)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ncols)
+
+    row += 2
+    w.cell(ws, row, 1, "★主な担当課におけるその他取組の状況", border=False, bold=True)
+    row += 1
+    for col, label in ((1, "担当課等"), (3, "取組"), (4, "その他関連する事業とその状況")):
+        w.cell(ws, row, col, label, bold=True, center=True, fill=w.head_fill)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+    ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=ncols)
+    departments: Dict[str, List[int]] = {}
+    for action in actions:
+        for dept in action.departments:
+            departments.setdefault(dept, []).append(action.no)
+    for dept, numbers in sorted(departments.items(), key=lambda kv: list(master.departments).index(kv[0])):
+        row += 1
+        projects = []
+        for no in numbers:
+            name = answers.get(dept, "その他の取組", no, "project")
+            text = answers.get(dept, "その他の取組", no, "status")
+            if name or text:
+                projects.append(f"●{name}\n{text}" if name else text)
+        label = _dept_label(master, dept, status)
+        w.cell(ws, row, 1, label)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        w.cell(ws, row, 3, "".join(circled(n) for n in numbers), center=True)
+        body = "\n\n".join(projects)
+        w.cell(ws, row, 4, body)
+        ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=ncols)
+        _row_height(ws, row, [(body, sum(INDICATOR_WIDTHS[3:])), (label, sum(INDICATOR_WIDTHS[:2]))])
+    w.print_setup(ws, "5:5", ncols)
+
+
+def _table_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str]) -> None:
+    """All indicators in one table (seed 001), with headings taken from the master."""
+    ws = wb.create_sheet("一覧表")
+    s = master.settings
+    w.cell(ws, 1, 1, f"{s.plan_name}", border=False, bold=True)
+    w.cell(ws, 2, 1, f"{s.fiscal_year_label}実績及び具体的な取組内容", border=False).font = w.title
+    labels = _indicator_header(master)[:9]
+    w.header(ws, 4, labels, INDICATOR_WIDTHS[:9])
+    row = 5
+    for measure in master.measures.values():
+        if not any(i.measure_id == measure.id for i in master.indicators.values()):
+            continue
+        w.cell(ws, row, 1, measure.label, bold=True, fill=w.section_fill)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(labels))
+        row = _indicator_rows(ws, w, master, answers, status, row + 1, measure.id, with_outcome=False)
+    w.print_setup(ws, "4:4", len(labels))
+    ws.freeze_panes = "A5"
+
+
+def _evaluation_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str]) -> None:
+    """取組 × 担当課 with evaluation and direction (seed 004)."""
+    ws = wb.create_sheet("中間評価")
+    year = master.settings.fiscal_year
+    labels = ["No.", "取組名・内容", "担当課", f"{fiscal_year_label(year - 2)}の主な取組",
+              f"{fiscal_year_label(year - 1)}の主な取組", "中間評価", "良かった点・課題", "今後の方向性", "左記選択の理由"]
+    widths = (5, 34, 14, 26, 26, 8, 34, 9, 28)
+    w.cell(ws, 1, 1, f"{master.settings.plan_name}　中間評価・今後の方向性", border=False).font = w.title
+    w.header(ws, 3, labels, widths)
+    row = 4
+    for measure in master.measures.values():
+        actions = sorted((a for a in master.actions.values() if a.measure_id == measure.id), key=lambda a: a.no)
+        if not actions:
+            continue
+        w.cell(ws, row, 1, f"{measure.policy}　{measure.label}", bold=True, fill=w.section_fill)
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(labels))
+        row += 1
+        for action in actions:
+            first = row
+            for dept in action.departments:
+                name = master.departments[dept].name + ("（主）" if dept == action.main else "")
+                submitted = status.get(dept, NOT_SUBMITTED) != NOT_SUBMITTED
+                before2 = master.result(year - 2, dept, action=action.no)
+                before1 = master.result(year - 1, dept, action=action.no)
+                good = answers.get(dept, "中間評価", action.no, "good")
+                issue = answers.get(dept, "中間評価", action.no, "issue")
+                notes = "\n".join(p for p in (f"【良かった点】{good}" if good else "",
+                                              f"【課題】{issue}" if issue else "") if p)
+                values = [
+                    str(action.no), f"{action.name}\n{action.content}" if action.content != action.name else action.name,
+                    name if status.get(dept) != NEEDS_FIX else f"{name}\n（要修正）",
+                    before2.content if before2 else "", before1.content if before1 else "",
+                    answers.get(dept, "中間評価", action.no, "grade") if submitted else NOT_SUBMITTED,
+                    notes, answers.get(dept, "今後の方向性", action.no, "direction") if submitted else "",
+                    answers.get(dept, "今後の方向性", action.no, "reason"),
+                ]
+                for col, value in enumerate(values, start=1):
+                    cell = w.cell(ws, row, col, value, center=col in (1, 6, 8))
+                    if value == NOT_SUBMITTED:
+                        cell.font = w.red
+                _row_height(ws, row, list(zip(values, widths)))
+                row += 1
+            if row - first > 1:
+                for col in (1, 2):
+                    ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
+    w.print_setup(ws, "3:3", len(labels))
+    ws.freeze_panes = "A4"
+
+
+def choice_counts(master: Master, answers: AnswerSet, status: Dict[str, str], sheet: str, name: str,
+                  list_key: str) -> Dict[str, Dict[str, int]]:
+    """Counts of each choice (and 未回答) per 基本施策 over every 取組 × 担当課 asked."""
+    values = load_lists()[list_key].values
+    counts: Dict[str, Dict[str, int]] = {}
+    for action in master.actions.values():
+        bucket = counts.setdefault(action.measure_id, {v: 0 for v in values + ("未回答",)})
+        for dept in action.departments:
+            if dept not in status:
+                continue
+            answer = answers.get(dept, sheet, action.no, name)
+            bucket[answer if answer in values else "未回答"] += 1
+    return counts
+
+
+def _count_table(ws: Any, w: _Writer, master: Master, row: int, title: str, counts: Dict[str, Dict[str, int]],
+                 columns: Sequence[str]) -> int:
+    w.cell(ws, row, 1, title, border=False, bold=True)
+    row += 1
+    w.header(ws, row, ["区分", "基本方針・基本施策", *columns], [10, 36] + [8] * len(columns))
+    header_row = row
+    # per 基本方針 totals, then each 基本施策
+    policies: Dict[str, Dict[str, int]] = {}
+    for measure in master.measures.values():
+        bucket = policies.setdefault(measure.policy_id, {c: 0 for c in columns})
+        for c in columns:
+            bucket[c] += counts.get(measure.id, {}).get(c, 0)
+    for policy_id, bucket in policies.items():
+        row += 1
+        policy = next(m.policy for m in master.measures.values() if m.policy_id == policy_id)
+        w.cell(ws, row, 1, "基本方針", center=True, fill=w.section_fill)
+        w.cell(ws, row, 2, policy if policy_id.startswith("重点") else f"{policy_id} {policy}", fill=w.section_fill)
+        for index, c in enumerate(columns, start=3):
+            w.cell(ws, row, index, bucket[c], center=True, fill=w.section_fill)
+    first_measure = row + 1
+    for measure in master.measures.values():
+        row += 1
+        w.cell(ws, row, 1, "基本施策", center=True)
+        w.cell(ws, row, 2, measure.label)
+        for index, c in enumerate(columns, start=3):
+            w.cell(ws, row, index, counts.get(measure.id, {}).get(c, 0), center=True)
+    # the chart reads the 基本施策 rows; its series names come from the header row
+    height_cm = _bar_chart_rows(ws, title, header_row, first_measure, row, len(columns), f"B{row + 2}")
+    # the chart sits under its table (inside the printed width); rows are about 0.5 cm
+    return row + 2 + int(height_cm / 0.5) + 2
+
+
+def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int, ncols: int, anchor: str) -> float:
+    """A stacked bar chart of the count rows; returns its height in cm."""
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.series import SeriesLabel
+
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = title
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    for index in range(ncols):
+        col = 3 + index
+        values = Reference(ws, min_col=col, min_row=first, max_row=last)
+        chart.add_data(values, titles_from_data=False)
+        chart.series[-1].tx = SeriesLabel(v=str(ws.cell(header_row, col).value))
+    chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
+    chart.y_axis.title = "件数"
+    chart.height = max(7.5, 0.7 * (last - first + 1) + 3)
+    chart.width = 17
+    ws.add_chart(chart, anchor)
+    return float(chart.height)
+
+
+def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str]) -> None:
+    ws = wb.active
+    ws.title = "概要"
+    s = master.settings
+    w.cell(ws, 1, 1, f"{s.plan_name}　{s.survey_name}　集計表", border=False).font = w.title
+    counts = {k: sum(1 for v in status.values() if v == k) for k in (SUBMITTED, NEEDS_FIX, NOT_SUBMITTED)}
+    w.cell(ws, 2, 1, f"回答課 {len(status)} 課：提出済 {counts[SUBMITTED]}・要修正 {counts[NEEDS_FIX]}・"
+                     f"未提出 {counts[NOT_SUBMITTED]}", border=False, bold=True)
+    row = 4
+    w.cell(ws, row, 1, "提出状況", border=False, bold=True)
+    row += 1
+    w.header(ws, row, ["課ID", "課名", "状況"], [10, 36, 10])
+    for dept_id, state in status.items():
+        row += 1
+        w.cell(ws, row, 1, dept_id, center=True)
+        w.cell(ws, row, 2, master.departments[dept_id].name)
+        cell = w.cell(ws, row, 3, state, center=True)
+        if state != SUBMITTED:
+            cell.font = w.red
+    row += 2
+    enabled = set(s.sheets)
+    if "中間評価" in enabled:
+        grades = load_lists()["grade"].values + ("未回答",)
+        counts_grade = choice_counts(master, answers, status, "中間評価", "grade", "grade")
+        row = _count_table(ws, w, master, row, "中間評価（◎○△×）の集計", counts_grade, grades)
+    if "今後の方向性" in enabled:
+        directions = load_lists()["direction"].values + ("未回答",)
+        counts_direction = choice_counts(master, answers, status, "今後の方向性", "direction", "direction")
+        row = _count_table(ws, w, master, row, "今後の方向性の集計", counts_direction, directions)
+    if "取組状況" in enabled and master.indicators:
+        _achievement_table(ws, w, master, answers, status, row)
+    ws.column_dimensions["A"].width = 10
+    ws.column_dimensions["B"].width = 36
+    w.print_setup(ws, "", 9)
+
+
+def achievement_rows(master: Master, answers: AnswerSet, status: Dict[str, str]) -> List[List[Any]]:
+    """[No, 指標名, 回答課, 現状, 目標, 今年度, 進捗率 or '―'] for every numeric indicator × 回答課."""
+    rows = []
+    for ind in sorted(master.indicators.values(), key=lambda i: i.no):
+        if not ind.numeric:
+            continue
+        for dept in ind.respondents:
+            value = _this_year(answers, status, dept, ind.no, "value")
+            rate = achievement(ind.baseline, ind.target, value)
+            rows.append([ind.no, ind.name, master.departments[dept].name, ind.baseline, ind.target, value,
+                         rate if rate is not None else "―"])
+    return rows
+
+
+def _achievement_table(ws: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
+                       row: int) -> None:
+    w.cell(ws, row, 1, "数値指標の達成状況（現状値から目標値までの進み具合、％）", border=False, bold=True)
+    row += 1
+    labels = ["No.", "指標", "回答課", "現状", "目標", master.settings.fiscal_year_label, "進捗率(%)"]
+    for index, label in enumerate(labels, start=1):
+        w.cell(ws, row, index, label, bold=True, center=True, fill=w.head_fill)
+    header = row
+    for values in achievement_rows(master, answers, status):
+        row += 1
+        for index, value in enumerate(values, start=1):
+            cell = w.cell(ws, row, index, value, center=index != 2)
+            if value == NOT_SUBMITTED:
+                cell.font = w.red
+    if row > header:
+        from openpyxl.chart import BarChart, Reference
+
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = "数値指標の進捗率(%)"
+        chart.add_data(Reference(ws, min_col=7, min_row=header, max_row=row), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=row))
+        chart.height = max(7.5, 0.5 * (row - header) + 3)
+        chart.width = 17
+        chart.legend = None
+        ws.add_chart(chart, f"B{row + 2}")
+
+
+def build_summary(master: Master, answers: AnswerSet, roster: Optional[Dict[str, str]] = None) -> Any:
+    """The 集計表 workbook (pure: nothing is written)."""
+    from openpyxl import Workbook
+
+    status = statuses(master, answers, roster)
+    w = _Writer()
+    wb = Workbook()
+    _overview_sheet(wb, w, master, answers, status)
+    if "取組状況" in master.settings.sheets and master.indicators:
+        _table_sheet(wb, w, master, answers, status)
+        for measure in master.measures.values():
+            _measure_sheet(wb, w, master, answers, status, measure)
+    if {"中間評価", "今後の方向性"} & set(master.settings.sheets):
+        _evaluation_sheet(wb, w, master, answers, status)
+    wb.properties.title = f"{master.settings.survey_name} 集計表"
+    wb.properties.creator = "welfare_workbook"
+    return wb
+
+
+def indicator_rows(master: Master, answers: AnswerSet, status: Dict[str, str]) -> List[Dict[str, Any]]:
+    """indicators.csv: indicator × 回答課 × year, past years from 実績 and this year from the answers."""
+    rows = []
+    year = master.settings.fiscal_year
+    for ind in sorted(master.indicators.values(), key=lambda i: i.no):
+        measure = master.measures[ind.measure_id]
+        for dept in ind.respondents:
+            series = [(r.year, r.value, "実績", "") for r in master.results
+                      if r.indicator_no == ind.no and r.department == dept and r.year < year]
+            state = status.get(dept, NOT_SUBMITTED)
+            series.append((year, answers.get(dept, "取組状況", ind.no, "value") if state != NOT_SUBMITTED else "",
+                           "回答", state))
+            for data_year, text, source, state_text in sorted(series, key=lambda s: s[0]):
+                numeric = number(text) if ind.numeric else None
+                rows.append({
+                    "year": data_year, "indicator_no": ind.no, "indicator": ind.name, "measure_id": measure.id,
+                    "measure": measure.name, "respondent_id": dept, "respondent": master.departments[dept].name,
+                    "value_numeric": "" if numeric is None else (int(numeric) if numeric.is_integer() else numeric),
+                    "value_text": text, "unit": ind.unit, "type": ind.type, "source": source, "status": state_text,
+                })
+    return rows
+
+
+def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
+                  roster: Optional[Dict[str, str]] = None) -> Dict[str, Path]:
+    """Write 集計表.xlsx and indicators.csv into ``out_dir`` (atomically)."""
+    from .merge import csv_text
+
+    out_dir = Path(out_dir)
+    summary = out_dir / SUMMARY_FILE
+    atomic_write(summary, build_summary(master, answers, roster).save)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(INDICATOR_COLUMNS)
+    for row in indicator_rows(master, answers, statuses(master, answers, roster)):
+        writer.writerow([csv_text(row[c]) for c in INDICATOR_COLUMNS])
+    data = buffer.getvalue().encode("utf-8-sig")
+    indicators = out_dir / INDICATORS_FILE
+    atomic_write(indicators, lambda tmp: tmp.write_bytes(data))
+    return {"summary": summary, "indicators": indicators}
