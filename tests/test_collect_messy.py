@@ -51,6 +51,7 @@ from welfare_workbook.collect import OLE_MAGIC
 from welfare_workbook.excel import ERROR_FILL
 from welfare_workbook.generate import generate
 from welfare_workbook.master import Master, cell_text, load_master
+from welfare_workbook.simulate import plan_answers
 from welfare_workbook.spec import load_specs
 
 NO_SOFFICE = "LibreOffice (soffice) is not installed; CI installs it"
@@ -132,9 +133,7 @@ def corpus(sample_master: Master, generated, generated_2, sample_master_2, tmp_p
     filled["structure"] = fill(master, wb_of["K01"], folder, edit=k01_edit)
 
     # --- K02: values normalised, last-year warnings -----------------------------------
-    a = dict(filled_answers := __import__("welfare_workbook.simulate", fromlist=["plan_answers"])
-             .plan_answers(master, "K02", 0))
-    del filled_answers
+    a = dict(plan_answers(master, "K02", 0))
     _set(a, ST, "IND:4:K02", "value", "１２３")
     _set(a, ST, "IND:5:K02", "content", "同左")
     _set(a, ST, "IND:12:K02", "value", "1,234")
@@ -157,8 +156,6 @@ def corpus(sample_master: Master, generated, generated_2, sample_master_2, tmp_p
     filled["normalised"] = fill(master, wb_of["K02"], folder, answers=a)
 
     # --- K03: rule errors -----------------------------------------------------------
-    from welfare_workbook.simulate import plan_answers
-
     a = dict(plan_answers(master, "K03", 0))
     _set(a, ST, "IND:3:K03", "value", "約100")
     _set(a, ST, "IND:13:K03", "value", 1.5)

@@ -4,9 +4,8 @@ answers.csv exactly once, at its provenance, whichever program saved the file.""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
-from typing import Dict, List
+from typing import List
 
 import pytest
 from click.testing import CliRunner
@@ -18,8 +17,10 @@ from helpers import soffice_path
 from welfare_workbook import merge
 from welfare_workbook.cli import cli
 from welfare_workbook.collect import STATUS_OK
-from welfare_workbook.generate import GenerateResult
+from welfare_workbook.generate import GenerateResult, layout_for
 from welfare_workbook.master import Master
+from welfare_workbook.simulate import plan_answers
+from welfare_workbook.spec import load_specs
 
 NO_SOFFICE = "LibreOffice (soffice) is not installed; CI installs it"
 RETURN_KEYS = {"file", "respondent_id", "respondent", "status", "errors", "warnings"}
@@ -27,7 +28,13 @@ ISSUE_KEYS = {"file", "respondent_id", "sheet", "cell", "code", "severity", "mes
 
 
 def _fill_all(master: Master, generated: GenerateResult, folder: Path) -> List[Filled]:
-    return [fill(master, wb, folder) for wb in generated.workbooks]
+    returns = [fill(master, wb, folder) for wb in generated.workbooks]
+    specs = load_specs()
+    for ret in returns:  # every input cell of every row gets a value
+        every = {(sheet, item.key, col.id) for sheet, rows in layout_for(master, ret.respondent_id).items()
+                 for _, item, _ in rows for col in specs[sheet].input_columns}
+        assert set(ret.cells) == every and None not in ret.answers.values()
+    return returns
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +49,18 @@ def filled(sample_master, sample_master_2, generated, generated_2, tmp_path_fact
 
 @pytest.fixture(scope="module")
 def resaved(filled, tmp_path_factory):
-    """The same returns re-saved by LibreOffice (one soffice call per sample)."""
+    """The same returns re-saved by LibreOffice (every file of both samples in one soffice call)."""
     if soffice_path() is None:
         pytest.skip(NO_SOFFICE)
+    converted = tmp_path_factory.mktemp("lo_all")
+    every = [r.path for _, _, returns in filled.values() for r in returns]
+    assert len({p.name for p in every}) == len(every)
+    soffice_convert_all(every, converted, tmp_path_factory.mktemp("lo_profile"))
     out = {}
     for name, (master, folder, returns) in filled.items():
         target = tmp_path_factory.mktemp(f"lo_{name}")
-        soffice_convert_all([r.path for r in returns], target, tmp_path_factory.mktemp("lo_profile"))
+        for ret in returns:
+            (converted / ret.path.name).rename(target / ret.path.name)
         moved = [Filled(r.respondent_id, r.respondent, target / r.path.name, r.shown, r.answers, r.cells)
                  for r in returns]
         out[name] = (master, target, moved)
@@ -132,12 +144,12 @@ def test_cli_json_valid(filled, tmp_path) -> None:
     assert Path(data["outputs"]["answers"]).exists()
 
 
-def test_cli_json_error_exit_1(filled, sample_master, generated, tmp_path) -> None:
+def test_cli_json_error_exit_1(sample_master, generated, tmp_path) -> None:
     folder = tmp_path / "returns"
     wb = next(w for w in generated.workbooks if w.respondent_id == "K03")
-    ret = fill(sample_master, wb, folder)
-    key = next(k for k in ret.answers if k[0] == "取組状況" and k[2] == "value" and isinstance(ret.answers[k], int))
-    ret = fill(sample_master, wb, folder, answers={**ret.answers, key: "約100"})
+    answers = plan_answers(sample_master, "K03", 0)
+    key = next(k for k in answers if k[0] == "取組状況" and k[2] == "value" and isinstance(answers[k], int))
+    ret = fill(sample_master, wb, folder, answers={**answers, key: "約100"})
     result = _invoke(folder, "--out", tmp_path / "out", "--json")
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)

@@ -4,6 +4,7 @@ over the values the seeds show departments typing."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from typing import Any
 
 import pytest
@@ -155,7 +156,8 @@ VALUES = st.one_of(
     st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 1, 1)),
 )
 EXCEL_INT = st.integers(min_value=-(10 ** 15) + 1, max_value=10 ** 15 - 1)  # what a cell holds exactly
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("HYPOTHESIS_EXAMPLES", "300")), deadline=None)
+# HYPOTHESIS_EXAMPLES=20000 for a long run; no deadline (no wall-clock assertions)
+SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "300")), deadline=None)
 
 
 @SETTINGS

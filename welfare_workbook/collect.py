@@ -384,8 +384,12 @@ def _identify_by_meta(meta: Dict[str, Any], ret: Return, master: Master) -> bool
     dept = master.departments.get(ret.respondent_id or "")
     ret.respondent = dept.name if dept else str(meta.get("respondent") or "") or None
     year = cell_value(meta.get("fiscal_year"))
-    if year != master.settings.fiscal_year and isinstance(year, int) and meta.get("survey_id") == survey_id(
-            replace(master, settings=replace(master.settings, fiscal_year=year))):  # this survey, another year
+    settings = master.settings
+    # the same plan's survey of another year (e.g. last year's form reused): the
+    # survey name usually carries the year, so the plan identifies the lineage
+    same_plan = meta.get("municipality") == settings.municipality and meta.get("plan_name") == settings.plan_name
+    if year != settings.fiscal_year and isinstance(year, int) and (same_plan or meta.get("survey_id") == survey_id(
+            replace(master, settings=replace(settings, fiscal_year=year)))):
         found = fiscal_year_label(year) if 1989 <= year <= 2200 else str(year)
         ret.add("wrong_year", found=found, expected=master.settings.fiscal_year_label)
         return False

@@ -460,6 +460,7 @@ def _meta_sheet(wb: Any, master: Master, dept: Department, specs: Sequence[Sheet
         ["survey_id", survey_id(master)],
         ["survey_name", s.survey_name],
         ["municipality", s.municipality],
+        ["plan_name", s.plan_name],
         ["fiscal_year", s.fiscal_year],
         ["respondent_id", dept.id],
         ["respondent", dept.name],

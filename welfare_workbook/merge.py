@@ -227,6 +227,8 @@ def _next_label(text: str, year: int) -> str:
 
     replacements = [(fiscal_year_label(year), fiscal_year_label(year + 1)), (short_label(year), short_label(year + 1)),
                     (f"{year}", f"{year + 1}")]
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")  # 令和６年度 as often typed
+    replacements += [(old.translate(wide), new.translate(wide)) for old, new in replacements]
     for old, new in replacements:
         if old in text:
             return text.replace(old, new)
@@ -276,31 +278,42 @@ def rollover(master_source: Path, answers_path: Path, out: Path, force: bool = F
     Refuses (an error issue, nothing written) while answers still have errors, unless ``force``.
     """
     from . import issues as iss
-    from .master import load_master, read_raw, write_master_xlsx
-    from .summary import NEEDS_FIX
+    from .master import MASTER_COLUMNS, load_master, read_raw, write_master_xlsx
+    from .summary import NEEDS_FIX, REQUIRED_ANSWER_COLUMNS
+    from .wareki import fiscal_year_label, parse_fiscal_year
 
     master, issues = load_master(master_source)
     if master is None:
         return RolloverResult(0, 0, 0, list(issues))
     year = master.settings.fiscal_year
-    answers = list(csv.DictReader(io.StringIO(read_csv_text(Path(answers_path)), newline="")))
+    try:
+        reader = csv.DictReader(io.StringIO(read_csv_text(Path(answers_path)), newline=""))
+        missing = [c for c in REQUIRED_ANSWER_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:
+            raise ValueError(f"answers.csv の列 {', '.join(missing)} がありません")
+        answers = list(reader)
+    except (ValueError, OSError) as exc:
+        return RolloverResult(year + 1, 0, 0, [iss.make("answers_unreadable", file=Path(answers_path).name,
+                                                       detail=str(exc))])
     failing = sorted({a.get("respondent") or a["respondent_id"] for a in answers if a.get("status") == NEEDS_FIX})
     if failing and not force:
         return RolloverResult(year + 1, 0, 0, [iss.make("rollover_has_errors", file=Path(answers_path).name,
                                                        departments="、".join(failing))])
     raw = read_raw(master_source)
-    rows = {name: _raw_rows(raw[name]) for name in raw}
+    order = list(MASTER_COLUMNS)  # 調査設定 first, as init-master writes it (a CSV folder reads in name order)
+    rows = {name: _raw_rows(raw[name])
+            for name in sorted(raw, key=lambda n: order.index(n) if n in order else len(order))}
     settings = rows["調査設定"]
     for row in settings[1:]:
         item = row[0] if row else ""
         if item in ("対象年度", "調査名") and len(row) > 1:
             row[1] = _next_label(row[1], year)
+            if item == "対象年度" and parse_fiscal_year(row[1]) != year + 1:  # e.g. 平成31年度, Ｒ６
+                row[1] = fiscal_year_label(year + 1)
         elif item == "提出期限" and len(row) > 1:
             row[1] = _next_deadline(row[1])
     results = rows["実績"]
     header = results[0]
-    from .wareki import parse_fiscal_year
-
     kept = [r for r in results[1:] if parse_fiscal_year(r[header.index("年度")]) != year]
     replaced = len(results) - 1 - len(kept)
     new = result_rows(year, answers)

@@ -40,6 +40,7 @@ COMMON_UNITS = ("人", "名", "回", "件", "団体", "か所", "ヶ所", "箇�
 Number = Union[int, float]
 _FULLWIDTH_ALNUM = {code: code - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
                     for code in range(r[0], r[1] + 1)}
+_FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _SPACES = {0x00A0: " ", 0x2007: " ", 0x202F: " ", 0x200B: "", 0xFEFF: ""}
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
@@ -119,12 +120,14 @@ def normalize_number(raw: Any, unit: str = "", integer: bool = False) -> Tuple[A
         value = cell_value(float(raw)) if isinstance(raw, float) else raw
         return value, ""
     original = str(raw)
-    stripped = _strip(original).replace(" ", "").replace("\u3000", "")
-    text = unicodedata.normalize("NFKC", stripped)
+    stripped = _strip(original).strip("\u3000")
+    # fold only the full-width ASCII block (１２３，．－％): NFKC would also turn
+    # 10² into 102 or ① into 1, and silently change the number
+    text = stripped.translate(_FULLWIDTH_ASCII)
     notes = []
     if text != stripped:
         notes.append("全角文字を半角にし")
-    units = {unicodedata.normalize("NFKC", u) for u in (unit,) + COMMON_UNITS if u}
+    units = {u.translate(_FULLWIDTH_ASCII) for u in (unit,) + COMMON_UNITS if u}
     for candidate in sorted(units, key=len, reverse=True):
         head = text[: -len(candidate)]
         if text.endswith(candidate) and re.fullmatch(r"[+-]?[\d,]*\.?\d+", head or "x"):
@@ -134,7 +137,7 @@ def normalize_number(raw: Any, unit: str = "", integer: bool = False) -> Tuple[A
     if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", text):
         text = text.replace(",", "")
         notes.append("桁区切りのカンマを除き")
-    if not _NUMBER_RE.match(text):
+    if not _NUMBER_RE.match(text) or len(text) > 30:
         return original, ""
     number = float(text)
     value: Number = int(number) if number.is_integer() else number

@@ -56,11 +56,11 @@ class AnswerSet:
     @classmethod
     def from_csv(cls, path: Path) -> "AnswerSet":
         """Read answers.csv (as written by collect). Raises ValueError when it is not one."""
-        rows = list(csv.DictReader(io.StringIO(read_csv_text(Path(path)), newline="")))
-        if rows and any(c not in rows[0] for c in REQUIRED_ANSWER_COLUMNS):
-            missing = [c for c in REQUIRED_ANSWER_COLUMNS if c not in rows[0]]
+        reader = csv.DictReader(io.StringIO(read_csv_text(Path(path)), newline=""))
+        missing = [c for c in REQUIRED_ANSWER_COLUMNS if c not in (reader.fieldnames or ())]
+        if missing:  # checked on the header, so a header-only or empty file is refused too
             raise ValueError(f"answers.csv の列 {', '.join(missing)} がありません")
-        return cls.from_rows(rows)
+        return cls.from_rows(list(reader))
 
     def get(self, dept: str, sheet: str, item: Any, name: str) -> str:
         value = self.values.get((dept, sheet, str(item), name), "")
@@ -323,7 +323,8 @@ def _evaluation_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, s
         actions = sorted((a for a in master.actions.values() if a.measure_id == measure.id), key=lambda a: a.no)
         if not actions:
             continue
-        w.cell(ws, row, 1, f"{measure.policy}　{measure.label}", bold=True, fill=w.section_fill)
+        heading = measure.label if measure.policy_id.startswith("重点") else f"{measure.policy}　{measure.label}"
+        w.cell(ws, row, 1, heading, bold=True, fill=w.section_fill)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(labels))
         row += 1
         for action in actions:
