@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import zipfile
@@ -206,6 +207,21 @@ class _Styles:
         self.error_fill = PatternFill("solid", fgColor=ERROR_FILL)
         self.unlocked = Protection(locked=False)
         self.locked = Protection(locked=True)
+        self._arrays: Dict[Any, Any] = {}
+
+    def apply(self, cell: Any, key: Any, **attributes: Any) -> None:
+        """Give ``cell`` a style combination, copying the style array after its first use.
+
+        Setting font, fill, border … one by one makes openpyxl hash each style object
+        for every cell (most of the writing time); copying the finished array is cheap.
+        """
+        array = self._arrays.get(key)
+        if array is None:
+            for name, value in attributes.items():
+                setattr(cell, name, value)
+            self._arrays[key] = copy.copy(cell._style)
+        else:
+            cell._style = copy.copy(array)
 
 
 # ---------------------------------------------------------------------------
@@ -347,21 +363,21 @@ def _survey_sheet(wb: Any, spec: SheetSpec, items: Sequence[ItemRow], master: Ma
         lines = 3  # room to type in the input cells
         for index, col in enumerate(spec.columns, start=1):
             cell = ws.cell(row, index)
-            cell.border = st.border
-            cell.font = st.font
-            cell.alignment = st.wrap_center if col.align == "center" else st.wrap
+            align = st.wrap_center if col.align == "center" else st.wrap
             if col.input:
-                cell.fill, cell.protection = st.input_fill, st.unlocked
                 kind = item.value_type if col.type == "indicator" else col.type
-                cell.number_format = "General" if kind in ("integer", "decimal") else "@"
+                number_format = "General" if kind in ("integer", "decimal") else "@"
+                st.apply(cell, ("input", col.align, number_format), border=st.border, font=st.font, alignment=align,
+                         fill=st.input_fill, protection=st.unlocked, number_format=number_format)
             elif col.check:
                 if conditions:
                     cell.value = f'=IF(OR({",".join(conditions.values())}),"{MISSING_TEXT}","")'
-                cell.font = st.red
+                st.apply(cell, ("check", col.align), border=st.border, font=st.red, alignment=align)
             else:
                 value = item.context.get(col.source or "", "")
                 cell.value = value if value != "" else None
-                cell.fill, cell.protection = st.locked_fill, st.locked
+                st.apply(cell, ("locked", col.align), border=st.border, font=st.font, alignment=align,
+                         fill=st.locked_fill, protection=st.locked)
                 locked_values.append(value)
                 lines = max(lines, estimate_lines(value, col.width))
         ws.row_dimensions[row].height = min(409, 13.5 * lines + 4)
