@@ -245,6 +245,32 @@ def rollover(master_path: Optional[str], answers_path: Path, out: Path, force: b
 
 
 @cli.command()
+@click.argument("kind", type=click.Choice(["配布", "督促", "差戻し", "haifu", "tokusoku", "sashimodoshi"]))
+@click.option("--master", "master_path", type=click.Path(), help=MASTER_HELP)
+@click.option("--from-dir", type=click.Path(path_type=Path),
+              help="配布は調査票のフォルダ（既定 output/調査票）、督促・差戻しは collect の出力フォルダ（既定 output/回収結果）。")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="下書き（.eml）の出力先。既定 output/メール/KIND。")
+@click.option("--templates", type=click.Path(file_okay=False, path_type=Path), help="文面テンプレート（mail_*.txt）のフォルダ。")
+@click.option("--max-size-mb", type=float, default=10.0, show_default=True, help="添付ファイルの上限（MB）。")
+@click.option("--from", "sender", envvar="WELFARE_MAIL_FROM", default="", help="差出人アドレス（環境変数 WELFARE_MAIL_FROM）。")
+@click.option("--send", "send_now", is_flag=True, help="下書きを作った後、SMTP で送信する（送信前に確認）。")
+@click.option("--yes", is_flag=True, help="送信前の確認を省く。")
+@click.option("--smtp-host", envvar="WELFARE_SMTP_HOST", default="", help="SMTP サーバー（環境変数 WELFARE_SMTP_HOST）。")
+@click.option("--smtp-port", envvar="WELFARE_SMTP_PORT", type=int, default=587, show_default=True, help="SMTP のポート（環境変数 WELFARE_SMTP_PORT）。")
+@click.option("--starttls/--no-starttls", default=True, show_default=True, help="STARTTLS で暗号化する。")
+@click.option("--smtp-user", envvar="WELFARE_SMTP_USER", default="", help="SMTP のユーザー名（環境変数 WELFARE_SMTP_USER）。パスワードは環境変数 WELFARE_SMTP_PASSWORD か入力で渡す。")
+def mail(kind: str, master_path: Optional[str], smtp_host: str, smtp_port: int, starttls: bool, smtp_user: str,
+         yes: bool, **options: Any) -> None:
+    """配布・督促・差戻しのメールを下書き（.eml）に書き出す。--send で送信する。"""
+    from .mail import SmtpSettings, run_mail
+
+    master = _master_or_exit(master_path)
+    sys.exit(run_mail(master, kind, smtp=SmtpSettings(smtp_host, smtp_port, starttls, smtp_user), echo=_echo,
+                      show_issues=_print_issues, confirm=lambda text: yes or click.confirm(text, default=False),
+                      ask_password=lambda: click.prompt("SMTP のパスワード", hide_input=True), **options))
+
+
+@cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
               show_default=True, help="出力先フォルダ。")
 def demo(out: Path) -> None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tempfile
@@ -71,3 +72,25 @@ def estimate_lines(text: str, width: float) -> int:
         units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in part)
         lines += max(1, -(-units // int(per_line)))
     return lines
+
+
+class StyleCache:
+    """Give cells a style combination by copying a finished style array.
+
+    Setting font, fill, border … one by one makes openpyxl hash each style object
+    for every cell, which is most of the writing time of a large sheet; the array
+    of style ids is copied instead once a combination has been built. One cache per
+    workbook (the ids index that workbook's style tables).
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict = {}
+
+    def apply(self, cell: Any, key: Any, **attributes: Any) -> None:
+        array = self._arrays.get(key)
+        if array is None:
+            for name, value in attributes.items():
+                setattr(cell, name, value)
+            self._arrays[key] = copy.copy(cell._style)
+        else:
+            cell._style = copy.copy(array)

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import zipfile
@@ -27,7 +26,7 @@ from . import __version__
 from . import issues as iss
 from .excel import (
     ERROR_FILL, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL,
-    atomic_write, estimate_lines, safe_filename,
+    StyleCache, atomic_write, estimate_lines, safe_filename,
 )
 from .issues import IssueList
 from .master import Action, Department, Indicator, Master, cell_text, circled, column_letter
@@ -187,7 +186,7 @@ def layout_for(master: Master, dept_id: str) -> Dict[str, List[tuple]]:
 # styles (created once; openpyxl shares identical styles)
 
 
-class _Styles:
+class _Styles(StyleCache):
     def __init__(self) -> None:
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 
@@ -207,21 +206,7 @@ class _Styles:
         self.error_fill = PatternFill("solid", fgColor=ERROR_FILL)
         self.unlocked = Protection(locked=False)
         self.locked = Protection(locked=True)
-        self._arrays: Dict[Any, Any] = {}
-
-    def apply(self, cell: Any, key: Any, **attributes: Any) -> None:
-        """Give ``cell`` a style combination, copying the style array after its first use.
-
-        Setting font, fill, border … one by one makes openpyxl hash each style object
-        for every cell (most of the writing time); copying the finished array is cheap.
-        """
-        array = self._arrays.get(key)
-        if array is None:
-            for name, value in attributes.items():
-                setattr(cell, name, value)
-            self._arrays[key] = copy.copy(cell._style)
-        else:
-            cell._style = copy.copy(array)
+        StyleCache.__init__(self)
 
 
 # ---------------------------------------------------------------------------

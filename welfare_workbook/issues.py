@@ -267,6 +267,69 @@ CATALOGUE: Dict[str, tuple] = {
         WARNING,
         "{cell}：入力欄ではないセルに『{value}』が入力されています。この値は集計されません。",
     ),
+    # --- mail -----------------------------------------------------------------
+    "mail_no_address": (
+        ERROR,
+        "{dept}（課ID {dept_id}）のメールアドレスがないため、メールを作成しませんでした。"
+        "マスタの「担当課」シートの メール 列に、{dept}の宛先を入力してください。",
+    ),
+    "mail_bad_address": (
+        ERROR,
+        "{dept}（課ID {dept_id}）のメールアドレス『{value}』が読み取れないため、メールを作成しませんでした。"
+        "マスタの「担当課」シートの メール 列を「name@example.jp」の形に直してください（複数のときは , で区切る）。",
+    ),
+    "mail_attachment_too_large": (
+        ERROR,
+        "{dept}への添付「{file}」は {size} MB で、上限 {limit} MB を超えるため、メールを作成しませんでした。"
+        "共有フォルダなど別の方法で渡すか、メールサーバーの上限を確認して --max-size-mb で上限を変えてください。",
+    ),
+    "mail_no_workbook": (
+        ERROR,
+        "{dept}の{what}が「{folder}」にないため、メールを作成しませんでした。{hint}してから、もう一度実行してください。",
+    ),
+    "mail_duplicate_workbook": (
+        ERROR,
+        "「{file}」に{dept}の調査票が複数あります（「{files}」）。どれを送るか決められないため、"
+        "{dept}へのメールは作成しませんでした。不要なファイルをフォルダから移してください。",
+    ),
+    "mail_other_survey": (
+        WARNING,
+        "「{file}」は別の調査（{detail}）の調査票なので、添付しません。マスタと --from-dir の組合せを確認してください。",
+    ),
+    "mail_no_folder": (
+        ERROR,
+        "フォルダ「{file}」がありません。generate で調査票を作ったフォルダを --from-dir に指定してください。",
+    ),
+    "mail_no_collect_result": (
+        ERROR,
+        "「{file}」がありません。先に collect を実行し、その出力フォルダ（既定は output/回収結果）を --from-dir に指定してください。",
+    ),
+    "mail_collect_unreadable": (
+        ERROR,
+        "回収結果「{file}」を読み取れません（{detail}）。collect をもう一度実行して作り直してください。",
+    ),
+    "mail_collect_mismatch": (
+        ERROR,
+        "回収結果「{file}」は別の調査（{detail}）のものです。このマスタで collect した出力フォルダを --from-dir に指定してください。",
+    ),
+    "mail_unknown_department": (
+        WARNING,
+        "回収結果の課「{dept}」（課ID {dept_id}）はマスタの「担当課」シートにないため、メールを作成しませんでした。"
+        "マスタが collect のときと同じか確認してください。",
+    ),
+    "mail_template_default": (
+        INFO,
+        "テンプレートのフォルダ「{folder}」に「{file}」がないため、同梱の文面を使いました。",
+    ),
+    "mail_send_failed": (
+        ERROR,
+        "{dept}（{to}）への送信に失敗しました（{detail}）。宛先を確認し、下書きの .eml から送り直してください。",
+    ),
+    "mail_smtp_failed": (
+        ERROR,
+        "SMTP サーバー {host}:{port} で送信できませんでした（{detail}）。未送信 {count} 通。"
+        "サーバー名・ポート・STARTTLS の要否・ユーザー名とパスワードを確認してください。",
+    ),
 }
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .excel import FONT_NAME, HEADER_FILL, LOCKED_FILL, atomic_write, safe_filename
+from .excel import FONT_NAME, HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, safe_filename
 from .master import Master, circled, column_letter, read_csv_text
 from .normalize import NA_VALUE, normalize_number
 from .spec import load_lists
@@ -104,10 +104,11 @@ def statuses(master: Master, answers: AnswerSet, roster: Optional[Dict[str, str]
 # writing helpers
 
 
-class _Writer:
+class _Writer(StyleCache):
     """Shared styles and cell writing for the report sheets."""
 
     def __init__(self) -> None:
+        super().__init__()
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
         thin = Side(style="thin", color="808080")
@@ -128,14 +129,17 @@ class _Writer:
         from .report import put
 
         cell = put(ws, row, col, value if value != "" else None)
-        cell.font = self.bold if bold else self.font
         if wrap is None:
             wrap = border
-        cell.alignment = (self.center if center else self.wrap) if wrap else self.plain
+        attributes: Dict[str, Any] = {
+            "font": self.bold if bold else self.font,
+            "alignment": (self.center if center else self.wrap) if wrap else self.plain,
+        }
         if border:
-            cell.border = self.border
+            attributes["border"] = self.border
         if fill is not None:
-            cell.fill = fill
+            attributes["fill"] = fill
+        self.apply(cell, (bold, border, center, wrap, id(fill)), **attributes)
         return cell
 
     def header(self, ws: Any, row: int, labels: Sequence[str], widths: Sequence[float]) -> None:
@@ -191,6 +195,7 @@ def _outcome_text(outcome: str, challenge: str) -> str:
 # sheets
 
 
+MERGE_AT_MOST = 10  # rows of one indicator merged into one block
 INDICATOR_WIDTHS = (5, 24, 12, 10, 10, 10, 32, 10, 34, 32)
 
 
@@ -227,7 +232,9 @@ def _indicator_rows(ws: Any, w: _Writer, master: Master, answers: AnswerSet, sta
                     cell.font = w.red
             _row_height(ws, row, list(zip(values, INDICATOR_WIDTHS)))
             row += 1
-        if row - first > 1:  # one indicator, several 回答課: its own columns span their rows
+        # one indicator, a few 回答課: its own columns span their rows, as seed 000 prints
+        # them; with many (a prefecture-wide survey) each row repeats them instead
+        if 1 < row - first <= MERGE_AT_MOST:
             for col in (1, 2, 4, 5):
                 ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
     return row
@@ -352,7 +359,7 @@ def _evaluation_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, s
                         cell.font = w.red
                 _row_height(ws, row, list(zip(values, widths)))
                 row += 1
-            if row - first > 1:
+            if 1 < row - first <= MERGE_AT_MOST:
                 for col in (1, 2):
                     ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
     w.print_setup(ws, "3:3", len(labels))

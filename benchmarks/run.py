@@ -1,0 +1,266 @@
+"""Benchmark: generate and collect at scale, against a naive pipeline and the physical floor.
+
+    python benchmarks/run.py            # N=1,000 respondents × R=100 rows
+    python benchmarks/run.py --quick    # N=100
+    python benchmarks/run.py -n 300 -r 50 --json-out results.json
+
+Builds a synthetic master scaled from the bundled sample (N respondents, R indicator
+rows each), generates the workbooks, fills every input cell (fixed seed) and collects
+them. In the same run it measures the naive way (openpyxl ``load_workbook`` per file
+plus one pandera ``validate`` per file) and the floors (deflate of the generated XML
+parts; unzip + inflate of the returns). Each stage runs in a fresh process pinned to
+one core, so its time and peak memory (RSS) are its own. Not part of the test suite:
+timings live here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def pin_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+
+
+def peak_rss_mb() -> float:
+    try:
+        import resource
+
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return rss / 1024 if sys.platform != "darwin" else rss / 1024 / 1024
+    except ImportError:  # Windows: no resource module
+        return float("nan")
+
+
+def synthetic_master(n: int, r: int) -> Any:
+    """The bundled sample scaled: n departments, each answering r indicators (取組状況 only)."""
+    from welfare_workbook.master import _raw_sheet, check_raw, sample_rows
+
+    rows = sample_rows()
+    rows["調査設定"] = [row if row[0] != "対象シート" else ["対象シート", "取組状況"] for row in rows["調査設定"]]
+    rows["担当課"] = [rows["担当課"][0]] + [[f"D{i:04d}", f"課{i:04d}", "庁内", "", ""] for i in range(n)]
+    header = rows["指標"][0]
+    indicators = [header]
+    actions = len(rows["取組"]) - 1
+    for i in range(r):
+        row = rows["指標"][1 + i % 20][:]
+        row[header.index("指標No")] = str(i + 1)
+        row[header.index("回答課ID")] = ",".join(f"D{j:04d}" for j in range(n))
+        row[header.index("関連取組")] = str(i % actions + 1)  # every action measured: no その他の取組
+        indicators.append(row)
+    rows["指標"] = indicators
+    rows["取組"] = [rows["取組"][0]] + [row[:4] + ["D0000", ""] + row[6:] for row in rows["取組"][1:]]
+    rows["実績"] = [rows["実績"][0]]
+    master, issues = check_raw({name: _raw_sheet(name, sheet) for name, sheet in rows.items()}, "synthetic")
+    if master is None:
+        raise SystemExit("synthetic master invalid: " + "; ".join(i.message for i in issues))
+    return master
+
+
+# ---------------------------------------------------------------------------
+# stages (each runs in its own process; returns a dict of measurements)
+
+
+def stage_generate(n: int, r: int, work: str) -> Dict[str, Any]:
+    from welfare_workbook.generate import generate
+
+    master = synthetic_master(n, r)
+    start = time.perf_counter()
+    result = generate(master, Path(work) / "generated")
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "files": len(result.workbooks), "rss_mb": peak_rss_mb()}
+
+
+def stage_fill(n: int, r: int, work: str) -> Dict[str, Any]:
+    """Set-up, not measured against anything: returns with every input cell filled."""
+    from welfare_workbook.generate import build_workbook, layout_for
+    from welfare_workbook.simulate import plan_answers
+    from welfare_workbook.spec import load_specs
+
+    master = synthetic_master(n, r)
+    out = Path(work) / "returns"
+    out.mkdir(parents=True, exist_ok=True)
+    specs = load_specs()
+    start = time.perf_counter()
+    for dept in master.respondents():
+        wb = build_workbook(master, dept)
+        answers = plan_answers(master, dept.id, seed=1)
+        for sheet, rows in layout_for(master, dept.id).items():
+            ws, spec = wb[sheet], specs[sheet]
+            for row, item, _ in rows:
+                for col in spec.input_columns:
+                    ws.cell(row, spec.index(col.id), answers[(sheet, item.key, col.id)])
+        wb.save(out / f"{dept.id}.xlsx")
+    return {"seconds": time.perf_counter() - start, "files": n, "rss_mb": peak_rss_mb()}
+
+
+def stage_collect(n: int, r: int, work: str) -> Dict[str, Any]:
+    from welfare_workbook.merge import collect
+
+    master = synthetic_master(n, r)
+    start = time.perf_counter()
+    result = collect(master, [Path(work) / "returns"], Path(work) / "collected")
+    seconds = time.perf_counter() - start
+    answers = sum(1 for r in result.returns for c in r.cells if c.raw != "")
+    return {"seconds": seconds, "files": len(result.returns), "valid": result.valid, "answers": answers,
+            "rss_mb": peak_rss_mb()}
+
+
+def stage_naive_collect(n: int, r: int, work: str) -> Dict[str, Any]:
+    """The obvious way: openpyxl load per file, one pandera validate per file."""
+    import openpyxl
+    import pandas as pd
+
+    from welfare_workbook.collect import _meta  # noqa: F401  (same layout knowledge, read naively)
+    from welfare_workbook.spec import load_specs, schema_for
+
+    spec = load_specs()["取組状況"]
+    schema = schema_for(spec)
+    ids = [c.id for c in spec.input_columns]
+    start = time.perf_counter()
+    cells = 0
+    for path in sorted((Path(work) / "returns").glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path, data_only=True)
+        ws = wb["取組状況"]
+        data: Dict[str, List[Any]] = {i: [] for i in ids}
+        for row in ws.iter_rows(min_row=5, values_only=True):
+            for i in ids:
+                value = row[spec.index(i) - 1]
+                data[i].append(value)
+                cells += value is not None
+        frame = pd.DataFrame(data, dtype=object)
+        frame["_type"] = "text"
+        frame["_row"] = range(len(frame))
+        try:
+            schema.validate(frame, lazy=True)
+        except Exception:  # noqa: BLE001 - failures are expected data here
+            pass
+    return {"seconds": time.perf_counter() - start, "files": n, "answers": cells, "rss_mb": peak_rss_mb()}
+
+
+def stage_deflate_floor(n: int, r: int, work: str) -> Dict[str, Any]:
+    """Deflating the XML parts of the generated workbooks: what any writer must at least do."""
+    parts = []
+    for path in sorted((Path(work) / "generated").glob("*.xlsx")):
+        with zipfile.ZipFile(path) as zf:
+            parts.append([zf.read(name) for name in zf.namelist()])
+    start = time.perf_counter()
+    for workbook in parts:
+        for data in workbook:
+            zlib.compress(data, 6)
+    return {"seconds": time.perf_counter() - start, "files": len(parts), "rss_mb": peak_rss_mb()}
+
+
+def stage_unzip_floor(n: int, r: int, work: str) -> Dict[str, Any]:
+    """Opening and inflating every part of every return: what any reader must at least do."""
+    start = time.perf_counter()
+    files = 0
+    for path in sorted((Path(work) / "returns").glob("*.xlsx")):
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                zf.read(name)
+        files += 1
+    return {"seconds": time.perf_counter() - start, "files": files, "rss_mb": peak_rss_mb()}
+
+
+def _child(stage: Callable, args: tuple, queue: Any) -> None:
+    pin_one_core()
+    try:
+        queue.put(stage(*args))
+    except BaseException as exc:  # report, don't hang the parent
+        queue.put({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def run_stage(stage: Callable, *args: Any) -> Dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    process = ctx.Process(target=_child, args=(stage, args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    if "error" in result:
+        raise SystemExit(f"{stage.__name__}: {result['error']}")
+    return result
+
+
+def cold_start(repeat: int = 5) -> Dict[str, Any]:
+    """`welfare-workbook --help` in a fresh interpreter (best of ``repeat``)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "welfare_workbook", "--help"], capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return {"seconds": min(times), "files": 1, "rss_mb": float("nan")}
+
+
+def main(argv: List[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=1000, help="respondents (default 1000)")
+    parser.add_argument("-r", type=int, default=100, help="rows per workbook (default 100)")
+    parser.add_argument("--quick", action="store_true", help="N=100")
+    parser.add_argument("--json-out", type=Path, default=None, help="write the table as JSON here")
+    parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    args = parser.parse_args(argv)
+    n = 100 if args.quick else args.n
+    r = args.r
+    work = Path(args.keep or tempfile.mkdtemp(prefix="wwbench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    random.seed(0)
+    print(f"N={n} respondents × R={r} rows; one core; Python {platform.python_version()} on {platform.machine()}",
+          flush=True)
+    results: Dict[str, Dict[str, Any]] = {}
+    try:
+        steps = [
+            ("generate", stage_generate), ("deflate floor", stage_deflate_floor), ("(fill returns)", stage_fill),
+            ("collect", stage_collect), ("naive collect", stage_naive_collect), ("unzip floor", stage_unzip_floor),
+        ]
+        for name, stage in steps:
+            print(f"  {name} …", flush=True)
+            results[name] = run_stage(stage, n, r, str(work))
+        results["cold start --help"] = cold_start()
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+    # stage -> (naive baseline, floor) it is compared with
+    compare = {"generate": (None, "deflate floor"), "collect": ("naive collect", "unzip floor"),
+               "naive collect": (None, "unzip floor"), "deflate floor": (None, None), "unzip floor": (None, None),
+               "cold start --help": (None, None)}
+    print()
+    print(f"{'stage':<20}{'total s':>9}{'ms/file':>10}{'vs naive':>12}{'vs floor':>10}{'peak RSS MB':>13}")
+    for name, (naive, floor) in compare.items():
+        m = results[name]
+        per = m["seconds"] / max(m["files"], 1) * 1000
+        vs_naive = f"{results[naive]['seconds'] / m['seconds']:.1f}× faster" if naive else ""
+        vs_floor = f"{m['seconds'] / results[floor]['seconds']:.1f}×" if floor else ""
+        rss = "" if m["rss_mb"] != m["rss_mb"] else f"{m['rss_mb']:.0f}"
+        print(f"{name:<20}{m['seconds']:>9.2f}{per:>10.2f}{vs_naive:>12}{vs_floor:>10}{rss:>13}")
+    print(f"answers collected: {results['collect'].get('answers')} (naive read {results['naive collect'].get('answers')})")
+    if args.json_out:
+        payload = {"n": n, "r": r, "python": platform.python_version(), "machine": platform.machine(),
+                   "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "stages": results}
+        args.json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(f"JSON: {args.json_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,661 @@
+"""E-mail to the departments: 配布 (the workbook), 督促 (reminder), 差戻し (send back).
+
+:func:`build_messages` makes one :class:`Draft` per department from the master, the
+files on disk and a Japanese template; :func:`write_drafts` writes them as ``.eml``
+files (``X-Unsent: 1``: Outlook opens them as drafts) with an ``index.csv``;
+:func:`send` delivers them through SMTP and keeps ``送信記録.csv``. :func:`run_mail`
+is the whole ``mail`` command. Nothing here touches the network except :func:`send`.
+
+Which file goes to whom is decided by the hidden ``_meta`` sheet of each workbook
+(respondent and survey), never by its file name.
+
+>>> from welfare_workbook.master import load_master, sample_path
+>>> master, _ = load_master(sample_path())
+>>> subject, body = render(load_template("配布"), template_values(master, master.departments["K01"]))
+>>> subject
+'【令和6年度 進捗状況調査】調査票の送付について（福祉政策課）'
+>>> "令和7年5月30日（金）" in body
+True
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import string
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from . import issues as iss
+from .excel import atomic_write, safe_filename
+from .issues import IssueList
+from .master import Department, Master, cell_text
+from .wareki import date_label
+
+KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK = "配布", "督促", "差戻し"
+KINDS = (KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK)
+KIND_ALIASES = {"haifu": KIND_DISTRIBUTE, "tokusoku": KIND_REMIND, "sashimodoshi": KIND_SENDBACK}
+TEMPLATE_FILES = {KIND_DISTRIBUTE: "mail_haifu.txt", KIND_REMIND: "mail_tokusoku.txt",
+                  KIND_SENDBACK: "mail_sashimodoshi.txt"}
+DEFAULT_FROM_DIR = {KIND_DISTRIBUTE: Path("output") / "調査票", KIND_REMIND: Path("output") / "回収結果",
+                    KIND_SENDBACK: Path("output") / "回収結果"}
+DEFAULT_MAILDIR = Path("output") / "メール"
+DEFAULT_MAX_SIZE_MB = 10.0
+INDEX_FILE = "index.csv"
+SEND_LOG = "送信記録.csv"
+INDEX_COLUMNS = ("respondent_id", "respondent", "to", "subject", "attachment", "file")
+LOG_COLUMNS = ("time", "respondent_id", "respondent", "to", "subject", "attachment", "result")
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+CHECKS_FILE = "確認結果.xlsx"  # written by merge.collect
+SENDBACK_DIR = "差戻し"
+ROSTER_SHEET, ISSUES_SHEET = "提出状況", "確認結果"
+REMIND_STATUSES = ("未提出", "要修正")
+PLACEHOLDERS = ("自治体名", "計画名", "調査名", "対象年度", "提出期限", "事務局", "連絡先", "課ID", "課名",
+                "担当者", "添付ファイル", "状況", "依頼内容", "修正内容")
+# input that cannot be used at all: the command stops with exit code 2
+INPUT_MISSING = {"mail_no_folder", "mail_no_collect_result", "mail_collect_unreadable", "mail_collect_mismatch"}
+_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
+_SUBJECT = re.compile(r"件名\s*[:：]\s*(.*)")
+
+
+class MailError(ValueError):
+    """A template cannot be used (no 件名 line, unknown placeholder)."""
+
+
+# ---------------------------------------------------------------------------
+# drafts
+
+
+@dataclass
+class Draft:
+    """One message to one department, before it is written or sent."""
+
+    kind: str
+    respondent_id: str
+    respondent: str
+    to: List[str]
+    display_name: str
+    subject: str
+    body: str
+    attachment: Optional[Path] = None
+    status: str = ""  # the roster status (督促・差戻し)
+    file: Optional[Path] = None  # the .eml, once written
+
+    def message(self, sender: str = "", *, draft: bool = True, sender_name: str = "") -> Any:
+        """The message as :class:`email.message.EmailMessage` (headers encoded per RFC 2047/2231)."""
+        from email.headerregistry import Address
+        from email.message import EmailMessage
+        from email.utils import formatdate, make_msgid
+
+        msg = EmailMessage(policy=_policy())
+        if sender:
+            msg["From"] = Address(sender_name, addr_spec=sender) if sender_name else sender
+        msg["To"] = [Address(self.display_name, addr_spec=a) for a in self.to]
+        msg["Subject"] = self.subject
+        msg["Date"] = formatdate(localtime=True)
+        domain = sender.rpartition("@")[2] if "@" in sender else "welfare-workbook.invalid"
+        msg["Message-ID"] = make_msgid(domain=domain)  # a domain given: no host-name lookup
+        if draft:
+            msg["X-Unsent"] = "1"  # Outlook opens the .eml as an unsent draft
+        # base64 keeps Japanese text intact through gateways that are not 8-bit clean
+        msg.set_content(self.body, charset="utf-8", cte="base64")
+        if self.attachment is not None:
+            msg.add_attachment(self.attachment.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
+                               filename=self.attachment.name)
+            _add_encoded_name(list(msg.iter_attachments())[-1], self.attachment.name)
+        return msg
+
+    def to_bytes(self, sender: str = "", *, draft: bool = True, sender_name: str = "") -> bytes:
+        return self.message(sender, draft=draft, sender_name=sender_name).as_bytes()
+
+
+def _policy() -> Any:
+    """CRLF line ends (canonical MIME, also inside base64 text); headers stored pre-folded stay as written."""
+    import email.policy
+
+    return email.policy.SMTP.clone(refold_source="none")
+
+
+def _add_encoded_name(part: Any, name: str) -> None:
+    """Also give the attachment name as ``Content-Type: …; name="=?utf-8?b?…?="`` (RFC 2047).
+
+    ``add_attachment`` writes ``filename*=`` (RFC 2231) in Content-Disposition, which
+    Thunderbird, Gmail and current Outlook read; older Outlook and many Japanese mail
+    programs read the RFC 2047 ``name`` instead (Thunderbird sends both by default).
+    The header is stored pre-folded and the policy does not refold it: the email
+    package's own folding would break the long MIME type into encoded words.
+    """
+    from email.header import Header
+
+    words = Header(name, "utf-8").encode(maxlinelen=76).replace("\r\n", "\n").split("\n")
+    value = f"{XLSX_TYPE[0]}/{XLSX_TYPE[1]};\r\n name=\"" + "\r\n ".join(w.strip() for w in words) + '"'
+    headers = part._headers  # noqa: SLF001 — the documented way would refold (and mangle) this header
+    for index, (key, _) in enumerate(headers):
+        if key.lower() == "content-type":
+            headers[index] = ("Content-Type", value)
+            return
+    headers.append(("Content-Type", value))
+
+
+# ---------------------------------------------------------------------------
+# templates
+
+
+def normalize_kind(kind: str) -> str:
+    """'配布' / 'haifu' -> '配布'; raises ValueError for anything else."""
+    text = unicodedata.normalize("NFKC", kind).strip()
+    text = KIND_ALIASES.get(text.lower(), text)
+    if text not in KINDS:
+        raise ValueError(f"KIND は {'・'.join(KINDS)} のいずれかです: {kind}")
+    return text
+
+
+def load_template(kind: str, folder: Optional[Path] = None) -> Tuple[str, str]:
+    """(name, text) of the template for ``kind``: from ``folder`` when it has one, else bundled."""
+    from importlib import resources
+
+    name = TEMPLATE_FILES[normalize_kind(kind)]
+    if folder is not None and (Path(folder) / name).is_file():
+        from .master import read_csv_text  # UTF-8 (with or without BOM) or cp932, as Notepad saves
+
+        path = Path(folder) / name
+        return str(path), read_csv_text(path)
+    return name, resources.files("welfare_workbook.templates").joinpath(name).read_text(encoding="utf-8")
+
+
+def render(template: Tuple[str, str], values: Dict[str, str]) -> Tuple[str, str]:
+    """(subject, body) from a template whose first line is ``件名: …``, then a blank line and the body."""
+    name, text = template
+    lines = text.replace("\r\n", "\n").lstrip("\ufeff").split("\n")
+    match = _SUBJECT.fullmatch(lines[0].strip()) if lines else None
+    if not match:
+        raise MailError(f"テンプレート「{name}」の 1 行目は「件名: …」にしてください。")
+    body = "\n".join(lines[1:]).strip("\n")
+    for part in (match.group(1), body):
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(part) if f is not None}
+        except ValueError as exc:
+            raise MailError(f"テンプレート「{name}」の {{ }} の対応が取れていません（{exc}）。"
+                            "文字として { を書くときは {{ と書いてください。") from exc
+        unknown = sorted(f for f in fields if f not in values)
+        if unknown:
+            raise MailError(f"テンプレート「{name}」の {{{unknown[0]}}} は使えません。"
+                            f"使える差し込み項目: {'・'.join('{' + p + '}' for p in PLACEHOLDERS)}")
+    subject = " ".join(match.group(1).format_map(values).split())
+    body = re.sub(r"\n{3,}", "\n\n", body.format_map(values)) + "\n"
+    return subject, body
+
+
+def template_values(master: Master, dept: Department, **extra: str) -> Dict[str, str]:
+    """The placeholders of a template for one department."""
+    s = master.settings
+    values = {
+        "自治体名": s.municipality, "計画名": s.plan_name, "調査名": s.survey_name,
+        "対象年度": s.fiscal_year_label, "提出期限": date_label(s.deadline) if s.deadline else "",
+        "事務局": s.secretariat, "連絡先": s.contact or s.secretariat, "課ID": dept.id, "課名": dept.name,
+        "担当者": dept.person or "ご担当者", "添付ファイル": "", "状況": "", "依頼内容": "", "修正内容": "",
+    }
+    values.update(extra)
+    return values
+
+
+def addresses(text: str) -> List[str]:
+    """Addresses in a メール cell: several may be separated by , ; 、 or spaces; full-width is folded.
+
+    >>> addresses("ｋ０１＠example.jp; k01b@example.jp")
+    ['k01@example.jp', 'k01b@example.jp']
+    """
+    text = unicodedata.normalize("NFKC", text or "")
+    return [a for a in re.split(r"[\s,;、]+", text) if a]
+
+
+# ---------------------------------------------------------------------------
+# what is on disk: workbooks (by _meta) and the collect result
+
+
+@dataclass
+class _Book:
+    path: Path
+    survey_id: str
+    respondent_id: str
+    survey_name: str
+
+
+def _meta_of(path: Path) -> Optional[_Book]:
+    """Survey and respondent of a workbook this tool wrote (read-only, python-calamine)."""
+    from python_calamine import CalamineWorkbook
+
+    from .generate import META_SHEET, is_generated_workbook
+
+    if path.name.startswith("~$") or not is_generated_workbook(path):
+        return None
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
+    except Exception:  # noqa: BLE001 — an unreadable file is simply not a workbook to send
+        return None
+    pairs: Dict[str, str] = {}
+    for row in rows:
+        cells = [cell_text(v) for v in row] + ["", ""]
+        if cells[0] == "sheet":
+            break
+        if cells[0]:
+            pairs[cells[0]] = cells[1]
+    if not pairs.get("respondent_id"):
+        return None
+    return _Book(path, pairs.get("survey_id", ""), pairs["respondent_id"], pairs.get("survey_name", ""))
+
+
+def find_workbooks(master: Master, folder: Path, issues: IssueList) -> Dict[str, Path]:
+    """respondent id -> the one workbook of this survey for it in ``folder`` (matched by ``_meta``)."""
+    from .generate import survey_id
+
+    wanted = survey_id(master)
+    found: Dict[str, List[Path]] = {}
+    for path in sorted(Path(folder).glob("*.xlsx")):
+        book = _meta_of(path)
+        if book is None:
+            continue
+        if book.survey_id != wanted:
+            issues.add(iss.make("mail_other_survey", file=path.name, respondent_id=book.respondent_id,
+                                detail=book.survey_name or book.survey_id))
+            continue
+        found.setdefault(book.respondent_id, []).append(path)
+    result = {}
+    for rid, paths in found.items():
+        if len(paths) > 1:
+            issues.add(iss.make("mail_duplicate_workbook", file=paths[0].parent.name, respondent_id=rid,
+                                dept=_dept_name(master, rid), files="」「".join(p.name for p in paths)))
+        else:
+            result[rid] = paths[0]
+    return result
+
+
+def _dept_name(master: Master, rid: str) -> str:
+    dept = master.departments.get(rid)
+    return dept.name if dept else rid
+
+
+@dataclass
+class CheckRow:
+    """One department of the 提出状況 sheet, with its errors and warnings from 確認結果."""
+
+    respondent_id: str
+    respondent: str
+    status: str
+    file: str = ""
+    fixes: List[Tuple[str, str, str, str]] = field(default_factory=list)  # (重要度, シート, セル, 内容)
+
+
+def read_checks(master: Master, folder: Path, issues: IssueList) -> Optional[List[CheckRow]]:
+    """The roster and the fixes from ``確認結果.xlsx`` of a collect output folder (None when unusable)."""
+    import zipfile
+
+    from python_calamine import CalamineWorkbook
+
+    path = Path(folder) / CHECKS_FILE
+    if not path.is_file():
+        issues.add(iss.make("mail_no_collect_result", file=str(path), folder=str(folder)))
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            core = zf.read("docProps/core.xml").decode("utf-8", "replace")
+        book = CalamineWorkbook.from_path(str(path))
+        roster = _records(book.get_sheet_by_name(ROSTER_SHEET).to_python(), ("課ID", "状況"))
+        found = _records(book.get_sheet_by_name(ISSUES_SHEET).to_python(), ("課ID", "重要度", "内容"))
+    except Exception as exc:  # noqa: BLE001 — any unreadable file is reported the same way
+        issues.add(iss.make("mail_collect_unreadable", file=str(path), detail=str(exc) or type(exc).__name__))
+        return None
+    title = re.search(r"<dc:title>(.*?)</dc:title>", core, re.S)
+    if title and not title.group(1).startswith(master.settings.survey_name):
+        issues.add(iss.make("mail_collect_mismatch", file=str(path), detail=title.group(1)))
+        return None
+    rows = []
+    for rec in roster:
+        rid = rec["課ID"]
+        if not rid:
+            continue
+        row = CheckRow(rid, rec.get("課名", ""), rec["状況"], rec.get("提出ファイル", ""))
+        for sev in ("エラー", "注意"):
+            for issue in found:
+                if issue["課ID"] == rid and issue["重要度"] == sev and (not row.file or issue.get("ファイル") == row.file):
+                    row.fixes.append((sev, issue.get("シート", ""), issue.get("セル", ""), issue["内容"]))
+        rows.append(row)
+    return rows
+
+
+def _records(rows: List[List[Any]], required: Sequence[str]) -> List[Dict[str, str]]:
+    header = [cell_text(v) for v in rows[0]] if rows else []
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ValueError(f"見出し「{missing[0]}」がありません")
+    return [dict(zip(header, (cell_text(v) for v in row))) for row in rows[1:]]
+
+
+def fix_list(fixes: Sequence[Tuple[str, str, str, str]]) -> str:
+    """The 修正内容 block of a message: one line per error or warning."""
+    if not fixes:
+        return ""
+    errors = sum(1 for f in fixes if f[0] == "エラー")
+    lines = ["", f"直していただきたい箇所（エラー {errors} 件・注意 {len(fixes) - errors} 件）："]
+    for severity, sheet, cell, message in fixes:
+        place = f"「{sheet}」シート " if sheet and f"「{sheet}」シート" not in message else ""
+        if cell and cell not in message:
+            place += f"{cell}："
+        lines.append(f"・[{severity}] {place}{message}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# building the messages
+
+
+def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *,
+                   templates: Optional[Path] = None,
+                   max_size_mb: float = DEFAULT_MAX_SIZE_MB) -> Tuple[List[Draft], IssueList]:
+    """One draft per department that should get ``kind`` of mail; problems as issues.
+
+    配布: every respondent, with its generated workbook from ``from_dir`` (default
+    ``output/調査票``). 督促: the 未提出・要修正 departments of the collect result in
+    ``from_dir`` (default ``output/回収結果``). 差戻し: the 要修正 departments, with their
+    copy from ``from_dir/差戻し``. A department without an address, without its file or
+    with an attachment over ``max_size_mb`` gets no draft but an issue.
+    Raises :class:`MailError` when the template cannot be used.
+    """
+    kind = normalize_kind(kind)
+    folder = Path(from_dir) if from_dir is not None else DEFAULT_FROM_DIR[kind]
+    template = load_template(kind, templates)
+    render(template, template_values(master, Department("K00", "課名")))  # a broken template fails early
+    issues = IssueList()
+    if templates is not None and template[0] == TEMPLATE_FILES[kind]:
+        issues.add(iss.make("mail_template_default", file=TEMPLATE_FILES[kind], folder=str(templates)))
+    plan: List[Tuple[Department, str, Optional[Path], List[Tuple[str, str, str, str]]]] = []
+    if kind == KIND_DISTRIBUTE:
+        if not folder.is_dir():
+            issues.add(iss.make("mail_no_folder", file=str(folder)))
+            return [], issues
+        books = find_workbooks(master, folder, issues)
+        for dept in master.respondents():
+            if dept.id not in books:
+                issues.add(iss.make("mail_no_workbook", file=folder.name, respondent_id=dept.id, dept=dept.name,
+                                    folder=str(folder),
+                                    what="調査票", hint="generate で作り直すか、--from-dir で調査票のフォルダを指定"))
+                continue
+            plan.append((dept, "", books[dept.id], []))
+    else:
+        checks = read_checks(master, folder, issues)
+        if checks is None:
+            return [], issues
+        wanted = REMIND_STATUSES if kind == KIND_REMIND else ("要修正",)
+        books = find_workbooks(master, folder / SENDBACK_DIR, issues) if kind == KIND_SENDBACK else {}
+        for row in checks:
+            if row.status not in wanted:
+                continue
+            dept = master.departments.get(row.respondent_id)
+            if dept is None:
+                issues.add(iss.make("mail_unknown_department", file=CHECKS_FILE, respondent_id=row.respondent_id,
+                                    dept=row.respondent, dept_id=row.respondent_id))
+                continue
+            attachment = books.get(dept.id) if kind == KIND_SENDBACK else None
+            if kind == KIND_SENDBACK and attachment is None:
+                issues.add(iss.make("mail_no_workbook", file=SENDBACK_DIR, respondent_id=dept.id, dept=dept.name,
+                                    folder=str(folder / SENDBACK_DIR), what="差戻しのファイル",
+                                    hint="collect をやり直して差戻しのファイルを作る"))
+                continue
+            plan.append((dept, row.status, attachment, row.fixes))
+    drafts = []
+    limit = max_size_mb * 1024 * 1024
+    master_file = Path(master.source).name if master.source else "マスタ"
+    for dept, status, attachment, fixes in plan:
+        to = addresses(dept.email)
+        if not to:
+            issues.add(iss.make("mail_no_address", file=master_file, sheet="担当課", respondent_id=dept.id,
+                                dept=dept.name, dept_id=dept.id))
+            continue
+        bad = [a for a in to if not _ADDRESS.fullmatch(a)]
+        if bad:
+            issues.add(iss.make("mail_bad_address", file=master_file, sheet="担当課", respondent_id=dept.id,
+                                dept=dept.name, dept_id=dept.id, value=bad[0]))
+            continue
+        if attachment is not None and attachment.stat().st_size > limit:
+            issues.add(iss.make("mail_attachment_too_large", file=attachment.name, respondent_id=dept.id,
+                                dept=dept.name, size=f"{attachment.stat().st_size / 1048576:.2f}",
+                                limit=f"{max_size_mb:g}"))
+            continue
+        request = ""
+        if kind == KIND_REMIND:
+            request = ("貴課からのご提出をまだ確認できておりません。提出期限までにご提出くださいますよう"
+                       "お願いいたします。" if status == "未提出" else
+                       "ご提出いただいた調査票に、直していただきたい箇所があります。"
+                       "差戻しのファイルで下記の箇所を直して、再度ご提出くださいますようお願いいたします。")
+        values = template_values(master, dept, 添付ファイル=attachment.name if attachment else "", 状況=status,
+                                 依頼内容=request, 修正内容=fix_list(fixes))
+        subject, body = render(template, values)
+        display = f"{dept.name} {dept.person}".strip()
+        drafts.append(Draft(kind, dept.id, dept.name, to, display, subject, body, attachment, status))
+    return drafts, issues
+
+
+# ---------------------------------------------------------------------------
+# writing and sending
+
+
+def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool = True) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
+
+
+def eml_name(draft: Draft) -> str:
+    return safe_filename(f"{draft.kind}_{draft.respondent_id}_{draft.respondent}") + ".eml"
+
+
+def write_drafts(drafts: Sequence[Draft], maildir: Path, *, kind: str = "", sender: str = "",
+                 sender_name: str = "") -> Path:
+    """Write each draft as ``.eml`` and ``index.csv`` (UTF-8 with BOM) into ``maildir``; returns the index.
+
+    Drafts of the same kind left by an earlier run for departments not in ``drafts``
+    (e.g. one that has since answered) are removed, so none is sent by mistake.
+    """
+    maildir = Path(maildir)
+    maildir.mkdir(parents=True, exist_ok=True)
+    names = set()
+    for draft in drafts:
+        draft.file = maildir / eml_name(draft)
+        names.add(draft.file.name)
+        data = draft.to_bytes(sender, sender_name=sender_name)
+        atomic_write(draft.file, lambda tmp, data=data: tmp.write_bytes(data))
+    for each in {d.kind for d in drafts} | ({normalize_kind(kind)} if kind else set()):
+        for path in maildir.glob(f"{each}_*.eml"):
+            if path.name not in names:
+                path.unlink()
+    rows = [[d.respondent_id, d.respondent, ", ".join(d.to), d.subject, d.attachment.name if d.attachment else "",
+             d.file.name if d.file else ""] for d in drafts]
+    index = maildir / INDEX_FILE
+    data = _csv_bytes(INDEX_COLUMNS, rows)
+    atomic_write(index, lambda tmp: tmp.write_bytes(data))
+    return index
+
+
+@dataclass
+class SmtpSettings:
+    host: str = ""
+    port: int = 587
+    starttls: bool = True
+    user: str = ""
+    password: str = ""
+    timeout: float = 30.0
+
+
+@dataclass
+class SendResult:
+    sent: List[Draft]
+    issues: IssueList
+
+
+def _append_log(path: Path, rows: List[List[str]]) -> None:
+    """Add rows to the log (header and BOM only when it is new), rewriting it atomically."""
+    old = path.read_bytes() if path.exists() else b""
+    data = _csv_bytes(LOG_COLUMNS, rows)
+    if old:
+        data = old + data[len(_csv_bytes(LOG_COLUMNS, [])):]
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def send(drafts: Sequence[Draft], smtp: SmtpSettings, sender: str, *, sender_name: str = "",
+         log: Optional[Path] = None) -> SendResult:
+    """Send every draft over one SMTP connection; a message that fails is an issue, the others still go.
+
+    Each attempt is appended to ``log`` (``送信記録.csv``: time, to, subject, result).
+    """
+    import smtplib
+    import socket
+    import ssl
+
+    issues = IssueList()
+    sent: List[Draft] = []
+
+    def record(draft: Draft, result: str) -> None:
+        if log is not None:
+            _append_log(log, [[dt.datetime.now().isoformat(timespec="seconds"), draft.respondent_id,
+                               draft.respondent, ", ".join(draft.to), draft.subject,
+                               draft.attachment.name if draft.attachment else "", result]])
+
+    pending = list(drafts)
+    try:
+        # the plain host name: socket.getfqdn() could ask DNS for this machine's name
+        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout,
+                          local_hostname=socket.gethostname() or "localhost") as client:
+            client.ehlo()
+            if smtp.starttls:
+                if not client.has_extn("starttls"):
+                    raise smtplib.SMTPNotSupportedError("サーバーが STARTTLS に対応していません")
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if smtp.user:
+                client.login(smtp.user, smtp.password)
+            while pending:
+                draft = pending.pop(0)
+                try:
+                    refused = client.send_message(draft.message(sender, draft=False, sender_name=sender_name),
+                                                  from_addr=sender, to_addrs=draft.to)
+                except (smtplib.SMTPException, OSError) as exc:
+                    detail = _smtp_detail(exc)
+                    issues.add(iss.make("mail_send_failed", file=draft.file.name if draft.file else None,
+                                        respondent_id=draft.respondent_id, dept=draft.respondent,
+                                        to=", ".join(draft.to), detail=detail))
+                    record(draft, f"失敗: {detail}")
+                    # (SMTPException is an OSError too) a lost connection ends the run
+                    if isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(exc, smtplib.SMTPException):
+                        raise
+                    continue
+                if refused:
+                    detail = "、".join(f"{a}（{_smtp_detail(r)}）" for a, r in refused.items())
+                    issues.add(iss.make("mail_send_failed", file=draft.file.name if draft.file else None,
+                                        respondent_id=draft.respondent_id, dept=draft.respondent,
+                                        to=", ".join(refused), detail=detail))
+                    record(draft, f"一部失敗: {detail}")
+                else:
+                    record(draft, "送信済")
+                sent.append(draft)
+    except (smtplib.SMTPException, OSError) as exc:
+        detail = _smtp_detail(exc)
+        issues.add(iss.make("mail_smtp_failed", file="SMTP", host=smtp.host, port=smtp.port, detail=detail,
+                            count=len(pending)))
+        for draft in pending:
+            record(draft, f"未送信: {detail}")
+    return SendResult(sent, issues)
+
+
+def _smtp_detail(exc: Any) -> str:
+    """Readable text of an SMTP error, a (code, message) pair or an OSError."""
+    if isinstance(exc, tuple) and len(exc) == 2:
+        code, text = exc
+        return f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+    recipients = getattr(exc, "recipients", None)
+    if isinstance(recipients, dict) and recipients:
+        return "、".join(f"{a}: {_smtp_detail(r)}" for a, r in recipients.items())
+    code, text = getattr(exc, "smtp_code", None), getattr(exc, "smtp_error", None)
+    if code is not None and text is not None:
+        return _smtp_detail((code, text))
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------
+# the command
+
+
+def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out: Optional[Path] = None,
+             templates: Optional[Path] = None, max_size_mb: float = DEFAULT_MAX_SIZE_MB, sender: str = "",
+             send_now: bool = False, smtp: Optional[SmtpSettings] = None,
+             echo: Callable[..., None] = print, show_issues: Callable[..., None] = lambda issues: None,
+             confirm: Callable[[str], bool] = lambda text: False,
+             ask_password: Callable[[], str] = lambda: "") -> int:
+    """The ``mail`` command; returns the exit code (0 ok, 1 an error issue or not sent, 2 usage).
+
+    Console I/O comes in as callables so the library never prompts by itself.
+    """
+    kind = normalize_kind(kind)
+    smtp = smtp or SmtpSettings()
+    sender = unicodedata.normalize("NFKC", sender or "").strip()
+    if send_now and not _ADDRESS.fullmatch(sender):
+        echo("送信するには、差出人のアドレスを --from か環境変数 WELFARE_MAIL_FROM で指定してください。", err=True)
+        return 2
+    if send_now and not smtp.host:
+        echo("送信するには、SMTP サーバーを --smtp-host か環境変数 WELFARE_SMTP_HOST で指定してください。", err=True)
+        return 2
+    if sender and not _ADDRESS.fullmatch(sender):
+        echo(f"差出人「{sender}」はメールアドレスとして読めません。--from を確認してください。", err=True)
+        return 2
+    try:
+        drafts, issues = build_messages(master, kind, from_dir, templates=templates, max_size_mb=max_size_mb)
+    except MailError as exc:
+        echo(str(exc), err=True)
+        return 2
+    if any(i.code in INPUT_MISSING for i in issues):
+        show_issues(list(issues), err=True)
+        return 2
+    maildir = Path(out) if out is not None else DEFAULT_MAILDIR / kind
+    sender_name = f"{master.settings.municipality} {master.settings.secretariat}".strip()
+    index = write_drafts(drafts, maildir, kind=kind, sender=sender, sender_name=sender_name)
+    show_issues(list(issues))
+    _echo_drafts(echo, kind, drafts, maildir, index)
+    has_errors = issues.has_errors
+    if send_now and drafts:
+        listing = "\n".join(f"  {d.respondent_id}  {d.respondent}  {', '.join(d.to)}" for d in drafts)
+        if not confirm(f"次の {len(drafts)} 通を {smtp.host}:{smtp.port} から送信します（差出人 {sender}）。\n"
+                       f"{listing}\n送信しますか？"):
+            echo(f"送信を取りやめました。下書きは {maildir} にあります。")
+            return 1
+        if smtp.user and not smtp.password:
+            smtp.password = os.environ.get("WELFARE_SMTP_PASSWORD") or ask_password()
+        result = send(drafts, smtp, sender, sender_name=sender_name, log=maildir / SEND_LOG)
+        show_issues(list(result.issues))
+        echo(f"{len(result.sent)} 通を送信しました（{len(drafts) - len(result.sent)} 通は送信できませんでした）。"
+             f"送信記録: {maildir / SEND_LOG}")
+        has_errors = has_errors or result.issues.has_errors
+    return 1 if has_errors else 0
+
+
+def _echo_drafts(echo: Callable[..., None], kind: str, drafts: Sequence[Draft], maildir: Path, index: Path) -> None:
+    if not drafts:
+        who = {KIND_REMIND: "督促の対象（未提出・要修正）", KIND_SENDBACK: "差戻しの対象（要修正）"}.get(kind, "送付先")
+        echo(f"{kind}: {who}の課はありません。")
+        return
+    echo(f"{kind}: {len(drafts)} 通の下書きを {maildir} に作成しました。")
+    for d in drafts:
+        parts = [d.respondent_id, d.respondent, d.status, ", ".join(d.to)]
+        if d.attachment is not None:
+            parts.append(f"{d.attachment.name}（{max(1, round(d.attachment.stat().st_size / 1024))} KB）")
+        echo("  " + "  ".join(p for p in parts if p))
+    echo(f"一覧: {index}")
+
+
+__all__ = ["Draft", "KINDS", "MailError", "SendResult", "SmtpSettings", "build_messages", "load_template",
+           "render", "run_mail", "send", "template_values", "write_drafts"]
