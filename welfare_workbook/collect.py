@@ -448,6 +448,15 @@ class _ExpectedItems:
         return self._items.get((sheet, key))
 
 
+CONTEXT_FIELDS = ("unit", "prev1_value", "prev1_content")  # locked values the checks look at
+
+
+def _context_columns(spec: SheetSpec) -> List[Any]:
+    """Locked columns kept per row: those 同左 refers to and those the rules compare with."""
+    wanted = set(CONTEXT_FIELDS) | {c.same_as for c in spec.input_columns if c.same_as}
+    return [c for c in spec.locked_columns if c.id in wanted]
+
+
 def _item_info(master: Master, key: str) -> Tuple[str, str]:
     """(item id, input type of an indicator value) from a row key such as 'IND:3:K01'."""
     kind, _, rest = key.partition(":")
@@ -464,6 +473,7 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
                 list_cells: Optional[set], years: Dict[str, str], formula_cells: Optional[set] = None) -> None:
     position = {column_id: index for index, column_id in enumerate(columns, start=1)}
     check_col = next((position.get(c.id) for c in spec.columns if c.check), None)
+    context_columns = _context_columns(spec)
     locked = [position.get(c.id) for c in spec.locked_columns]
     nrows = len(rows)
 
@@ -477,7 +487,11 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
         return found if type(found) is str else cell_value(found)
 
     def locked_hash(row: int) -> str:
-        return row_hash([value(row, c) for c in locked])
+        if row < 1 or row > nrows:
+            return ""
+        line = rows[row - 1]
+        width = len(line)
+        return row_hash([line[c - 1] if c and c <= width else "" for c in locked])
 
     # header labels
     for col in spec.columns:
@@ -520,7 +534,7 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
         if check_col and formula_cells is not None and (check_col, row) not in formula_cells:
             ret.add("formula_overwritten", sheet=spec.name, cell=f"{column_letter(check_col)}{row}",
                     value=str(value(row, check_col))[:60])
-        ret.context[(spec.name, key)] = {c.id: cell_text(value(row, i)) for c, i in zip(spec.locked_columns, locked)}
+        ret.context[(spec.name, key)] = {c.id: cell_text(value(row, position.get(c.id))) for c in context_columns}
         for col in spec.input_columns:
             index = position.get(col.id)
             if not index:

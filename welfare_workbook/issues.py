@@ -280,7 +280,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "mail_attachment_too_large": (
         ERROR,
-        "{dept}への添付「{file}」は {size} MB で、上限 {limit} MB を超えるため、メールを作成しませんでした。"
+        "添付ファイルが {size} で上限（{limit}）を超えるため、{dept}へのメールを作成しませんでした。"
         "共有フォルダなど別の方法で渡すか、メールサーバーの上限を確認して --max-size-mb で上限を変えてください。",
     ),
     "mail_no_workbook": (

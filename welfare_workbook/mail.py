@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import os
 import re
@@ -310,9 +311,9 @@ def read_checks(master: Master, folder: Path, issues: IssueList) -> Optional[Lis
     except Exception as exc:  # noqa: BLE001 — any unreadable file is reported the same way
         issues.add(iss.make("mail_collect_unreadable", file=str(path), detail=str(exc) or type(exc).__name__))
         return None
-    title = re.search(r"<dc:title>(.*?)</dc:title>", core, re.S)
-    if title and not title.group(1).startswith(master.settings.survey_name):
-        issues.add(iss.make("mail_collect_mismatch", file=str(path), detail=title.group(1)))
+    title = re.search(r"<dc:title>(.*?)</dc:title>", core, re.S)  # "<調査名> 確認結果", set by collect
+    if title and not html.unescape(title.group(1)).startswith(master.settings.survey_name):
+        issues.add(iss.make("mail_collect_mismatch", file=str(path), detail=html.unescape(title.group(1))))
         return None
     rows = []
     for rec in roster:
@@ -423,8 +424,8 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
             continue
         if attachment is not None and attachment.stat().st_size > limit:
             issues.add(iss.make("mail_attachment_too_large", file=attachment.name, respondent_id=dept.id,
-                                dept=dept.name, size=f"{attachment.stat().st_size / 1048576:.2f}",
-                                limit=f"{max_size_mb:g}"))
+                                dept=dept.name, size=size_label(attachment.stat().st_size),
+                                limit=f"{max_size_mb:g} MB"))
             continue
         request = ""
         if kind == KIND_REMIND:
@@ -438,6 +439,15 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
         display = f"{dept.name} {dept.person}".strip()
         drafts.append(Draft(kind, dept.id, dept.name, to, display, subject, body, attachment, status))
     return drafts, issues
+
+
+def size_label(size: float) -> str:
+    """A file size as the console and messages show it.
+
+    >>> size_label(38345), size_label(12 * 1048576)
+    ('37 KB', '12.0 MB')
+    """
+    return f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(1, round(size / 1024))} KB"
 
 
 # ---------------------------------------------------------------------------
@@ -629,7 +639,7 @@ def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out:
     has_errors = issues.has_errors
     if send_now and drafts:
         listing = "\n".join(f"  {d.respondent_id}  {d.respondent}  {', '.join(d.to)}" for d in drafts)
-        if not confirm(f"次の {len(drafts)} 通を {smtp.host}:{smtp.port} から送信します（差出人 {sender}）。\n"
+        if not confirm(f"次の {len(drafts)} 通を SMTP サーバー {smtp.host}:{smtp.port} で送信します（差出人 {sender}）。\n"
                        f"{listing}\n送信しますか？"):
             echo(f"送信を取りやめました。下書きは {maildir} にあります。")
             return 1
@@ -637,8 +647,9 @@ def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out:
             smtp.password = os.environ.get("WELFARE_SMTP_PASSWORD") or ask_password()
         result = send(drafts, smtp, sender, sender_name=sender_name, log=maildir / SEND_LOG)
         show_issues(list(result.issues))
-        echo(f"{len(result.sent)} 通を送信しました（{len(drafts) - len(result.sent)} 通は送信できませんでした）。"
-             f"送信記録: {maildir / SEND_LOG}")
+        failed = len(drafts) - len(result.sent)
+        echo(f"{len(result.sent)} 通を送信しました" + (f"（{failed} 通は送信できませんでした）" if failed else "") + "。")
+        echo(f"送信記録: {maildir / SEND_LOG}")
         has_errors = has_errors or result.issues.has_errors
     return 1 if has_errors else 0
 
@@ -652,7 +663,7 @@ def _echo_drafts(echo: Callable[..., None], kind: str, drafts: Sequence[Draft], 
     for d in drafts:
         parts = [d.respondent_id, d.respondent, d.status, ", ".join(d.to)]
         if d.attachment is not None:
-            parts.append(f"{d.attachment.name}（{max(1, round(d.attachment.stat().st_size / 1024))} KB）")
+            parts.append(f"{d.attachment.name}（{size_label(d.attachment.stat().st_size)}）")
         echo("  " + "  ".join(p for p in parts if p))
     echo(f"一覧: {index}")
 

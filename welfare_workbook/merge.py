@@ -137,6 +137,7 @@ def answer_rows(master: Master, result: CollectResult) -> List[Dict[str, Any]]:
     """Every typed value of each respondent's current return, once, with provenance."""
     specs = load_specs()
     years = year_labels(master.settings.fiscal_year)
+    labels: Dict[tuple, str] = {}
     rows = []
     for ret in result.returns:
         if ret.status in (STATUS_OLD, STATUS_OUT) or not ret.respondent_id:
@@ -144,11 +145,13 @@ def answer_rows(master: Master, result: CollectResult) -> List[Dict[str, Any]]:
         for cell in ret.cells:
             if cell.raw == "":
                 continue
+            label = labels.get((cell.sheet, cell.field))
+            if label is None:
+                label = labels[(cell.sheet, cell.field)] = specs[cell.sheet].column(cell.field).label_for(years)
             rows.append({
                 "respondent_id": ret.respondent_id, "respondent": ret.respondent, "sheet": cell.sheet,
                 "item_id": cell.item_id, "field": cell.field, "value": cell.value, "file": ret.file,
-                "cell": cell.cell, "status": ret.status,
-                "label": specs[cell.sheet].column(cell.field).label_for(years), "raw": cell.raw,
+                "cell": cell.cell, "status": ret.status, "label": label, "raw": cell.raw,
             })
     return rows
 
@@ -167,8 +170,12 @@ def write_answers(rows: List[Dict[str, Any]], path: Path) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ANSWER_COLUMNS)
-    for row in rows:
-        writer.writerow([csv_text(row[c]) for c in ANSWER_COLUMNS])
+    text_columns = ANSWER_COLUMNS[:5]  # always text: no conversion needed
+    writer.writerows(
+        [*(row[c] for c in text_columns), csv_text(row["value"]), row["file"], row["cell"], row["status"],
+         row["label"], csv_text(row["raw"])]
+        for row in rows
+    )
     data = buffer.getvalue().encode("utf-8-sig")
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 

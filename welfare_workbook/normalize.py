@@ -127,8 +127,7 @@ def normalize_number(raw: Any, unit: str = "", integer: bool = False) -> Tuple[A
     notes = []
     if text != stripped:
         notes.append("全角文字を半角にし")
-    units = {u.translate(_FULLWIDTH_ASCII) for u in (unit,) + COMMON_UNITS if u}
-    for candidate in sorted(units, key=len, reverse=True):
+    for candidate in _units(unit):
         head = text[: -len(candidate)]
         if text.endswith(candidate) and re.fullmatch(r"[+-]?[\d,]*\.?\d+", head or "x"):
             text = head
@@ -142,6 +141,13 @@ def normalize_number(raw: Any, unit: str = "", integer: bool = False) -> Tuple[A
     number = float(text)
     value: Number = int(number) if number.is_integer() else number
     return value, ("、".join(notes) + "ました") if notes else ""
+
+
+@lru_cache(maxsize=256)
+def _units(unit: str) -> Tuple[str, ...]:
+    """Units a number may carry, longest first (the indicator's own unit included)."""
+    units = {u.translate(_FULLWIDTH_ASCII) for u in (unit,) + COMMON_UNITS if u}
+    return tuple(sorted(units, key=len, reverse=True))
 
 
 def normalize_choice(raw: Any, list_key: str) -> Tuple[str, str]:

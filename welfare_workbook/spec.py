@@ -99,10 +99,11 @@ class SheetSpec:
     columns: Tuple[ColumnSpec, ...]
 
     def column(self, column_id: str) -> ColumnSpec:
-        for col in self.columns:
-            if col.id == column_id:
-                return col
-        raise KeyError(column_id)
+        index = self.__dict__.get("_by_id")
+        if index is None:  # frozen dataclass: cache the lookup table beside the fields
+            index = {c.id: c for c in self.columns}
+            object.__setattr__(self, "_by_id", index)
+        return index[column_id]
 
     @property
     def input_columns(self) -> Tuple[ColumnSpec, ...]:

@@ -436,7 +436,8 @@ def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int,
     return float(chart.height)
 
 
-def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str]) -> None:
+def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
+                    with_achievement: bool = True) -> None:
     ws = wb.active
     ws.title = "概要"
     s = master.settings
@@ -465,7 +466,7 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
         directions = load_lists()["direction"].values + ("未回答",)
         counts_direction = choice_counts(master, answers, status, "今後の方向性", "direction", "direction")
         row = _count_table(ws, w, master, row, "今後の方向性の集計", counts_direction, directions)
-    if "取組状況" in enabled and master.indicators:
+    if "取組状況" in enabled and master.indicators and with_achievement:
         _achievement_table(ws, w, master, answers, status, row)
     ws.column_dimensions["A"].width = 10
     ws.column_dimensions["B"].width = 36
@@ -514,20 +515,42 @@ def _achievement_table(ws: Any, w: _Writer, master: Master, answers: AnswerSet, 
         ws.add_chart(chart, f"B{row + 2}")
 
 
+DETAIL_ROWS_LIMIT = 5000  # above this many indicator or 取組 rows, detail lives in the CSV files
+
+
+def detail_rows(master: Master) -> Tuple[int, int]:
+    """(indicator × 回答課 rows, 取組 × 担当課 rows) the detail sheets would hold."""
+    return (sum(len(i.respondents) for i in master.indicators.values()),
+            sum(len(a.departments) for a in master.actions.values()))
+
+
 def build_summary(master: Master, answers: AnswerSet, roster: Optional[Dict[str, str]] = None) -> Any:
-    """The 集計表 workbook (pure: nothing is written)."""
+    """The 集計表 workbook (pure: nothing is written).
+
+    A city's survey (tens of departments) gets every sheet. A survey of thousands of
+    respondents would print thousands of pages, so past DETAIL_ROWS_LIMIT rows the
+    detail sheets are left out and 概要 says to use answers.csv / indicators.csv.
+    """
     from openpyxl import Workbook
 
     status = statuses(master, answers, roster)
     w = _Writer()
     wb = Workbook()
-    _overview_sheet(wb, w, master, answers, status)
-    if "取組状況" in master.settings.sheets and master.indicators:
+    indicator_count, action_count = detail_rows(master)
+    with_indicators = "取組状況" in master.settings.sheets and master.indicators
+    small = indicator_count <= DETAIL_ROWS_LIMIT
+    _overview_sheet(wb, w, master, answers, status, with_achievement=small)
+    if with_indicators and small:
         _table_sheet(wb, w, master, answers, status)
         for measure in master.measures.values():
             _measure_sheet(wb, w, master, answers, status, measure)
-    if {"中間評価", "今後の方向性"} & set(master.settings.sheets):
+    if {"中間評価", "今後の方向性"} & set(master.settings.sheets) and action_count <= DETAIL_ROWS_LIMIT:
         _evaluation_sheet(wb, w, master, answers, status)
+    if not small or action_count > DETAIL_ROWS_LIMIT:
+        ws = wb["概要"]
+        w.cell(ws, 3, 1, f"回答が多いため（指標 {indicator_count} 行・取組 {action_count} 行）、"
+                         "一覧表と基本施策ごとのシートは省きました。値は answers.csv と indicators.csv を使ってください。",
+               border=False, bold=True).font = w.red
     wb.properties.title = f"{master.settings.survey_name} 集計表"
     wb.properties.creator = "welfare_workbook"
     return wb
