@@ -49,6 +49,37 @@ def _print_issues(issues: Iterable[Issue], err: bool = False) -> None:
         _echo(f"[{SEVERITY_LABEL.get(issue.severity, issue.severity)}] {place}: {issue.message}", err=err)
 
 
+class _Progress:
+    """A progress bar on a terminal for long runs (quiet under --json or when piped).
+
+    Passed as the ``progress(done, total)`` callback of the library; ASCII bars so a
+    cp932 console shows them too.
+    """
+
+    MIN_FILES = 6  # a handful of files needs no bar
+
+    def __init__(self, label: str, quiet: bool = False) -> None:
+        self.label = label
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.MIN_FILES:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.label, unit="件", ascii=True, leave=False, file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def _load(master_path: Optional[str]) -> Tuple[Any, IssueList]:
     from .master import load_master, sample_path
 
@@ -122,7 +153,7 @@ def _generate(master_path: Optional[str], out: Path, as_json: bool) -> Any:
     from .generate import generate
 
     master = _master_or_exit(master_path, quiet=as_json)
-    result = generate(master, out)
+    result = generate(master, out, progress=_Progress("調査票を作成", quiet=as_json))
     if as_json:
         _print_json(result.to_dict())
     else:
@@ -188,7 +219,7 @@ def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as
             _echo(f"「{path}」が見つかりません。ファイルかフォルダのパスを確認してください。", err=True)
         sys.exit(EXIT_USAGE)
     master = _master_or_exit(master_path, quiet=as_json)
-    result = collect_returns(master, list(returns), out)
+    result = collect_returns(master, list(returns), out, progress=_Progress("提出を読み取り", quiet=as_json))
     _print_json(result.to_dict()) if as_json else _print_collect(result)
     sys.exit(EXIT_OK if result.valid else EXIT_INVALID)
 
