@@ -183,7 +183,7 @@ def test_oversized_attachment_is_reported(generated: GenerateResult, sample_mast
     out = tmp_path / "mail"
     result = run("配布", "--from-dir", folder, "--out", out, "--max-size-mb", "0.001")
     assert result.exit_code == 1
-    assert "上限 0.001 MB を超える" in result.output
+    assert "上限（0.001 MB）を超えるため、福祉政策課へのメールを作成しませんでした" in result.output
     assert not list(out.glob("*.eml"))
     assert read_csv(out / "index.csv") == []
     drafts, issues = build_messages(sample_master, "配布", folder, max_size_mb=0.001)
@@ -261,6 +261,34 @@ def test_sendback_without_its_copy_is_reported(collected: Tuple[CollectResult, P
     drafts, issues = build_messages(sample_master, "差戻し", folder)
     assert drafts == []
     assert [(i.code, i.respondent_id) for i in issues] == [("mail_no_workbook", "K02")]
+
+
+def test_a_collect_result_of_another_survey_is_refused(collected: Tuple[CollectResult, Path],
+                                                      tmp_path: Path) -> None:
+    _, out = collected
+    rows = sample_rows()
+    for row in rows["調査設定"]:
+        if row[0] == "調査名":
+            row[1] = "令和7年度 進捗状況調査"
+    write_master_xlsx(rows, tmp_path / "next.xlsx")
+    result = run("督促", "--master", tmp_path / "next.xlsx", "--from-dir", out, "--out", tmp_path / "mail")
+    assert result.exit_code == 2
+    assert "別の調査（令和6年度 進捗状況調査 確認結果）" in result.output
+    assert not list((tmp_path / "mail").glob("*.eml"))
+
+
+def test_a_workbook_of_another_survey_is_not_attached(generated: GenerateResult, generated_2: GenerateResult,
+                                                      sample_master: Master, tmp_path: Path) -> None:
+    folder = tmp_path / "調査票"
+    folder.mkdir()
+    shutil.copy(generated.workbooks[0].file, folder)
+    other = generated_2.workbooks[0].file
+    shutil.copy(other, folder / generated.workbooks[1].file.name)  # K01 of the 第2次計画, named as this K02
+    drafts, issues = build_messages(sample_master, "配布", folder)
+    assert [d.respondent_id for d in drafts] == ["K01"]
+    assert [(i.code, i.severity) for i in issues if i.file == generated.workbooks[1].file.name] == [
+        ("mail_other_survey", "warning")]
+    assert ("mail_no_workbook", "K02") in [(i.code, i.respondent_id) for i in issues]
 
 
 def test_remind_without_a_collect_result_is_a_usage_error(tmp_path: Path) -> None:
@@ -430,7 +458,7 @@ def test_password_comes_from_the_environment_never_an_option(generated: Generate
 
     def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         logins.append((data.login, data.password))
-        return AuthResult(success=data.password == b"s3cret")
+        return AuthResult(success=data.password == b"s3cret", handled=False)  # handled=False: reply 535
 
     handler = Collector()
     port = smtp_server(handler, authenticator=authenticator, auth_require_tls=False)
