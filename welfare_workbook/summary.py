@@ -408,9 +408,19 @@ def _count_table(ws: Any, w: _Writer, master: Master, row: int, title: str, coun
         for index, c in enumerate(columns, start=3):
             w.cell(ws, row, index, counts.get(measure.id, {}).get(c, 0), center=True)
     # the chart reads the 基本施策 rows; its series names come from the header row
+    from openpyxl.worksheet.pagebreak import Break
+
+    ws.row_breaks.append(Break(id=row + 1))  # the chart prints on a page of its own
     height_cm = _bar_chart_rows(ws, title, header_row, first_measure, row, len(columns), f"B{row + 2}")
     # the chart sits under its table (inside the printed width); rows are about 0.5 cm
     return row + 2 + int(height_cm / 0.5) + 2
+
+
+def _show_axes(chart: Any) -> None:
+    """Axes visible in Excel too (openpyxl leaves them marked deleted), every category labelled."""
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.x_axis.tickLblSkip = 1
 
 
 def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int, ncols: int, anchor: str) -> float:
@@ -430,7 +440,8 @@ def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int,
         chart.series[-1].tx = SeriesLabel(v=str(ws.cell(header_row, col).value))
     chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
     chart.y_axis.title = "件数"
-    chart.height = max(7.5, 0.7 * (last - first + 1) + 3)
+    _show_axes(chart)
+    chart.height = max(7.5, 0.8 * (last - first + 1) + 3)
     chart.width = 17
     ws.add_chart(chart, anchor)
     return float(chart.height)
@@ -458,15 +469,23 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
             cell.font = w.red
     row += 2
     enabled = set(s.sheets)
+    from openpyxl.worksheet.pagebreak import Break
+
+    def new_page(at: int) -> None:  # each table starts a page, so its chart stays with it
+        ws.row_breaks.append(Break(id=at - 1))
+
     if "中間評価" in enabled:
         grades = load_lists()["grade"].values + ("未回答",)
         counts_grade = choice_counts(master, answers, status, "中間評価", "grade", "grade")
+        new_page(row)
         row = _count_table(ws, w, master, row, "中間評価（◎○△×）の集計", counts_grade, grades)
     if "今後の方向性" in enabled:
         directions = load_lists()["direction"].values + ("未回答",)
         counts_direction = choice_counts(master, answers, status, "今後の方向性", "direction", "direction")
+        new_page(row)
         row = _count_table(ws, w, master, row, "今後の方向性の集計", counts_direction, directions)
     if "取組状況" in enabled and master.indicators and with_achievement:
+        new_page(row)
         _achievement_table(ws, w, master, answers, status, row)
     ws.column_dimensions["A"].width = 10
     ws.column_dimensions["B"].width = 36
@@ -512,6 +531,7 @@ def _achievement_table(ws: Any, w: _Writer, master: Master, answers: AnswerSet, 
         chart.height = max(7.5, 0.5 * (row - header) + 3)
         chart.width = 17
         chart.legend = None
+        _show_axes(chart)
         ws.add_chart(chart, f"B{row + 2}")
 
 
