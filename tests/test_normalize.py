@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from welfare_workbook.normalize import (
-    NA_VALUE, cell_value, is_na, normalize_choice, normalize_number, normalize_text, same_as_kind,
+    NA_VALUE, cell_value, clean_chars, is_na, normalize_choice, normalize_number, normalize_text, same_as_kind,
 )
 
 FULLWIDTH_DIGITS = str.maketrans("0123456789-,.", "０１２３４５６７８９－，．")
@@ -185,6 +185,18 @@ def test_text_idempotent(raw: str) -> None:
     once, _ = normalize_text(raw)
     assert normalize_text(once) == (once, "")
     assert once == once.strip()
+
+
+@SETTINGS
+@given(TEXT)
+def test_text_can_always_be_stored(raw: str) -> None:
+    """What normalize_text returns holds no character an .xlsx or a UTF-8 CSV refuses."""
+    import openpyxl
+
+    once, note = normalize_text(raw)
+    once.encode("utf-8")
+    openpyxl.Workbook().active["A1"] = once  # raises IllegalCharacterError on control characters
+    assert clean_chars(once) == (once, "")
 
 
 @SETTINGS

@@ -209,8 +209,14 @@ def _print_collect(result: Any) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output") / "回収結果",
               show_default=True, help="回収結果を書き出すフォルダ。")
 @click.option("--json", "as_json", is_flag=True, help="結果を JSON で出力する。")
-def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as_json: bool) -> None:
+@click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), default=200, show_default=True,
+              help="提出ファイル 1 つの上限（MB）。ファイルの大きさと、展開した後の大きさの両方に使う。")
+@click.option("--max-cells", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="1 シートで読み取るセル数（A1 から最も離れた入力まで）と、文字列の数の上限。")
+def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as_json: bool, max_mb: float,
+            max_cells: int) -> None:
     """提出された調査票（ファイルまたはフォルダ）を回収・検査する。"""
+    from .collect import MIB, Limits
     from .merge import collect as collect_returns
 
     missing = [p for p in returns if not p.exists()]
@@ -219,7 +225,8 @@ def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as
             _echo(f"「{path}」が見つかりません。ファイルかフォルダのパスを確認してください。", err=True)
         sys.exit(EXIT_USAGE)
     master = _master_or_exit(master_path, quiet=as_json)
-    result = collect_returns(master, list(returns), out, progress=_Progress("提出を読み取り", quiet=as_json))
+    result = collect_returns(master, list(returns), out, progress=_Progress("提出を読み取り", quiet=as_json),
+                             limits=Limits(int(max_mb * MIB), max_cells))
     _print_json(result.to_dict()) if as_json else _print_collect(result)
     sys.exit(EXIT_OK if result.valid else EXIT_INVALID)
 

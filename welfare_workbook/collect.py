@@ -11,10 +11,15 @@ per respondent, the newest wins).
 
 from __future__ import annotations
 
+import bisect
+import copy
 import datetime as dt
+import errno
 import os
 import re
+import stat
 import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -26,14 +31,28 @@ from .generate import (
 from .issues import ERROR, Issue
 from .master import Master, cell_text, column_letter
 from .normalize import (
-    NA_VALUE, cell_value, is_na, normalize_choice, normalize_number, normalize_text, same_as_kind,
+    NA_VALUE, cell_value, clean_chars, is_na, normalize_choice, normalize_number, normalize_text, same_as_kind,
 )
 from .spec import SheetSpec, load_specs, template_version
 from .wareki import fiscal_year_label
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-MAX_UNCOMPRESSED = 200 * 1024 * 1024  # zip-bomb guard, checked before inflating
+MIB = 1024 * 1024
+# Limits on one return (README「回収の保証と上限」; collect --max-mb / --max-cells). A
+# return is refused (an error issue, the other files go on) before it can use more.
+MAX_UNCOMPRESSED = 200 * MIB  # size on disk, and all parts once inflated (zip-bomb guard)
+MAX_CELLS = 1_000_000  # cells of one sheet as read (A1 to the farthest value), and shared strings
+DEFLATE_MAX_RATIO = 1032  # deflate cannot inflate more than this: small zips need no inflating to check
+MAX_VALIDATION_RANGES = 10_000  # list-validation ranges kept per sheet
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits applied to each return; defaults are the module constants at call time."""
+
+    max_bytes: int = field(default_factory=lambda: MAX_UNCOMPRESSED)
+    max_cells: int = field(default_factory=lambda: MAX_CELLS)
 
 STATUS_OK = "提出済"
 STATUS_FIX = "要修正"
@@ -111,12 +130,15 @@ def find_files(sources: Sequence[Path]) -> Tuple[List[Tuple[Path, str]], List[Is
     for source in sources:
         source = Path(source)
         if source.is_dir():
-            candidates = sorted(p for p in source.rglob("*") if p.is_file())
+            every = sorted(source.rglob("*"))
+            candidates = [p for p in every if p.is_file()]
             base = source
+            notes.extend(iss.make("file_is_folder", file=display_name(str(p.relative_to(base))))
+                         for p in every if p.suffix.lower() in WORKBOOK_SUFFIXES and p.is_dir())
         else:
             candidates, base = [source], source.parent
         for path in candidates:
-            shown = str(path.relative_to(base)) if path != source else path.name
+            shown = display_name(str(path.relative_to(base)) if path != source else path.name)
             key = os.path.normcase(str(path.resolve()))
             if key in seen:
                 continue
@@ -131,6 +153,32 @@ def find_files(sources: Sequence[Path]) -> Tuple[List[Tuple[Path, str]], List[Is
     return found, notes
 
 
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f]")
+
+
+def display_name(name: str) -> str:
+    """A file name as shown in messages and outputs: always printable Unicode.
+
+    A name whose bytes were not UTF-8 (a zip made on Japanese Windows, unpacked here)
+    is decoded as Shift_JIS (cp932); control characters become ``?``.
+
+    >>> display_name("回答.xlsx".encode("cp932").decode("utf-8", "surrogateescape"))
+    '回答.xlsx'
+    """
+    if undecodable(name):
+        raw = name.encode("utf-8", "surrogateescape")
+        try:
+            name = raw.decode("cp932")
+        except UnicodeDecodeError:
+            name = raw.decode("utf-8", errors="replace")
+    return _CONTROL_RE.sub("?", name)
+
+
+def undecodable(name: str) -> bool:
+    """True when a path held bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    return any("\udc80" <= ch <= "\udcff" for ch in name)
+
+
 # ---------------------------------------------------------------------------
 # zip inspection (what calamine does not tell)
 
@@ -140,10 +188,19 @@ _SHEET_RE = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?name=\"([^\"]*)\"[^>]*?r:id=\"(
 _SHEET_RE2 = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?r:id=\"([^\"]+)\"[^>]*?name=\"([^\"]*)\"")
 _REL_RE = re.compile(rb"<Relationship\b[^>]*?Id=\"([^\"]+)\"[^>]*?Target=\"([^\"]+)\"")
 _REL_RE2 = re.compile(rb"<Relationship\b[^>]*?Target=\"([^\"]+)\"[^>]*?Id=\"([^\"]+)\"")
-_DV_RE = re.compile(rb"<(?:\w+:)?dataValidation\b([^>]*)>(.*?)</(?:\w+:)?dataValidation>", re.S)
+# the body stops at the next opening tag, so an unclosed element cannot make the search quadratic
+_DV_RE = re.compile(rb"<(?:\w+:)?dataValidation\b([^>]*)>((?:(?!<(?:\w+:)?dataValidation\b).)*?)"
+                    rb"</(?:\w+:)?dataValidation>", re.S)
 _SQREF_ATTR_RE = re.compile(rb"sqref=\"([^\"]+)\"")
 _SQREF_ELEM_RE = re.compile(rb"<xm:sqref>([^<]+)</xm:sqref>")
-_FORMULA_CELL_RE = re.compile(rb"<(?:\w+:)?c r=\"([A-Z]+\d+)\"[^>]*><(?:\w+:)?f\b")
+_FORMULA_CELL_RE = re.compile(
+    rb"<(?:\w+:)?c r=\"([A-Z]+\d+)\"[^>]*><(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?ref=\"([A-Z]+\d+(?::[A-Z]+\d+)?)\"")
+_REF_RE = re.compile(r"\$?([A-Za-z]*)\$?(\d*)$")
+_ANY_CELL_RE = re.compile(rb"<(?:[^\s<>/!?]*:)?c(?=[\s/>])")
+_PLAIN_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>')
+_UTF8_DECLARATION_RE = re.compile(rb'<\?xml version="1\.[0-9]"(?: encoding="[Uu][Tt][Ff]-8")?(?: standalone="[a-z]+")? ?\?>')
+_SST_ITEM_RE = re.compile(rb"<(?:\w+:)?si\b")
 
 
 def _xml_unescape(text: str) -> str:
@@ -151,12 +208,29 @@ def _xml_unescape(text: str) -> str:
             .replace("&apos;", "'").replace("&amp;", "&"))
 
 
+class Area:
+    """Cells covered by ranges (col1, row1, col2, row2), without listing every cell.
+
+    >>> area = Area([(8, 5, 8, 39)])
+    >>> (8, 6) in area, (9, 6) in area
+    (True, False)
+    """
+
+    def __init__(self, ranges: Iterable[Tuple[int, int, int, int]] = ()) -> None:
+        self.ranges = list(ranges)
+
+    def __contains__(self, cell: object) -> bool:
+        col, row = cell  # type: ignore[misc]
+        return any(c1 <= col <= c2 and r1 <= row <= r2 for c1, r1, c2, r2 in self.ranges)
+
+
 @dataclass
 class ZipFacts:
     saved: Optional[dt.datetime]
     has_macros: bool
-    list_cells: Dict[str, set]  # sheet name -> {(col, row)} covered by a list validation
-    formula_cells: Dict[str, set] = field(default_factory=dict)  # sheet name -> {(col, row)} holding a formula
+    list_cells: Dict[str, Area]  # sheet name -> cells covered by a list validation
+    formula_cells: Dict[str, Dict[Tuple[int, int], str]] = field(default_factory=dict)  # (col, row) -> formula
+    merged: Dict[str, List[Tuple[int, int, int, int]]] = field(default_factory=dict)  # merged ranges
 
 
 def _ranges(sqref: str) -> Iterable[Tuple[int, int, int, int]]:
@@ -177,8 +251,31 @@ def _split_ref(ref: str) -> Tuple[int, int]:
     return col, int(match.group(2))
 
 
-def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str]) -> ZipFacts:
-    """Saved time, macros, and which cells of ``wanted_sheets`` carry a list validation.
+def sheet_parts(zf: zipfile.ZipFile) -> Dict[str, str]:
+    """Sheet name -> its part in the zip (``xl/worksheets/sheet1.xml``), for the parts present."""
+    names = set(zf.namelist())
+    workbook = zf.read("xl/workbook.xml")
+    rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
+    targets = {rid: target for rid, target in _REL_RE.findall(rels)}
+    targets.update({rid: target for target, rid in _REL_RE2.findall(rels)})
+    sheets = {name: rid for name, rid in _SHEET_RE.findall(workbook)}
+    sheets.update({name: rid for rid, name in _SHEET_RE2.findall(workbook)})
+    parts = {}
+    for name, rid in sheets.items():
+        target = targets.get(rid)
+        if not target:
+            continue
+        part = target.decode("utf-8", errors="replace")
+        part = part.lstrip("/") if part.startswith("/") else "xl/" + part
+        if part in names:
+            parts[_xml_unescape(name.decode("utf-8", errors="replace"))] = part
+    return parts
+
+
+def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str], parts: Optional[Dict[str, str]] = None,
+                read: Optional[Any] = None) -> ZipFacts:
+    """Saved time, macros, and per sheet of ``wanted_sheets``: the cells a list validation
+    covers, the cells holding a formula, and the merged ranges.
 
     Validations may sit in the main element or, after an Excel re-save, in an x14
     extension element; both forms are read.
@@ -192,25 +289,16 @@ def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str]) -> ZipFacts:
                 saved = dt.datetime.fromisoformat(match.group(1).decode().strip().replace("Z", "+00:00"))
             except ValueError:
                 saved = None
-    workbook = zf.read("xl/workbook.xml")
-    rels = zf.read("xl/_rels/workbook.xml.rels") if "xl/_rels/workbook.xml.rels" in names else b""
-    targets = {rid: target for rid, target in _REL_RE.findall(rels)}
-    targets.update({rid: target for target, rid in _REL_RE2.findall(rels)})
-    sheets = {name: rid for name, rid in _SHEET_RE.findall(workbook)}
-    sheets.update({name: rid for rid, name in _SHEET_RE2.findall(workbook)})
-    list_cells: Dict[str, set] = {}
-    formula_cells: Dict[str, set] = {}
+    parts = sheet_parts(zf) if parts is None else parts
+    read = read or zf.read
+    list_cells: Dict[str, Area] = {}
+    formula_cells: Dict[str, Dict[Tuple[int, int], str]] = {}
+    merged: Dict[str, List[Tuple[int, int, int, int]]] = {}
     for wanted in wanted_sheets:
-        rid = sheets.get(_xml_escape(wanted).encode("utf-8"))
-        target = targets.get(rid or b"")
-        if not target:
+        if wanted not in parts:
             continue
-        part = target.decode()
-        part = part.lstrip("/") if part.startswith("/") else "xl/" + part
-        if part not in names:
-            continue
-        xml = zf.read(part)
-        cells: set = set()
+        xml = read(parts[wanted])
+        ranges: List[Tuple[int, int, int, int]] = []
         for attrs, body in _DV_RE.findall(xml):
             if b'type="list"' not in attrs:
                 continue
@@ -219,17 +307,98 @@ def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str]) -> ZipFacts:
             elem = _SQREF_ELEM_RE.search(body)
             if elem:
                 refs += b" " + elem.group(1)
-            for c1, r1, c2, r2 in _ranges(refs.decode()):
-                for col in range(c1, c2 + 1):
-                    for row in range(r1, min(r2, r1 + 5000) + 1):
-                        cells.add((col, row))
-        list_cells[wanted] = cells
-        formula_cells[wanted] = {_split_ref(ref.decode()) for ref in _FORMULA_CELL_RE.findall(xml)}
-    return ZipFacts(saved, "xl/vbaProject.bin" in names, list_cells, formula_cells)
+            ranges.extend(_ranges(refs.decode("ascii", errors="replace")))
+        list_cells[wanted] = Area(ranges[:MAX_VALIDATION_RANGES])
+        formula_cells[wanted] = {_split_ref(ref.decode()): "=" + _xml_unescape(text.decode("utf-8", errors="replace"))
+                                 if text else "" for ref, text in _FORMULA_CELL_RE.findall(xml)}
+        merged[wanted] = list(_ranges(" ".join(m.decode() for m in _MERGE_RE.findall(xml))))
+    return ZipFacts(saved, "xl/vbaProject.bin" in names, list_cells, formula_cells, merged)
 
 
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+def plainly_within(xml: bytes, limit: int) -> bool:
+    """True when a sheet written the way spreadsheet programs write it is within ``limit`` cells.
+
+    A quick look for the common case: every cell tag must be exactly ``<c r="B2" s="1"
+    t="s">`` in form (no other attributes, spacing or quoting), so that no cell can hide
+    from it; empty cells count too. Anything else — or a sheet that seems too large —
+    is left to :func:`sheet_size`, which parses the XML.
+    """
+    head = xml[:512]
+    if b"\x00" in head:  # UTF-16 and the like
+        return False
+    start = head.lstrip(b"\xef\xbb\xbf")
+    if start.startswith(b"<?xml") and not _UTF8_DECLARATION_RE.match(start):
+        return False
+    cells = _PLAIN_CELL_RE.findall(xml)
+    if len(cells) != len(_ANY_CELL_RE.findall(xml)):  # a cell tag in another form
+        return False
+    if not cells:
+        return True
+    columns, rows = zip(*cells)
+    max_col = max(_split_ref(letters.decode() + "1")[0] for letters in set(columns))
+    return max(map(int, set(rows))) * max_col <= limit
+
+
+def sheet_size(xml: bytes) -> Tuple[int, str]:
+    """(cells, farthest cell) of a sheet as calamine reads it: A1 to the farthest cell with a value.
+
+    Read before calamine, which allocates that whole rectangle at once. The part is
+    parsed as XML (expat), so quoting, spacing or a '>' in an attribute cannot hide a
+    cell; rows and cells without an ``r`` follow the previous one, as in the reader.
+    A DTD that declares entities is refused (ValueError): that is how an
+    entity-expansion bomb starts, and no spreadsheet program writes one.
+
+    >>> sheet_size(b'<sheetData><row r="2"><c r="B2"><v>1</v></c><c r="AA2" s="1"/></row>'
+    ...            b"<row><c><v>2</v></c><c r = 'c3' x='>'><x/><v>3</v></c></row></sheetData>")
+    (9, 'C3')
+    """
+    import xml.parsers.expat as expat
+
+    row = col = max_row = max_col = 0
+    pending = False  # a <c> whose value element has not been seen yet
+    far = ""
+
+    def start(name: str, attrs: Dict[str, str]) -> None:
+        nonlocal row, col, max_row, max_col, pending, far
+        local = name.rpartition(":")[2]
+        if pending and (local == "v" or local == "is" or local == "f"):
+            pending = False
+            if row > max_row or col > max_col:
+                max_row, max_col = max(max_row, row), max(max_col, col)
+                far = f"{column_letter(col)}{row}"
+        elif local == "c":
+            match = _REF_RE.match(attrs.get("r", ""))
+            if match and match.group(1):
+                col = 0
+                for ch in match.group(1).upper():
+                    col = col * 26 + ord(ch) - 64
+                if match.group(2):
+                    row = int(match.group(2))
+            else:
+                col += 1
+            pending = True
+        elif local == "row":
+            ref = attrs.get("r", "")
+            row = int(ref) if ref.isdigit() else row + 1
+            col = 0
+
+    def end(name: str) -> None:
+        nonlocal pending
+        if pending and name.rpartition(":")[2] == "c":
+            pending = False
+
+    def no_entities(*_: Any) -> None:
+        raise ValueError("実体（ENTITY）の宣言があります")
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler, parser.EndElementHandler = start, end
+    parser.EntityDeclHandler = no_entities
+    try:
+        parser.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise ValueError(f"XML として読めません: {exc}") from None
+    return max_row * max_col, far
 
 
 # ---------------------------------------------------------------------------
@@ -257,21 +426,49 @@ def _meta(rows: List[List[Any]]) -> Tuple[Dict[str, Any], List[Tuple[str, int, s
 
 def _first_bytes(path: Path) -> bytes:
     with open(path, "rb") as handle:
-        return handle.read(8)
+        return handle.read(512)
 
 
-def _classify(path: Path, ret: Return) -> Optional[zipfile.ZipFile]:
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    for encoding in ("utf-8", "cp932"):
+        try:
+            head.decode(encoding)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 3:  # a character cut at the end of the sample
+                return True
+    return False
+
+
+_ERRNO_TEXT = {errno.EACCES: "読み取りの権限がありません", errno.EPERM: "読み取りの権限がありません",
+               errno.ENOENT: "ファイルがありません", errno.EISDIR: "フォルダです"}
+
+
+def _mb(size: int) -> str:
+    return f"{size / MIB:,.0f}" if size >= MIB else f"{size / MIB:.2f}"
+
+
+def _classify(path: Path, ret: Return, limits: Limits) -> Optional[zipfile.ZipFile]:
     """Open the zip of a real .xlsx; for anything else record why not and return None."""
     try:
-        size = path.stat().st_size
-        head = _first_bytes(path) if size else b""
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a pipe or device would block or never end
+            ret.add("file_not_workbook", detail="通常のファイルではありません")
+            return None
+        head = _first_bytes(path)
     except OSError as exc:
-        ret.add("file_unreadable", detail=exc.strerror or str(exc))
+        ret.add("file_unreadable", detail=_ERRNO_TEXT.get(exc.errno or 0, exc.strerror or str(exc)))
         return None
-    if size == 0:
+    size = info.st_size
+    if size == 0 or not head:
         ret.add("file_empty")
         return None
-    if head == OLE_MAGIC:
+    if size > limits.max_bytes:
+        ret.add("file_too_large", detail=f"ファイルの大きさが {_mb(size)} MB", limit=_mb(limits.max_bytes))
+        return None
+    if head[:8] == OLE_MAGIC:
         data = path.read_bytes()
         if "EncryptedPackage".encode("utf-16-le") in data:
             ret.add("file_encrypted")
@@ -282,47 +479,89 @@ def _classify(path: Path, ret: Return) -> Optional[zipfile.ZipFile]:
         kind = {".csv": "CSV などのテキスト", ".pdf": "PDF"}.get(path.suffix.lower(), "別の形式のファイル")
         if head.startswith(b"%PDF"):
             kind = "PDF"
+        elif _looks_like_text(head):
+            kind = "CSV などのテキスト"
         ret.add("file_not_workbook", detail=kind)
         return None
     try:
         zf = zipfile.ZipFile(path)
         names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         ret.add("file_corrupt", detail=f"zip として読めません: {exc}"[:100])
         return None
-    if "mimetype" in names and b"opendocument" in zf.read("mimetype"):
-        ret.add("file_ods")
-        zf.close()
-        return None
-    if "xl/workbook.bin" in names:
-        ret.add("file_xlsb")
-        zf.close()
-        return None
-    if "xl/workbook.xml" not in names:
-        ret.add("file_not_workbook", detail="Excel ブックの構成がありません")
-        zf.close()
-        return None
-    total = sum(info.file_size for info in zf.infolist())
-    if total > MAX_UNCOMPRESSED:
-        ret.add("file_too_large", size=total // (1024 * 1024), limit=MAX_UNCOMPRESSED // (1024 * 1024))
+    problem = _check_zip(zf, names, limits)
+    if problem is not None:
+        code, fields = problem
+        ret.add(code, **fields)
         zf.close()
         return None
     return zf
 
 
-def read_return(path: Path, shown: str, master: Master) -> Return:
+def _check_zip(zf: zipfile.ZipFile, names: set, limits: Limits) -> Optional[Tuple[str, Dict[str, Any]]]:
+    """Why a zip cannot be read as a workbook (issue code and fields), or None.
+
+    Sizes are checked before calamine inflates anything: the declared sizes first,
+    then — since a zip can lie about them — what the parts really inflate to,
+    stopping as soon as the limit is passed. A zip too small to reach the limit even
+    at deflate's highest ratio needs no inflating.
+    """
+    try:
+        if "mimetype" in names:
+            with zf.open("mimetype") as part:
+                if b"opendocument" in part.read(200):
+                    return "file_ods", {}
+        if "xl/workbook.bin" in names:
+            return "file_xlsb", {}
+        if "xl/workbook.xml" not in names:
+            return "file_not_workbook", {"detail": "Excel ブックの構成がありません"}
+        limit = limits.max_bytes
+        infos = zf.infolist()
+        total = sum(info.file_size for info in infos)
+        if total > limit:
+            return "file_too_large", {"detail": f"展開すると {_mb(total)} MB", "limit": _mb(limit)}
+        plain = all(info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos)
+        if not plain or sum(info.compress_size for info in infos) * DEFLATE_MAX_RATIO > limit:
+            inflated = 0
+            for info in infos:
+                probe = copy.copy(info)
+                probe.file_size = limit + 1  # read what the data holds, not what the header claims
+                with zf.open(probe) as part:
+                    while True:
+                        chunk = part.read(MIB)
+                        if not chunk:
+                            break
+                        inflated += len(chunk)
+                        if inflated > limit:
+                            return "file_too_large", {
+                                "detail": f"展開すると {_mb(limit)} MB を超える大きさ（記録された大きさ {_mb(total)} MB と"
+                                          "食い違っています）", "limit": _mb(limit)}
+        strings = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
+        if strings is not None:
+            count = len(_SST_ITEM_RE.findall(zf.read(strings)))
+            if count > limits.max_cells:
+                return "strings_too_many", {"count": f"{count:,}", "limit": f"{limits.max_cells:,}"}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
+        return "file_corrupt", {"detail": f"zip として読めません: {exc}"[:100]}
+    return None
+
+
+def read_return(path: Path, shown: str, master: Master, limits: Optional[Limits] = None) -> Return:
     """Read one returned file. Never raises: every problem is an issue on the Return."""
     ret = Return(path=path, file=shown)
+    if undecodable(str(path)):
+        ret.add("file_name_encoding")
     try:
         ret.mtime = path.stat().st_mtime
     except OSError:
         pass
-    zf = _classify(path, ret)
+    limits = limits or Limits()
+    zf = _classify(path, ret, limits)
     if zf is None:
         return ret
     try:
         with zf:
-            _read_workbook(path, zf, ret, master)
+            _read_workbook(path, zf, ret, master, limits)
     except Exception as exc:  # a malformed part must not stop the other files
         ret.add("file_corrupt", detail=f"{type(exc).__name__}: {exc}"[:120])
         ret.readable = False
@@ -330,24 +569,45 @@ def read_return(path: Path, shown: str, master: Master) -> Return:
     return ret
 
 
-def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master) -> None:
+def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master, limits: Limits) -> None:
     import python_calamine as calamine
 
     try:
-        book = calamine.CalamineWorkbook.from_path(str(path))
+        if undecodable(str(path)):  # calamine cannot open a path that is not valid UTF-8
+            with open(path, "rb") as handle:
+                book = calamine.CalamineWorkbook.from_filelike(handle)
+        else:
+            book = calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for broken parts
         ret.add("file_corrupt", detail=f"{type(exc).__name__}: {exc}"[:120])
         return
     specs = load_specs()
     sheet_names = list(book.sheet_names)
+    parts = sheet_parts(zf)
+    read: Dict[str, Optional[List[List[Any]]]] = {}
+    xml: Dict[str, bytes] = {}
+
+    def xml_of(part: str) -> bytes:
+        if part not in xml:
+            xml[part] = zf.read(part)
+        return xml[part]
+
+    def rows_of(sheet: str) -> Optional[List[List[Any]]]:
+        """A sheet's values; None (with an issue) when it is too large to read or broken."""
+        if sheet not in read:
+            read[sheet] = _sheet_rows(book, xml_of, parts.get(sheet), sheet, ret, limits)
+        return read[sheet]
+
+    meta: Dict[str, Any] = {}
+    table: List[Tuple[str, int, str, str]] = []
     if META_SHEET in sheet_names:
-        meta, table = _meta(book.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False))
+        meta_rows = rows_of(META_SHEET)
+        if meta_rows is not None:
+            meta, table = _meta(meta_rows)
         if meta.get(META_MARKER) is None and not table:
             meta = {}
-    else:
-        meta, table = {}, []
     if not meta:
-        if not _identify_by_content(book, sheet_names, ret, master):
+        if not _identify_by_content(rows_of, sheet_names, ret, master):
             ret.add("meta_missing")
             return
         layout = layout_for(master, ret.respondent_id or "")
@@ -359,7 +619,7 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master)
         return
     _check_file_name(ret, master)
     survey_sheets = [s for s in str(meta.get("sheets", "")).split(",") if s]
-    facts = inspect_zip(zf, survey_sheets)
+    facts = inspect_zip(zf, survey_sheets, parts, xml_of)
     ret.saved = facts.saved
     if facts.has_macros:
         ret.add("file_macro")
@@ -372,11 +632,31 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master)
             ret.add("sheet_missing", sheet=sheet)
             continue
         columns = str(meta.get(f"columns:{sheet}", "")).split(",")
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        rows = rows_of(sheet)
+        if rows is None:
+            continue
         expected = [(row, key, digest) for s, row, key, digest in table if s == sheet]
         _read_sheet(ret, specs[sheet], columns, rows, expected, expected_items, master,
-                    facts.list_cells.get(sheet), years, facts.formula_cells.get(sheet))
+                    facts.list_cells.get(sheet), years, facts.formula_cells.get(sheet), facts.merged.get(sheet))
     ret.readable = True
+
+
+def _sheet_rows(book: Any, xml_of: Any, part: Optional[str], sheet: str, ret: Return,
+                limits: Limits) -> Optional[List[List[Any]]]:
+    """Read one sheet with calamine once its size is known to be within the limit."""
+    try:
+        if part is None:
+            raise ValueError("シートの場所がブックの構成にありません")
+        xml = xml_of(part)
+        if not plainly_within(xml, limits.max_cells):
+            cells, far = sheet_size(xml)
+            if cells > limits.max_cells:
+                ret.add("sheet_too_large", sheet=sheet, cell=far, cells=f"{cells:,}", limit=f"{limits.max_cells:,}")
+                return None
+        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as exc:  # one broken sheet: the others are still read
+        ret.add("sheet_corrupt", sheet=sheet, detail=f"{type(exc).__name__}: {exc}"[:120])
+        return None
 
 
 def _identify_by_meta(meta: Dict[str, Any], ret: Return, master: Master) -> bool:
@@ -407,13 +687,13 @@ def _identify_by_meta(meta: Dict[str, Any], ret: Return, master: Master) -> bool
     return True
 
 
-def _identify_by_content(book: Any, sheet_names: List[str], ret: Return, master: Master) -> bool:
+def _identify_by_content(rows_of: Any, sheet_names: List[str], ret: Return, master: Master) -> bool:
     """A return without _meta: the 回答課 line under each sheet title names the department."""
     names = {d.name: d for d in master.respondents()}
     for sheet in sheet_names:
         if sheet not in load_specs():
             continue
-        rows = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        rows = rows_of(sheet) or []
         line = str(rows[1][0]) if len(rows) > 1 and rows[1] else ""
         match = re.search(r"回答課[：:]\s*(\S+)", line)
         if match and match.group(1) in names:
@@ -470,7 +750,9 @@ def _item_info(master: Master, key: str) -> Tuple[str, str]:
 
 def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[List[Any]],
                 expected: List[Tuple[int, str, str]], expected_items: _ExpectedItems, master: Master,
-                list_cells: Optional[set], years: Dict[str, str], formula_cells: Optional[set] = None) -> None:
+                list_cells: Optional[Area], years: Dict[str, str],
+                formula_cells: Optional[Dict[Tuple[int, int], str]] = None,
+                merged: Optional[List[Tuple[int, int, int, int]]] = None) -> None:
     position = {column_id: index for index, column_id in enumerate(columns, start=1)}
     check_col = next((position.get(c.id) for c in spec.columns if c.check), None)
     context_columns = _context_columns(spec)
@@ -540,13 +822,27 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
             if not index:
                 continue
             kind = value_type if col.type == "indicator" else col.type
-            ret.cells.append(InputCell(spec.name, row, index, col.id, key, item_id, value(row, index), value_type=kind))
+            typed = value(row, index)
+            ret.cells.append(InputCell(spec.name, row, index, col.id, key, item_id, typed, value_type=kind))
             if col.choices and list_cells is not None and (index, row) not in list_cells:
                 ret.add("validation_removed", sheet=spec.name, cell=f"{column_letter(index)}{row}")
+            if formula_cells and (index, row) in formula_cells:  # a formula where a value was expected
+                formula = (formula_cells[(index, row)] or "（共有の式）")[:60]
+                code, shown = ("formula_no_value", None) if typed == "" else ("formula_in_input", str(typed)[:60])
+                ret.add(code, sheet=spec.name, cell=f"{column_letter(index)}{row}", formula=formula, value=shown)
+            elif typed.__class__ is str and row <= nrows and index <= len(rows[row - 1]) and isinstance(
+                    rows[row - 1][index - 1], (dt.date, dt.time, dt.timedelta)):  # read as ISO text
+                ret.add("date_typed", sheet=spec.name, cell=f"{column_letter(index)}{row}", value=typed[:60])
 
     # anything typed into rows that belong to no item, or right of the table, is
     # reported, never dropped silently
     input_indexes = [position[c.id] for c in spec.input_columns if c.id in position]
+    rows_read = sorted(claimed)
+    for c1, r1, c2, r2 in merged or []:
+        first = bisect.bisect_left(rows_read, r1)
+        if any(c1 <= i <= c2 for i in input_indexes) and first < len(rows_read) and rows_read[first] <= r2:
+            ret.add("merged_input", sheet=spec.name, cell=f"{column_letter(c1)}{r1}",
+                    range=f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}")
     width = len(columns)
     for row in range(FIRST_ROW, nrows + 1):
         line = rows[row - 1]
@@ -604,6 +900,11 @@ def normalize_return(ret: Return, master: Master) -> None:
 
 
 def _normalize(raw: Any, value_type: str, choices: Optional[str], unit: str) -> Tuple[Any, str]:
+    if isinstance(raw, str):
+        raw, cleaned = clean_chars(raw)
+        if cleaned:
+            value, note = _normalize(raw, value_type, choices, unit)
+            return value, "・".join(n for n in (cleaned, note) if n)
     if is_na(raw):
         return NA_VALUE, "" if raw == NA_VALUE else "「該当なし」を表す言葉として読み取りました"
     if choices:

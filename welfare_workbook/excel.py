@@ -40,6 +40,25 @@ def safe_filename(stem: str, max_length: int = 120) -> str:
     return text
 
 
+# characters an .xlsx (XML 1.0) cannot hold: control characters other than tab and
+# line ends, the two non-characters, and lone surrogates (not even UTF-8)
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def xlsx_text(text: str) -> str:
+    """Text an .xlsx can hold: illegal characters dropped, a lone surrogate as U+FFFD.
+
+    >>> xlsx_text("課題\\x01あり\\ud800")
+    '課題あり\ufffd'
+    """
+    if _XLSX_ILLEGAL.search(text):
+        text = _XLSX_ILLEGAL.sub("", text)
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     """Call ``write(tmp)`` then rename tmp over ``path``: readers never see half a file.
 

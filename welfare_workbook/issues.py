@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Iterable, List, Optional
 
@@ -148,7 +149,22 @@ CATALOGUE: Dict[str, tuple] = {
     "file_unreadable": (ERROR, "「{file}」を読み込めません（{detail}）。ファイルの場所と読み取り権限を確認してください。"),
     "file_too_large": (
         ERROR,
-        "「{file}」は展開すると {size} MB になり、上限 {limit} MB を超えるため読み込みませんでした。配布した調査票に入力し直してください。",
+        "「{file}」は{detail}で、上限 {limit} MB を超えるため読み込みませんでした。配布した調査票に入力し直して提出してもらってください"
+        "（上限は collect の --max-mb で変えられます）。",
+    ),
+    "strings_too_many": (
+        ERROR,
+        "「{file}」には文字列が {count} 件あり、上限 {limit} 件を超えるため読み込みませんでした。"
+        "配布した調査票に入力し直して提出してもらってください（上限は collect の --max-cells で変えられます）。",
+    ),
+    "file_name_encoding": (
+        INFO,
+        "「{file}」のファイル名は Windows の文字コード（Shift_JIS）で書かれていたため、読み替えて表示しています"
+        "（Windows で作った zip を展開したファイルなど）。",
+    ),
+    "file_is_folder": (
+        INFO,
+        "「{file}」は Excel ブックの名前がついたフォルダです。ファイルではないので、フォルダの中から提出ファイルを探しました。",
     ),
     # --- collect: identification -----------------------------------------------
     "meta_missing": (
@@ -216,6 +232,21 @@ CATALOGUE: Dict[str, tuple] = {
         WARNING,
         "{cell}：「入力チェック」の式が消えています（値『{value}』で上書き）。集計には影響しませんが、次回は式を残したまま提出してください。",
     ),
+    "sheet_too_large": (
+        ERROR,
+        "{where}使われているセルの範囲が A1 から {cells} セルあり、上限 {limit} セルを超えるため、このシートは読み込みませんでした。"
+        "表から離れた {cell} などの入力を削除し、保存し直して提出してもらってください（上限は collect の --max-cells で変えられます）。",
+    ),
+    "sheet_corrupt": (
+        ERROR,
+        "シート「{sheet}」は壊れているため読み取れません（{detail}）。ほかのシートの値は読み取りました。"
+        "Excel で開けるか確認し、保存し直して提出してもらってください。",
+    ),
+    "merged_input": (
+        WARNING,
+        "{cell}：入力欄を含むセル {range} が結合されています。値は左上のセル {cell} から読み取りました。"
+        "次回は結合を解除し、それぞれの欄に入力してください。",
+    ),
     "validation_removed": (
         WARNING,
         "{cell}：選択肢の一覧（入力規則）が消えています（貼り付けで上書きされた可能性があります）。値は確認しましたが、次回は一覧から選んでください。",
@@ -262,6 +293,21 @@ CATALOGUE: Dict[str, tuple] = {
     "same_as_last_year": (
         WARNING,
         "{cell}：「{label}」が前年度とまったく同じです。今年度の取組を記入してください（同じ場合はその旨を記入してください）。",
+    ),
+    "formula_in_input": (
+        WARNING,
+        "{cell}：入力欄に式『{formula}』が入っています。表示されている計算結果『{value}』を値として読み取りました。"
+        "式ではなく値を直接入力してください。",
+    ),
+    "formula_no_value": (
+        ERROR,
+        "{cell}：入力欄に式『{formula}』が入っていますが、計算結果が保存されていないため値を読み取れません。"
+        "式ではなく値を直接入力してください。",
+    ),
+    "date_typed": (
+        WARNING,
+        "{cell}：『{value}』が日付（時刻）として保存されています。値は『{value}』として読み取りました。"
+        "日付のつもりでなければ、Excel が自動で日付に変えています（例：「1-2」が 1月2日 になる）。先頭に「'」を付けて入力し直してください。",
     ),
     "input_outside": (
         WARNING,
@@ -381,13 +427,21 @@ def make(
     return Issue(
         code=code,
         severity=severity or default_severity,
-        message=template.format_map(values),
+        message=_printable(template.format_map(values)),
         file=file,
         sheet=sheet,
         cell=cell,
         respondent_id=respondent_id,
         value=None if value is None else str(value),
     )
+
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _printable(message: str) -> str:
+    """A message safe on a terminal and in a workbook: no escape sequences, no control characters."""
+    return _UNPRINTABLE.sub("?", message.replace("\r\n", "\n"))
 
 
 class _SafeDict(dict):

@@ -732,6 +732,8 @@ def write_master_xlsx(rows: Dict[str, List[List[str]]], path: Path) -> None:
         for row in ws.iter_rows(min_row=2):
             for cell in row:
                 cell.font, cell.alignment = body_font, wrap
+                if cell.data_type == "f":  # text such as '=1+1' (e.g. an answer rolled over) stays text
+                    cell.data_type = "s"
         ws.freeze_panes = "A2"
         if sheet != SETTINGS_SHEET:
             ws.auto_filter.ref = ws.dimensions

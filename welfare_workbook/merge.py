@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .collect import (
-    STATUS_FIX, STATUS_OK, STATUS_OLD, STATUS_OUT, Return, find_files, normalize_return, pick_current, read_return,
+    STATUS_FIX, STATUS_OK, STATUS_OLD, STATUS_OUT, Limits, Return, find_files, normalize_return, pick_current,
+    read_return,
 )
 from .excel import atomic_write
 from .issues import ERROR, Issue
@@ -113,14 +115,14 @@ def roster_status(result: CollectResult) -> Dict[str, str]:
 
 
 def read_all(master: Master, sources: Sequence[Path],
-             progress: Optional[Callable[[int, int], None]] = None) -> CollectResult:
+             progress: Optional[Callable[[int, int], None]] = None, limits: Optional[Limits] = None) -> CollectResult:
     """Find, read, normalise, de-duplicate and validate every return (no output written)."""
     from .validate import validate_returns
 
     files, notes = find_files(sources)
     returns = []
     for number, (path, shown) in enumerate(files, start=1):
-        ret = read_return(path, shown, master)
+        ret = read_return(path, shown, master, limits)
         normalize_return(ret, master)
         returns.append(ret)
         if progress:
@@ -165,29 +167,78 @@ def csv_text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+_CSV_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_CSV_FIRST = frozenset("'=+-@\t\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as answers.csv and indicators.csv hold it (OWASP CSV injection guidance).
+
+    Text a spreadsheet would run as a formula — starting with = + - @, a tab or a CR,
+    after any leading quotes — gets one more leading ``'``; plain numbers such as -5
+    stay numbers. :func:`csv_unescape` gives the value back exactly, so nothing is lost.
+
+    >>> csv_cell("=1+1"), csv_cell("@SUM(A1)"), csv_cell(-5), csv_cell("-5"), csv_cell("'=x"), csv_cell("'ok")
+    ("'=1+1", "'@SUM(A1)", '-5', '-5', "''=x", "'ok")
+    >>> all(csv_unescape(csv_cell(v)) == v for v in ("=1+1", "-5", "'-5", "''=x", "'ok", "+81 49", "\t1"))
+    True
+    """
+    text = csv_text(value)
+    if "\x00" in text:  # a CSV reader stops at NUL
+        text = text.replace("\x00", "")
+    if text and text[0] in _CSV_FIRST and _CSV_FORMULA.match(text) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_bytes(text: str) -> bytes:
+    """A whole CSV as UTF-8 with BOM (Excel opens it); a lone surrogate becomes U+FFFD."""
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text.encode("utf-8-sig")
+
+
+def csv_unescape(text: Any) -> Any:
+    """A cell of answers.csv as it was before :func:`csv_cell` (used by report and rollover)."""
+    if isinstance(text, str) and text.startswith("'") and _CSV_FORMULA.match(text) \
+            and not _PLAIN_NUMBER.fullmatch(text[1:]):
+        return text[1:]
+    return text
+
+
+def read_answer_rows(reader: Any) -> List[Dict[str, Any]]:
+    """Rows of a csv.DictReader over answers.csv, with the formula guard taken off."""
+    return [{key: csv_unescape(value) for key, value in row.items()} for row in reader]
+
+
 def write_answers(rows: List[Dict[str, Any]], path: Path) -> None:
-    """answers.csv in UTF-8 with BOM (Excel opens it), written atomically."""
+    """answers.csv in UTF-8 with BOM (Excel opens it), written atomically.
+
+    Every cell goes through :func:`csv_cell`, so no value typed by a department (or
+    file name) can run as a formula when the CSV is opened in a spreadsheet.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ANSWER_COLUMNS)
-    text_columns = ANSWER_COLUMNS[:5]  # always text: no conversion needed
-    writer.writerows(
-        [*(row[c] for c in text_columns), csv_text(row["value"]), row["file"], row["cell"], row["status"],
-         row["label"], csv_text(row["raw"])]
-        for row in rows
-    )
-    data = buffer.getvalue().encode("utf-8-sig")
+    writer.writerows([csv_cell(row[c]) for c in ANSWER_COLUMNS] for row in rows)
+    data = csv_bytes(buffer.getvalue())
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def collect(master: Master, sources: Sequence[Path], out_dir: Path,
-            progress: Optional[Callable[[int, int], None]] = None) -> CollectResult:
-    """The ``collect`` command: read every return and write all outputs into ``out_dir``."""
+            progress: Optional[Callable[[int, int], None]] = None, limits: Optional[Limits] = None) -> CollectResult:
+    """The ``collect`` command: read every return and write all outputs into ``out_dir``.
+
+    ``limits`` bounds what one return may use (size, cells); the default is the
+    module constants of :mod:`welfare_workbook.collect`.
+    """
     from .report import write_check_workbook, write_sendbacks
     from .summary import AnswerSet, write_summary
 
     out_dir = Path(out_dir)
-    result = read_all(master, sources, progress)
+    result = read_all(master, sources, progress, limits)
     answers = out_dir / ANSWERS_FILE
     rows = answer_rows(master, result)
     write_answers(rows, answers)
@@ -202,7 +253,7 @@ def collect(master: Master, sources: Sequence[Path], out_dir: Path,
     return result
 
 
-__all__ = ["CollectResult", "RosterRow", "collect", "read_all", "answer_rows", "write_answers",
+__all__ = ["CollectResult", "RosterRow", "Limits", "collect", "read_all", "answer_rows", "write_answers",
            "STATUS_OK", "STATUS_FIX", "STATUS_OLD", "STATUS_OUT", "ERROR"]
 
 
@@ -298,7 +349,7 @@ def rollover(master_source: Path, answers_path: Path, out: Path, force: bool = F
         missing = [c for c in REQUIRED_ANSWER_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:
             raise ValueError(f"answers.csv の列 {', '.join(missing)} がありません")
-        answers = list(reader)
+        answers = read_answer_rows(reader)
     except (ValueError, OSError) as exc:
         return RolloverResult(year + 1, 0, 0, [iss.make("answers_unreadable", file=Path(answers_path).name,
                                                        detail=str(exc))])

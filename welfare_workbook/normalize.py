@@ -15,6 +15,10 @@ Each function returns the cleaned value and a short Japanese note of what change
 ('NPOと12回', '全角英数字を半角にしました・前後の空白を除きました')
 >>> is_na("該当なし"), is_na("－"), is_na("0")
 (True, True, False)
+>>> clean_chars("地域\\x07の集い")
+('地域の集い', '制御文字など、保存できない文字を除きました')
+>>> clean_chars("\\ud800")[0] == "\\ufffd"
+True
 """
 
 from __future__ import annotations
@@ -62,6 +66,10 @@ def cell_value(raw: Any) -> Any:
     return raw
 
 
+# control characters other than tab and line ends, and the two non-characters: not
+# allowed in an .xlsx (XML 1.0); lone surrogates cannot be written as UTF-8 at all
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NEEDS_FOLD = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _NEEDS_SPACES = re.compile("[\u00a0\u2007\u202f\u200b\ufeff\r]")
 _SAME_LEFT = frozenset(t.replace(" ", "") for t in SAME_LEFT)
@@ -69,9 +77,20 @@ _SAME_ABOVE = frozenset(t.replace(" ", "") for t in SAME_ABOVE)
 
 
 def _strip(text: str) -> str:
+    if _UNSTORABLE.search(text):
+        text = _UNSTORABLE.sub("", text)
     if _NEEDS_SPACES.search(text):
         text = text.translate(_SPACES).replace("\r\n", "\n").replace("\r", "\n")
     return text.strip()
+
+
+def clean_chars(text: str) -> Tuple[str, str]:
+    """Drop characters no output can hold; a lone surrogate becomes U+FFFD.
+
+    Emoji and private-use (外字) characters are ordinary text and are kept.
+    """
+    cleaned = _SURROGATE.sub("\ufffd", _UNSTORABLE.sub("", text))
+    return cleaned, "制御文字など、保存できない文字を除きました" if cleaned != text else ""
 
 
 def normalize_text(raw: Any) -> Tuple[str, str]:
@@ -81,8 +100,8 @@ def normalize_text(raw: Any) -> Tuple[str, str]:
     """
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return str(raw), ""
-    text = str(raw)
-    notes = []
+    text, cleaned = clean_chars(str(raw))
+    notes = [cleaned] if cleaned else []
     folded = text.translate(_FULLWIDTH_ALNUM) if _NEEDS_FOLD.search(text) else text
     if folded != text:
         notes.append("全角英数字を半角にしました")

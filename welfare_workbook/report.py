@@ -1,7 +1,9 @@
 """Writers of the secretariat's outputs: 確認結果.xlsx and the 差戻し copies.
 
-Text that begins with = + - @ is always written as text, never as a formula, so a
-value typed by a department cannot run in the secretariat's Excel.
+Text that begins with = + - @ (or a tab or CR) is always written as text, never as a
+formula, so a value typed by a department cannot run in the secretariat's Excel; no
+hyperlink is ever written. Characters an .xlsx cannot hold are dropped (the value
+was already noted as cleaned when it was read).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from .collect import STATUS_FIX, InputCell, Return
-from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, safe_filename
+from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, safe_filename, xlsx_text
 from .generate import build_workbook, is_generated_workbook, layout_for, year_labels
 from .issues import ERROR, WARNING, Issue
 from .master import Master, column_letter
@@ -25,6 +27,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def put(ws: Any, row: int, col: int, value: Any) -> Any:
     """Write a value; strings are always stored as text (never a live formula)."""
     cell = ws.cell(row, col)
+    if isinstance(value, str):
+        value = xlsx_text(value)
     cell.value = value
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         cell.data_type = "s"

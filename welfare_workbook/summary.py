@@ -56,11 +56,13 @@ class AnswerSet:
     @classmethod
     def from_csv(cls, path: Path) -> "AnswerSet":
         """Read answers.csv (as written by collect). Raises ValueError when it is not one."""
+        from .merge import read_answer_rows
+
         reader = csv.DictReader(io.StringIO(read_csv_text(Path(path)), newline=""))
         missing = [c for c in REQUIRED_ANSWER_COLUMNS if c not in (reader.fieldnames or ())]
         if missing:  # checked on the header, so a header-only or empty file is refused too
             raise ValueError(f"answers.csv の列 {', '.join(missing)} がありません")
-        return cls.from_rows(list(reader))
+        return cls.from_rows(read_answer_rows(reader))
 
     def get(self, dept: str, sheet: str, item: Any, name: str) -> str:
         value = self.values.get((dept, sheet, str(item), name), "")
@@ -602,7 +604,7 @@ def indicator_rows(master: Master, answers: AnswerSet, status: Dict[str, str]) -
 def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
                   roster: Optional[Dict[str, str]] = None) -> Dict[str, Path]:
     """Write 集計表.xlsx and indicators.csv into ``out_dir`` (atomically)."""
-    from .merge import csv_text
+    from .merge import csv_bytes, csv_cell
 
     out_dir = Path(out_dir)
     summary = out_dir / SUMMARY_FILE
@@ -611,8 +613,8 @@ def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(INDICATOR_COLUMNS)
     for row in indicator_rows(master, answers, statuses(master, answers, roster)):
-        writer.writerow([csv_text(row[c]) for c in INDICATOR_COLUMNS])
-    data = buffer.getvalue().encode("utf-8-sig")
+        writer.writerow([csv_cell(row[c]) for c in INDICATOR_COLUMNS])
+    data = csv_bytes(buffer.getvalue())
     indicators = out_dir / INDICATORS_FILE
     atomic_write(indicators, lambda tmp: tmp.write_bytes(data))
     return {"summary": summary, "indicators": indicators}
