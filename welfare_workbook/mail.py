@@ -455,10 +455,13 @@ def size_label(size: float) -> str:
 
 
 def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool = True) -> bytes:
+    """index.csv / 送信記録.csv, with the same formula guard as answers.csv (subjects come from templates)."""
+    from .merge import csv_cell
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
