@@ -232,24 +232,27 @@ def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as
 
 
 @cli.command()
-@click.option("--answers", "answers_path", required=True, type=click.Path(path_type=Path),
-              help="collect が出力した answers.csv。")
+@click.option("--answers", "answers_paths", required=True, multiple=True, type=click.Path(path_type=Path),
+              help="collect が出力した answers.csv（回収を分けたときは、繰り返して複数指定）。")
 @click.option("--master", "master_path", type=click.Path(), help=MASTER_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("output") / "回収結果",
               show_default=True, help="集計表.xlsx と indicators.csv を書き出すフォルダ。")
-def report(answers_path: Path, master_path: Optional[str], out: Path) -> None:
+def report(answers_paths: Tuple[Path, ...], master_path: Optional[str], out: Path) -> None:
     """answers.csv とマスタから集計表（審議会資料）を作り直す。"""
     from .summary import AnswerSet, write_summary
 
-    if not answers_path.is_file():
-        _echo(f"「{answers_path}」が見つかりません。collect が出力した answers.csv を指定してください。", err=True)
-        sys.exit(EXIT_USAGE)
+    for path in answers_paths:
+        if not path.is_file():
+            _echo(f"「{path}」が見つかりません。collect が出力した answers.csv を指定してください。", err=True)
+            sys.exit(EXIT_USAGE)
     master = _master_or_exit(master_path)
-    try:
-        answers = AnswerSet.from_csv(answers_path)
-    except (ValueError, OSError) as exc:
-        _print_issues([make("answers_unreadable", file=answers_path.name, detail=str(exc))], err=True)
-        sys.exit(EXIT_INVALID)
+    answers = AnswerSet()
+    for path in answers_paths:
+        try:
+            answers.update(AnswerSet.from_csv(path))
+        except (ValueError, OSError) as exc:
+            _print_issues([make("answers_unreadable", file=path.name, detail=str(exc))], err=True)
+            sys.exit(EXIT_INVALID)
     written = write_summary(master, answers, out)
     _echo(f"集計表を作成しました: {written['summary']}")
     _echo(f"指標データ: {written['indicators']}")

@@ -64,6 +64,13 @@ class AnswerSet:
             raise ValueError(f"answers.csv の列 {', '.join(missing)} がありません")
         return cls.from_rows(read_answer_rows(reader))
 
+    def update(self, other: "AnswerSet") -> None:
+        """Add the answers of another collect run (e.g. one chunk of a large survey)."""
+        self.values.update(other.values)
+        for dept, status in other.status.items():
+            if self.status.get(dept) != NEEDS_FIX:
+                self.status[dept] = status
+
     def get(self, dept: str, sheet: str, item: Any, name: str) -> str:
         value = self.values.get((dept, sheet, str(item), name), "")
         if isinstance(value, float) and value.is_integer():
