@@ -220,7 +220,10 @@ class Area:
         self.ranges = list(ranges)
 
     def __contains__(self, cell: object) -> bool:
-        col, row = cell  # type: ignore[misc]
+        """``(col, row) in area``."""
+        if not isinstance(cell, tuple) or len(cell) != 2:
+            return False
+        col, row = cell
         return any(c1 <= col <= c2 and r1 <= row <= r2 for c1, r1, c2, r2 in self.ranges)
 
 

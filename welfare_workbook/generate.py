@@ -313,7 +313,7 @@ def row_hash(values: Sequence[Any]) -> str:
 
 
 def _survey_sheet(wb: Any, spec: SheetSpec, items: Sequence[ItemRow], master: Master, dept: Department,
-                  st: _Styles, years: Dict[str, str]) -> List[List[str]]:
+                  st: _Styles, years: Dict[str, str]) -> List[List[Any]]:
     """Write one survey sheet; returns its _meta rows (sheet, row, key, hash)."""
     from openpyxl.formatting.rule import FormulaRule
 

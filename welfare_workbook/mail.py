@@ -396,11 +396,12 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
         for row in checks:
             if row.status not in wanted:
                 continue
-            dept = master.departments.get(row.respondent_id)
-            if dept is None:
+            listed = master.departments.get(row.respondent_id)
+            if listed is None:
                 issues.add(iss.make("mail_unknown_department", file=CHECKS_FILE, respondent_id=row.respondent_id,
                                     dept=row.respondent, dept_id=row.respondent_id))
                 continue
+            dept = listed
             attachment = books.get(dept.id) if kind == KIND_SENDBACK else None
             if kind == KIND_SENDBACK and attachment is None:
                 issues.add(iss.make("mail_no_workbook", file=SENDBACK_DIR, respondent_id=dept.id, dept=dept.name,
@@ -465,6 +466,11 @@ def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool =
     return buffer.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
+def _bytes_writer(data: bytes) -> Callable[[Path], Any]:
+    """A writer for :func:`excel.atomic_write` that puts ``data`` into the temporary file."""
+    return lambda tmp: tmp.write_bytes(data)
+
+
 def eml_name(draft: Draft) -> str:
     return safe_filename(f"{draft.kind}_{draft.respondent_id}_{draft.respondent}") + ".eml"
 
@@ -482,8 +488,7 @@ def write_drafts(drafts: Sequence[Draft], maildir: Path, *, kind: str = "", send
     for draft in drafts:
         draft.file = maildir / eml_name(draft)
         names.add(draft.file.name)
-        data = draft.to_bytes(sender, sender_name=sender_name)
-        atomic_write(draft.file, lambda tmp, data=data: tmp.write_bytes(data))
+        atomic_write(draft.file, _bytes_writer(draft.to_bytes(sender, sender_name=sender_name)))
     for each in {d.kind for d in drafts} | ({normalize_kind(kind)} if kind else set()):
         for path in maildir.glob(f"{each}_*.eml"):
             if path.name not in names:

@@ -610,8 +610,8 @@ def _results(sheet: RawSheet, departments: Optional[Dict[str, Department]], indi
                 check.add("master_bad_choice", sheet.name, sheet.cell(number, column), value=text,
                           column=column, choices="・".join(lists[key].values))
                 ok = False
-        key = (year, indicator_no, action_no, dept)
-        if ok and check.unique(seen, key, sheet, number, "年度", f"{year_text} / {dept}"):
+        result_key = (year, indicator_no, action_no, dept)
+        if ok and check.unique(seen, result_key, sheet, number, "年度", f"{year_text} / {dept}"):
             assert year is not None
             results.append(Result(
                 year, indicator_no, action_no, dept, sheet.get(row, "値"), sheet.get(row, "取組内容"),

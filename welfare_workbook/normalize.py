@@ -136,8 +136,7 @@ def normalize_number(raw: Any, unit: str = "", integer: bool = False) -> Tuple[A
     if isinstance(raw, bool):
         return raw, ""
     if isinstance(raw, (int, float)):
-        value = cell_value(float(raw)) if isinstance(raw, float) else raw
-        return value, ""
+        return (cell_value(raw) if isinstance(raw, float) else raw), ""
     original = str(raw)
     stripped = _strip(original).strip("\u3000")
     # fold only the full-width ASCII block (１２３，．－％): NFKC would also turn

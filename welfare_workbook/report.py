@@ -35,7 +35,7 @@ def put(ws: Any, row: int, col: int, value: Any) -> Any:
     return cell
 
 
-def _table(ws: Any, header: Sequence[str], rows: List[Sequence[Any]], widths: Sequence[float]) -> None:
+def _table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     bold = Font(name=FONT_NAME, bold=True)
@@ -134,12 +134,12 @@ def build_sendback(master: Master, ret: Return) -> Any:
         if issue.severity not in (ERROR, WARNING):
             continue
         new_cell = ""
-        cell = by_old_cell.get((issue.sheet, issue.cell)) if issue.sheet and issue.cell else None
-        if cell is not None:
-            new_row = position[(cell.sheet, cell.row_key)]
-            col = specs[cell.sheet].index(cell.field)
+        found = by_old_cell.get((issue.sheet, issue.cell)) if issue.sheet and issue.cell else None
+        if found is not None:
+            new_row = position[(found.sheet, found.row_key)]
+            col = specs[found.sheet].index(found.field)
             new_cell = f"{column_letter(col)}{new_row}"
-            target = wb[cell.sheet].cell(new_row, col)
+            target = wb[found.sheet].cell(new_row, col)
             if issue.severity == ERROR:
                 target.fill = fill
             note = f"{SEVERITY_LABEL[issue.severity]}：{issue.message}"

@@ -45,7 +45,7 @@ def parse_fiscal_year(value: Union[str, int, float, None]) -> Optional[int]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         year = int(value)
         return year if float(value) == year and 1900 <= year <= 2200 else None
-    text = _clean(value)
+    text = _clean(str(value))
     western = _WESTERN_RE.match(text)
     if western:
         year = int(western.group(1))
