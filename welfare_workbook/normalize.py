@@ -72,6 +72,12 @@ _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _NEEDS_FOLD = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]")
 _NEEDS_SPACES = re.compile("[\u00a0\u2007\u202f\u200b\ufeff\r]")
+# anything that normalize_text would change: a text without any of these (and without
+# surrounding whitespace) is already clean
+_NEEDS_ATTENTION = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff"
+    "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u00a0\u2007\u202f\u200b\ufeff\r]"
+)
 _SAME_LEFT = frozenset(t.replace(" ", "") for t in SAME_LEFT)
 _SAME_ABOVE = frozenset(t.replace(" ", "") for t in SAME_ABOVE)
 
@@ -82,6 +88,15 @@ def _strip(text: str) -> str:
     if _NEEDS_SPACES.search(text):
         text = text.translate(_SPACES).replace("\r\n", "\n").replace("\r", "\n")
     return text.strip()
+
+
+def is_clean_text(text: str) -> bool:
+    """True when :func:`normalize_text` would return ``text`` unchanged (a fast path).
+
+    >>> is_clean_text("令和6年度は研修を3回実施した。"), is_clean_text(" 先頭に空白"), is_clean_text("１２回")
+    (True, False, False)
+    """
+    return not _NEEDS_ATTENTION.search(text) and text == text.strip()
 
 
 def clean_chars(text: str) -> Tuple[str, str]:
