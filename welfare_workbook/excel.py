@@ -103,7 +103,18 @@ class StyleCache:
     """
 
     def __init__(self) -> None:
+        from openpyxl.styles import Alignment, Border, Font, Side
+
         self._arrays: dict = {}
+        # the styles every writer shares (tables with thin grey borders, 10 pt text)
+        thin = Side(style="thin", color="808080")
+        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.font = Font(name=FONT_NAME, size=10)
+        self.bold = Font(name=FONT_NAME, size=10, bold=True)
+        self.title = Font(name=FONT_NAME, size=14, bold=True)
+        self.red = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.wrap_center = Alignment(wrap_text=True, vertical="top", horizontal="center")
 
     def apply(self, cell: Any, key: Any, **attributes: Any) -> None:
         array = self._arrays.get(key)

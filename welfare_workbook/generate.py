@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from . import __version__
 from . import issues as iss
 from .excel import (
-    ERROR_FILL, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL,
+    ERROR_FILL, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL,
     StyleCache, atomic_write, estimate_lines, safe_filename,
 )
 from .issues import IssueList
@@ -188,16 +188,9 @@ def layout_for(master: Master, dept_id: str) -> Dict[str, List[tuple]]:
 
 class _Styles(StyleCache):
     def __init__(self) -> None:
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+        from openpyxl.styles import Alignment, PatternFill, Protection
 
-        thin = Side(style="thin", color="808080")
-        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-        self.font = Font(name=FONT_NAME, size=10)
-        self.bold = Font(name=FONT_NAME, size=10, bold=True)
-        self.title = Font(name=FONT_NAME, size=14, bold=True)
-        self.red = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
-        self.wrap = Alignment(wrap_text=True, vertical="top")
-        self.wrap_center = Alignment(wrap_text=True, vertical="top", horizontal="center")
+        StyleCache.__init__(self)
         self.header_align = Alignment(wrap_text=True, vertical="center", horizontal="center")
         self.input_fill = PatternFill("solid", fgColor=INPUT_FILL)
         self.locked_fill = PatternFill("solid", fgColor=LOCKED_FILL)
@@ -206,7 +199,6 @@ class _Styles(StyleCache):
         self.error_fill = PatternFill("solid", fgColor=ERROR_FILL)
         self.unlocked = Protection(locked=False)
         self.locked = Protection(locked=True)
-        StyleCache.__init__(self)
 
 
 # ---------------------------------------------------------------------------

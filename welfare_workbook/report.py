@@ -13,8 +13,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .collect import STATUS_FIX, InputCell, Return
 from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, safe_filename, xlsx_text
-from .generate import build_workbook, is_generated_workbook, layout_for, year_labels
-from .issues import ERROR, WARNING, Issue
+from .generate import build_workbook, is_generated_workbook, layout_for
+from .issues import ERROR, WARNING
 from .master import Master, column_letter
 from .spec import load_specs
 from .wareki import date_label
@@ -116,7 +116,6 @@ def build_sendback(master: Master, ret: Return) -> Any:
     dept = master.departments[ret.respondent_id or ""]
     wb = build_workbook(master, dept)
     specs = load_specs()
-    years = year_labels(master.settings.fiscal_year)
     # where each (sheet, row key) sits in the fresh workbook
     position = {(sheet, item.key): row for sheet, rows in layout_for(master, dept.id).items() for row, item, _ in rows}
     by_old_cell: Dict[tuple, InputCell] = {}

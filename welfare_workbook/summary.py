@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .excel import FONT_NAME, HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, safe_filename
+from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, safe_filename
 from .master import Master, circled, column_letter, read_csv_text
 from .normalize import NA_VALUE, normalize_number
 from .spec import load_lists
@@ -118,16 +118,9 @@ class _Writer(StyleCache):
 
     def __init__(self) -> None:
         super().__init__()
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+        from openpyxl.styles import Alignment, PatternFill
 
-        thin = Side(style="thin", color="808080")
-        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-        self.font = Font(name=FONT_NAME, size=10)
-        self.bold = Font(name=FONT_NAME, size=10, bold=True)
-        self.title = Font(name=FONT_NAME, size=14, bold=True)
-        self.red = Font(name=FONT_NAME, size=10, bold=True, color="C00000")
-        self.wrap = Alignment(wrap_text=True, vertical="top")
-        self.center = Alignment(wrap_text=True, vertical="top", horizontal="center")
+        self.center = self.wrap_center
         self.plain = Alignment(vertical="top")
         self.head_fill = PatternFill("solid", fgColor=HEADER_FILL)
         self.section_fill = PatternFill("solid", fgColor=LOCKED_FILL)
