@@ -77,6 +77,15 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
             tmp.unlink()
 
 
+def fit_a4_landscape(ws: Any) -> None:
+    """A4 landscape, scaled to one page wide and as many pages long as needed."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def estimate_lines(text: str, width: float) -> int:
     """Rough number of printed lines of ``text`` in a wrapped column of ``width``.
 

@@ -26,7 +26,7 @@ from . import __version__
 from . import issues as iss
 from .excel import (
     ERROR_FILL, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL,
-    StyleCache, atomic_write, estimate_lines, safe_filename,
+    StyleCache, atomic_write, estimate_lines, fit_a4_landscape, safe_filename,
 )
 from .issues import IssueList
 from .master import Action, Department, Indicator, Master, cell_text, circled, column_letter
@@ -206,11 +206,7 @@ class _Styles(StyleCache):
 
 
 def _print_setup(ws: Any, last_col: int, last_row: int, header: Optional[str], dept: str) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_a4_landscape(ws)
     ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from .collect import STATUS_FIX, InputCell, Return
-from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, safe_filename, xlsx_text
+from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, fit_a4_landscape, safe_filename, xlsx_text
 from .generate import build_workbook, is_generated_workbook, layout_for
 from .issues import ERROR, WARNING
 from .master import Master, column_letter
@@ -52,11 +52,7 @@ def _table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], widths
             cell.font, cell.alignment = body, wrap
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{column_letter(len(header))}{max(1, len(rows) + 1)}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    fit_a4_landscape(ws)
     ws.print_title_rows = "1:1"
 
 
@@ -169,10 +165,7 @@ def build_sendback(master: Master, ret: Return) -> Any:
         for c, value in enumerate(values, start=1):
             cell = put(ws, r, c, value)
             cell.font, cell.alignment = body, wrap
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToHeight = 0
+    fit_a4_landscape(ws)
     ws.protection.sheet = True
     wb.active = 0
     for sheet in wb.worksheets:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, safe_filename
+from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, fit_a4_landscape, safe_filename
 from .master import Master, circled, column_letter, read_csv_text
 from .normalize import NA_VALUE, normalize_number
 from .spec import load_lists
@@ -152,11 +152,7 @@ class _Writer(StyleCache):
 
     @staticmethod
     def print_setup(ws: Any, title_rows: str, last_col: int) -> None:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        fit_a4_landscape(ws)
         ws.print_options.horizontalCentered = True
         ws.page_margins.left = ws.page_margins.right = 0.4
         if title_rows:
