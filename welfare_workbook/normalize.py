@@ -29,9 +29,13 @@ import unicodedata
 from functools import lru_cache
 from typing import Any, Dict, Optional, Tuple, Union
 
-from .spec import load_lists
+from .spec import NA_VALUE, load_lists
 
-NA_VALUE = "該当なし"  # the one word every "nothing to report" answer becomes
+__all__ = [
+    "NA_VALUE", "NA_WORDS", "SAME_LEFT", "SAME_ABOVE", "COMMON_UNITS", "cell_value", "clean_chars", "is_clean_text",
+    "is_na", "same_as_kind", "normalize_text", "normalize_number", "normalize_choice",
+]
+
 NA_WORDS = frozenset({
     "なし", "無し", "該当なし", "該当無し", "特になし", "特に無し", "非該当", "対象外", "実績なし",
     "―", "‐", "－", "-", "ー", "—", "–", "−", "─", "━", "ｰ", "n/a", "na", "N/A", "NA", "—",

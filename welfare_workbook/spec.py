@@ -206,15 +206,15 @@ def sheet_order(enabled: List[str]) -> List[str]:
 # ---------------------------------------------------------------------------
 # validation schema: derived from the same spec the writer uses
 
-NA_TOKEN = "該当なし"  # normalize.NA_VALUE (kept here to avoid an import cycle)
+NA_VALUE = "該当なし"  # the one word every "nothing to report" answer becomes (normalize folds to it)
 
 
 def _is_number(value: Any) -> bool:
-    return value == NA_TOKEN or (isinstance(value, (int, float)) and not isinstance(value, bool))
+    return value == NA_VALUE or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
 def _is_integer(value: Any) -> bool:
-    return value == NA_TOKEN or isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    return value == NA_VALUE or isinstance(value, int) or (isinstance(value, float) and value.is_integer())
 
 
 def schema_for(spec: SheetSpec) -> Any:
@@ -233,7 +233,7 @@ def schema_for(spec: SheetSpec) -> Any:
     for col in spec.input_columns:
         checks = []
         if col.choices:
-            allowed = list(lists[col.choices].values) + [NA_TOKEN]
+            allowed = list(lists[col.choices].values) + [NA_VALUE]
             checks.append(pa.Check(lambda s, allowed=allowed: s.isin(allowed), name="bad_choice"))
         elif col.type in ("integer", "decimal"):
             checks.append(pa.Check(lambda s: s.map(_is_number).astype(bool), name="not_a_number"))
