@@ -21,13 +21,14 @@ JUMP_RATIO = 2.0  # a value over twice (or under half) of last year's asks for a
 
 def _rows_by_sheet(returns: List[Return]) -> Dict[str, List[Tuple[Return, Dict[str, InputCell], str]]]:
     """sheet -> [(return, {field: cell}, value type)] for every item row."""
+    typed = {(spec.name, c.id) for spec in load_specs().values() for c in spec.input_columns if c.type == "indicator"}
     rows: Dict[str, Dict[Tuple[int, str], Tuple[Return, Dict[str, InputCell], str]]] = {}
     for index, ret in enumerate(returns):
         for cell in ret.cells:
             sheet_rows = rows.setdefault(cell.sheet, {})
             entry = sheet_rows.setdefault((index, cell.row_key), (ret, {}, "text"))
             entry[1][cell.field] = cell
-            if cell.field in ("value",) or cell.value_type != "text":
+            if (cell.sheet, cell.field) in typed:  # the row's type is that of its indicator value
                 sheet_rows[(index, cell.row_key)] = (ret, entry[1], cell.value_type)
     return {sheet: list(entries.values()) for sheet, entries in rows.items()}
 
