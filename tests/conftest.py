@@ -33,22 +33,22 @@ def sample_master_2() -> Master:
     return _load_sample("dai2ji_chukan")
 
 
+def _generate_once(master: Master, factory: pytest.TempPathFactory, name: str) -> GenerateResult:
+    result = generate(master, factory.mktemp(name), generated_at=GENERATED_AT)
+    assert not result.issues.has_errors, result.issues.to_list()
+    return result
+
+
 @pytest.fixture(scope="session")
 def generated(sample_master: Master, tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
     """Every workbook of the default sample, generated once per session (read-only!)."""
-    out = tmp_path_factory.mktemp("generated")
-    result = generate(sample_master, out, generated_at=GENERATED_AT)
-    assert not result.issues.has_errors, result.issues.to_list()
-    return result
+    return _generate_once(sample_master, tmp_path_factory, "generated")
 
 
 @pytest.fixture(scope="session")
 def generated_2(sample_master_2: Master, tmp_path_factory: pytest.TempPathFactory) -> GenerateResult:
     """Every workbook of the 中間評価 sample, generated once per session (read-only!)."""
-    out = tmp_path_factory.mktemp("generated_2")
-    result = generate(sample_master_2, out, generated_at=GENERATED_AT)
-    assert not result.issues.has_errors, result.issues.to_list()
-    return result
+    return _generate_once(sample_master_2, tmp_path_factory, "generated_2")
 
 
 @pytest.fixture(scope="session")
