@@ -86,17 +86,21 @@ def _load(master_path: Optional[str]) -> Tuple[Any, IssueList]:
     return load_master(Path(master_path) if master_path else sample_path())
 
 
+def _master_exit_code(issues: IssueList) -> int:
+    """2 when the master path does not exist (a usage error), else 1 (the master is wrong)."""
+    return EXIT_USAGE if {i.code for i in issues} <= {"master_not_found"} else EXIT_INVALID
+
+
 def _master_or_exit(master_path: Optional[str], quiet: bool = False) -> Any:
     """Load the master; print its problems and exit 2 (missing path) or 1 (invalid)."""
     master, issues = _load(master_path)
     if master is None:
-        codes = {i.code for i in issues}
         if quiet:
             _print_json({"valid": False, "issues": issues.to_list()})
         else:
             _print_issues(issues, err=True)
             _echo(f"マスタにエラーが {issues.count(ERROR)} 件あります。直してから実行してください。", err=True)
-        sys.exit(EXIT_USAGE if codes <= {"master_not_found"} else EXIT_INVALID)
+        sys.exit(_master_exit_code(issues))
     return master
 
 
@@ -134,7 +138,6 @@ def init_master(path: Path, sample: str, force: bool) -> None:
 def check_master(master_path: Optional[str], as_json: bool) -> None:
     """マスタを検査する（誤りはシート名・セル番地つきで表示）。"""
     master, issues = _load(master_path)
-    codes = {i.code for i in issues}
     if as_json:
         _print_json({"valid": master is not None, "issues": issues.to_list()})
     else:
@@ -146,7 +149,7 @@ def check_master(master_path: Optional[str], as_json: bool) -> None:
         else:
             _echo(f"エラーが {issues.count(ERROR)} 件あります。", err=True)
     if master is None:
-        sys.exit(EXIT_USAGE if codes <= {"master_not_found"} else EXIT_INVALID)
+        sys.exit(_master_exit_code(issues))
 
 
 def _generate(master_path: Optional[str], out: Path, as_json: bool) -> Any:
