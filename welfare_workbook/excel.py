@@ -20,6 +20,7 @@ LOCKED_FILL = "F2F2F2"  # light grey: context that cannot be changed
 HEADER_FILL = "D9E1F2"
 MISSING_FILL = "F8CBAD"  # conditional format: required input still empty
 ERROR_FILL = "FF9999"  # 差戻し: a cell with a problem
+BORDER_COLOR = "808080"  # thin grey lines around table cells
 
 # Characters Windows refuses in file names, replaced by their full-width forms so
 # the name still reads naturally to a Japanese user.
@@ -116,7 +117,7 @@ class StyleCache:
 
         self._arrays: dict = {}
         # the styles every writer shares (tables with thin grey borders, 10 pt text)
-        thin = Side(style="thin", color="808080")
+        thin = Side(style="thin", color=BORDER_COLOR)
         self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
         self.font = Font(name=FONT_NAME, size=10)
         self.bold = Font(name=FONT_NAME, size=10, bold=True)

@@ -16,22 +16,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import __version__
 from . import issues as iss
-from .excel import (
-    ERROR_FILL, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL,
-    StyleCache, atomic_write, estimate_lines, fit_a4_landscape, safe_filename,
-)
+from .excel import BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, atomic_write, estimate_lines, safe_filename
 from .issues import IssueList
 from .master import Action, Department, Indicator, Master, cell_text, circled, column_letter
 from .spec import SheetSpec, load_lists, load_specs, sheet_order, template_version
 from .wareki import date_label, fiscal_year_label, short_label
+from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, header_footer_text
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
@@ -183,47 +183,71 @@ def layout_for(master: Master, dept_id: str) -> Dict[str, List[tuple]]:
 
 
 # ---------------------------------------------------------------------------
-# styles (created once; openpyxl shares identical styles)
+# styles (one fixed table, built once per process)
 
 
-class _Styles(StyleCache):
+class _Styles:
+    """The style ids of the survey workbooks, in the table of :attr:`sheet`."""
+
     def __init__(self) -> None:
-        from openpyxl.styles import Alignment, PatternFill, Protection
+        self.sheet = StyleSheet()
+        add = self.sheet.add
+        font = Font(FONT_NAME, 10)
+        bold = Font(FONT_NAME, 10, bold=True)
+        self.title = add(font=Font(FONT_NAME, 14, bold=True))
+        self.bold = add(font=bold)
+        self.text = add(font=font)
+        self.note = add(font=font, vertical="top", wrap=True)
+        self.step = add(font=font, horizontal="center", vertical="top", wrap=True)
+        self.header = add(font=bold, fill=HEADER_FILL, border=BORDER_COLOR, horizontal="center", vertical="center",
+                          wrap=True)
+        self.swatch = {fill: add(font=font, fill=fill, border=BORDER_COLOR)
+                       for fill in (INPUT_FILL, LOCKED_FILL, MISSING_FILL)}
+        self.cells: Dict[tuple, int] = {}
+        for align in ("left", "center"):
+            horizontal = "center" if align == "center" else None
+            for number_format in (0, 49):  # General for numbers, @ (text) otherwise
+                self.cells[("input", align, number_format)] = add(
+                    font=font, fill=INPUT_FILL, border=BORDER_COLOR, number_format=number_format,
+                    horizontal=horizontal, vertical="top", wrap=True, locked=False)
+            self.cells[("check", align)] = add(font=Font(FONT_NAME, 10, bold=True, color="C00000"),
+                                               border=BORDER_COLOR, horizontal=horizontal, vertical="top", wrap=True)
+            self.cells[("locked", align)] = add(font=font, fill=LOCKED_FILL, border=BORDER_COLOR,
+                                                horizontal=horizontal, vertical="top", wrap=True)
+        self.missing = self.sheet.add_dxf_fill(MISSING_FILL)
 
-        StyleCache.__init__(self)
-        self.header_align = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        self.input_fill = PatternFill("solid", fgColor=INPUT_FILL)
-        self.locked_fill = PatternFill("solid", fgColor=LOCKED_FILL)
-        self.header_fill = PatternFill("solid", fgColor=HEADER_FILL)
-        self.missing_fill = PatternFill("solid", fgColor=MISSING_FILL)
-        self.error_fill = PatternFill("solid", fgColor=ERROR_FILL)
-        self.unlocked = Protection(locked=False)
-        self.locked = Protection(locked=True)
+
+@functools.lru_cache(maxsize=1)
+def _styles() -> _Styles:
+    return _Styles()
 
 
 # ---------------------------------------------------------------------------
 # sheet writers
 
 
-def _print_setup(ws: Any, last_col: int, last_row: int, header: Optional[str], dept: str) -> None:
-    fit_a4_landscape(ws)
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
-    if header:
-        ws.print_title_rows = header
-    ws.print_area = f"A1:{column_letter(last_col)}{last_row}"
-    ws.oddHeader.right.text = dept
-    ws.oddFooter.center.text = "&P / &N"
+def _password_hash(password: str) -> str:
+    if not password:
+        return ""
+    from openpyxl.utils.protection import hash_password
+
+    return str(hash_password(password))
 
 
-def _protect(ws: Any, password: str) -> None:
-    ws.protection.sheet = True
+def _print_setup(sheet: Sheet, last_col: int, last_row: int, header_rows: str, dept: str,
+                 orientation: str = "landscape") -> None:
+    """A4, one page wide; the department's name top right, page numbers below."""
+    sheet.print_setup = {"orientation": orientation, "centered": True, "margins": (0.4, 0.4, 0.6, 0.6),
+                         "header": "&R" + header_footer_text(dept), "footer": "&C&P / &N"}
+    sheet.print_titles = header_rows
+    sheet.print_area = f"$A$1:${column_letter(last_col)}${last_row}"
+
+
+def _protect(sheet: Sheet, password: str) -> None:
+    sheet.protected = True
     # departments may resize rows and columns to read long text; nothing else
-    ws.protection.formatRows = False
-    ws.protection.formatColumns = False
-    if password:
-        ws.protection.password = password
+    sheet.protect_format_rows_columns = True
+    sheet.password_hash = _password_hash(password)
 
 
 def _required_conditions(spec: SheetSpec, row: int) -> Dict[str, str]:
@@ -243,55 +267,37 @@ def _required_conditions(spec: SheetSpec, row: int) -> Dict[str, str]:
     return conditions
 
 
-def _validations(ws: Any, spec: SheetSpec, items: Sequence[ItemRow], years: Dict[str, str]) -> None:
-    from openpyxl.worksheet.datavalidation import DataValidation
-
+def _validations(sheet: Sheet, spec: SheetSpec, items: Sequence[ItemRow], years: Dict[str, str]) -> None:
     lists = load_lists()
     last = FIRST_ROW + len(items) - 1
     for col in spec.input_columns:
         letter = column_letter(spec.index(col.id))
-        prompt = col.help_for(years)[:255]  # Excel's limit for input messages
-        title = col.label_for(years)[:32]
+        help_text = {"prompt": col.help_for(years)[:255],  # Excel's limits for input messages
+                     "prompt_title": col.label_for(years)[:32]}
         if col.choices:
             choice_list = lists[col.choices]
-            dv = DataValidation(
-                type="list", formula1=choice_list.name, allow_blank=True,
-                errorTitle="一覧から選んでください",
+            sheet.validations.append(Validation(
+                f"{letter}{FIRST_ROW}:{letter}{last}", "list", choice_list.name, error_title="一覧から選んでください",
                 error=f"{choice_list.label}は {' ／ '.join(choice_list.values)} から選んでください。"[:255],
-            )
-            dv.add(f"{letter}{FIRST_ROW}:{letter}{last}")
-            groups = [dv]
+                **help_text))
         elif col.type in ("integer", "decimal", "indicator"):
-            groups = []
-            by_type: Dict[str, List[int]] = {}
+            by_type: Dict[str, List[str]] = {}
             for offset, item in enumerate(items):
                 kind = item.value_type if col.type == "indicator" else col.type
-                by_type.setdefault(kind, []).append(FIRST_ROW + offset)
-            for kind, rows in by_type.items():
+                by_type.setdefault(kind, []).append(f"{letter}{FIRST_ROW + offset}")
+            for kind, cells in by_type.items():
+                sqref = " ".join(cells)
                 if kind == "text":
-                    dv = DataValidation(allow_blank=True)
-                else:
-                    word = "整数" if kind == "integer" else "数値"
-                    dv = DataValidation(
-                        type="whole" if kind == "integer" else "decimal", operator="between",
-                        formula1=str(-INPUT_NUMBER_LIMIT), formula2=str(INPUT_NUMBER_LIMIT), allow_blank=True,
-                        errorStyle="warning", errorTitle=f"{word}を入力してください",
-                        error=f"半角の{word}のみを入力してください（単位・カンマは不要です）。"
-                              "該当がない場合だけ「―」を入力し、この確認で「はい」を選んでください。",
-                    )
-                for row in rows:
-                    dv.add(f"{letter}{row}")
-                groups.append(dv)
+                    sheet.validations.append(Validation(sqref, **help_text))
+                    continue
+                word = "整数" if kind == "integer" else "数値"
+                sheet.validations.append(Validation(
+                    sqref, "whole" if kind == "integer" else "decimal", str(-INPUT_NUMBER_LIMIT),
+                    str(INPUT_NUMBER_LIMIT), "between", "warning", f"{word}を入力してください",
+                    f"半角の{word}のみを入力してください（単位・カンマは不要です）。"
+                    "該当がない場合だけ「―」を入力し、この確認で「はい」を選んでください。", **help_text))
         else:
-            dv = DataValidation(allow_blank=True)
-            dv.add(f"{letter}{FIRST_ROW}:{letter}{last}")
-            groups = [dv]
-        for dv in groups:
-            dv.showInputMessage = True
-            dv.showErrorMessage = True
-            dv.promptTitle = title
-            dv.prompt = prompt
-            ws.add_data_validation(dv)
+            sheet.validations.append(Validation(f"{letter}{FIRST_ROW}:{letter}{last}", **help_text))
 
 
 def row_hash(values: Sequence[Any]) -> str:
@@ -300,85 +306,92 @@ def row_hash(values: Sequence[Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _survey_sheet(wb: Any, spec: SheetSpec, items: Sequence[ItemRow], master: Master, dept: Department,
-                  st: _Styles, years: Dict[str, str]) -> List[List[Any]]:
+def _survey_sheet(book: Book, spec: SheetSpec, items: Sequence[ItemRow], master: Master, dept: Department,
+                  years: Dict[str, str]) -> List[List[Any]]:
     """Write one survey sheet; returns its _meta rows (sheet, row, key, hash)."""
-    from openpyxl.formatting.rule import FormulaRule
-
-    ws = wb.create_sheet(spec.name)
+    st = _styles()
+    sheet = book.add_sheet(spec.name)
     settings = master.settings
     ncols = len(spec.columns)
     last_row = FIRST_ROW + len(items) - 1
     fmt = {"survey": settings.survey_name, "department": dept.name, **years}
 
-    ws["A1"] = spec.title.format(**fmt)
-    ws["A1"].font = st.title
+    sheet.append_row(1, [(1, spec.title.format(**fmt), st.title)])
     deadline = date_label(settings.deadline) if settings.deadline else ""
-    ws["A2"] = f"回答課：{dept.name}　　対象年度：{years['year']}　　提出期限：{deadline}　　提出先：{settings.secretariat}"
-    ws["A2"].font = st.bold
-    ws["A3"] = spec.note.format(**fmt)
-    ws["A3"].font = st.font
-    ws["A3"].alignment = st.wrap
-    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=ncols)
-    ws.row_dimensions[3].height = 30
+    sheet.append_row(2, [(1, f"回答課：{dept.name}　　対象年度：{years['year']}　　提出期限：{deadline}　　"
+                             f"提出先：{settings.secretariat}", st.bold)])
+    sheet.append_row(3, [(1, spec.note.format(**fmt), st.note)], height=30)
+    sheet.merged.append(f"A3:{column_letter(ncols)}3")
+    sheet.append_row(HEADER_ROW, [(index, col.label_for(years), st.header)
+                                  for index, col in enumerate(spec.columns, start=1)], height=40)
+    sheet.widths = {index: col.width for index, col in enumerate(spec.columns, start=1)}
 
+    # per column, what its cells are, decided once, not per row: (column, kind, spec, style id
+    # or, for input columns, style id per value type)
+    columns: List[Tuple[int, str, Any, Any]] = []
     for index, col in enumerate(spec.columns, start=1):
-        cell = ws.cell(HEADER_ROW, index, col.label_for(years))
-        cell.font, cell.fill, cell.border, cell.alignment = st.bold, st.header_fill, st.border, st.header_align
-        ws.column_dimensions[column_letter(index)].width = col.width
-    ws.row_dimensions[HEADER_ROW].height = 40
-
+        align = "center" if col.align == "center" else "left"
+        if col.input:
+            columns.append((index, "input", col, {kind: st.cells[("input", align, 0 if kind in ("integer", "decimal")
+                                                                    else 49)]
+                                                  for kind in ("integer", "decimal", "text", col.type)}))
+        elif col.check:
+            columns.append((index, "check", col, st.cells[("check", align)]))
+        else:
+            columns.append((index, "locked", col, st.cells[("locked", align)]))
+    check_formula = _check_formula(spec)
     meta_rows = []
     for offset, item in enumerate(items):
         row = FIRST_ROW + offset
-        conditions = _required_conditions(spec, row)
-        locked_values = []
+        cells: List[Any] = []
+        locked = []
         lines = 3  # room to type in the input cells
-        for index, col in enumerate(spec.columns, start=1):
-            cell = ws.cell(row, index)
-            align = st.wrap_center if col.align == "center" else st.wrap
-            if col.input:
-                kind = item.value_type if col.type == "indicator" else col.type
-                number_format = "General" if kind in ("integer", "decimal") else "@"
-                st.apply(cell, ("input", col.align, number_format), border=st.border, font=st.font, alignment=align,
-                         fill=st.input_fill, protection=st.unlocked, number_format=number_format)
-            elif col.check:
-                if conditions:
-                    cell.value = f'=IF(OR({",".join(conditions.values())}),"{MISSING_TEXT}","")'
-                st.apply(cell, ("check", col.align), border=st.border, font=st.red, alignment=align)
+        for index, kind, col, style in columns:
+            if kind == "input":
+                cells.append((index, None, style[item.value_type if col.type == "indicator" else col.type]))
+            elif kind == "check":
+                cells.append((index, check_formula(row) if check_formula else None, style))
             else:
                 value = item.context.get(col.source or "", "")
-                cell.value = value if value != "" else None
-                st.apply(cell, ("locked", col.align), border=st.border, font=st.font, alignment=align,
-                         fill=st.locked_fill, protection=st.locked)
-                locked_values.append(value)
-                lines = max(lines, estimate_lines(value, col.width))
-        ws.row_dimensions[row].height = min(409, 13.5 * lines + 4)
-        meta_rows.append([spec.name, row, item.key, row_hash(locked_values)])
+                cells.append((index, value or None, style))
+                locked.append(value)
+                if value:
+                    lines = max(lines, estimate_lines(value, col.width))
+        sheet.append_row(row, cells, height=min(409, 13.5 * lines + 4))
+        meta_rows.append([spec.name, row, item.key, row_hash(locked)])
 
     # required inputs still empty are shaded, so a department sees its own gaps
-    for col_id in _required_conditions(spec, FIRST_ROW):
+    for col_id, condition in _required_conditions(spec, FIRST_ROW).items():
         letter = column_letter(spec.index(col_id))
-        condition = _required_conditions(spec, FIRST_ROW)[col_id]
-        ws.conditional_formatting.add(
-            f"{letter}{FIRST_ROW}:{letter}{last_row}", FormulaRule(formula=[condition], fill=st.missing_fill)
-        )
-    _validations(ws, spec, items, years)
-    ws.freeze_panes = f"A{FIRST_ROW}"
-    _print_setup(ws, ncols, last_row, f"{HEADER_ROW}:{HEADER_ROW}", dept.name)
-    _protect(ws, settings.password)
+        sheet.conditional.append((f"{letter}{FIRST_ROW}:{letter}{last_row}", condition, st.missing))
+    _validations(sheet, spec, items, years)
+    sheet.freeze_row = FIRST_ROW
+    first_input = spec.index(spec.input_columns[0].id) if spec.input_columns else 1
+    sheet.active_cell = f"{column_letter(first_input)}{FIRST_ROW}"
+    _print_setup(sheet, ncols, last_row, f"${HEADER_ROW}:${HEADER_ROW}", dept.name)
+    _protect(sheet, settings.password)
     return meta_rows
 
 
-def _guide_sheet(wb: Any, master: Master, dept: Department, counts: Dict[str, int], st: _Styles,
+def _check_formula(spec: SheetSpec) -> Optional[Callable[[int], Formula]]:
+    """Row -> the check column's formula (未入力 while a required input is empty), or None."""
+    template = _required_conditions(spec, 0)
+    if not template:
+        return None
+
+    def formula(row: int) -> Formula:
+        conditions = _required_conditions(spec, row)
+        return Formula(f'IF(OR({",".join(conditions.values())}),"{MISSING_TEXT}","")')
+    return formula
+
+
+def _guide_sheet(book: Book, master: Master, dept: Department, counts: Dict[str, int],
                  years: Dict[str, str]) -> None:
+    st = _styles()
     s = master.settings
-    ws = wb.active
-    ws.title = GUIDE_SHEET
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 90
-    ws["A1"] = f"{s.survey_name}　記入方法"
-    ws["A1"].font = st.title
+    sheet = book.add_sheet(GUIDE_SHEET)
+    sheet.widths = {1: 22, 2: 90}
+    sheet.append_row(1, [(1, f"{s.survey_name}　記入方法", st.title)])
     facts = [
         ("自治体名", s.municipality), ("計画名", s.plan_name), ("調査名", s.survey_name),
         ("対象年度", years["year"]), ("回答課", dept.name),
@@ -387,11 +400,10 @@ def _guide_sheet(wb: Any, master: Master, dept: Department, counts: Dict[str, in
     ]
     row = 3
     for label, value in facts:
-        ws.cell(row, 1, label).font = st.bold
-        ws.cell(row, 2, value).font = st.font
+        sheet.append_row(row, [(1, label, st.bold), (2, value, st.text)])
         row += 1
     row += 1
-    ws.cell(row, 1, "記入のしかた").font = st.bold
+    sheet.append_row(row, [(1, "記入のしかた", st.bold)])
     steps = [
         "黄色のセルだけに入力してください。灰色のセルは変更できません（シートは保護されています）。",
         "行や列の挿入・削除、シート名の変更はしないでください。回収時に自動で照合します（行の高さ・列の幅は変更できます）。",
@@ -403,46 +415,40 @@ def _guide_sheet(wb: Any, master: Master, dept: Department, counts: Dict[str, in
     ]
     for number, text in enumerate(steps, start=1):
         row += 1
-        ws.cell(row, 1, f"{number}.").alignment = st.wrap_center
-        cell = ws.cell(row, 2, text)
-        cell.font, cell.alignment = st.font, st.wrap
+        sheet.append_row(row, [(1, f"{number}.", st.step), (2, text, st.note)])
     row += 2
-    ws.cell(row, 1, "セルの色").font = st.bold
-    for fill, text in ((st.input_fill, "入力するセル"), (st.locked_fill, "変更できないセル（記入済みの情報）"),
-                       (st.missing_fill, "まだ入力されていない必須項目")):
+    sheet.append_row(row, [(1, "セルの色", st.bold)])
+    for fill, text in ((INPUT_FILL, "入力するセル"), (LOCKED_FILL, "変更できないセル（記入済みの情報）"),
+                       (MISSING_FILL, "まだ入力されていない必須項目")):
         row += 1
-        ws.cell(row, 1).fill = fill
-        ws.cell(row, 1).border = st.border
-        ws.cell(row, 2, text).font = st.font
+        sheet.append_row(row, [(1, None, st.swatch[fill]), (2, text, st.text)])
     row += 2
-    ws.cell(row, 1, "回答するシート").font = st.bold
+    sheet.append_row(row, [(1, "回答するシート", st.bold)])
     for name, count in counts.items():
         row += 1
-        ws.cell(row, 1, name).font = st.font
-        ws.cell(row, 2, f"{count} 件").font = st.font
-    _print_setup(ws, 2, row, None, dept.name)
-    ws.page_setup.orientation = "portrait"
-    _protect(ws, s.password)
+        sheet.append_row(row, [(1, name, st.text), (2, f"{count} 件", st.text)])
+    _print_setup(sheet, 2, row, "", dept.name, orientation="portrait")
+    _protect(sheet, s.password)
 
 
-def _lists_sheet(wb: Any) -> None:
-    from openpyxl.workbook.defined_name import DefinedName
-
-    ws = wb.create_sheet(LISTS_SHEET)
-    for index, choice_list in enumerate(load_lists().values(), start=1):
+def _lists_sheet(book: Book) -> None:
+    sheet = book.add_sheet(LISTS_SHEET, "veryHidden")
+    lists = list(load_lists().values())
+    depth = max(len(choice_list.values) for choice_list in lists) + 1
+    for row in range(1, depth + 1):
+        sheet.append_row(row, [(index, (choice_list.label if row == 1 else choice_list.values[row - 2]), 0)
+                               for index, choice_list in enumerate(lists, start=1)
+                               if row == 1 or row - 2 < len(choice_list.values)])
+    for index, choice_list in enumerate(lists, start=1):
         letter = column_letter(index)
-        ws.cell(1, index, choice_list.label)
-        for offset, value in enumerate(choice_list.values, start=2):
-            ws.cell(offset, index, value)
-        ref = f"{LISTS_SHEET}!${letter}$2:${letter}${len(choice_list.values) + 1}"
-        wb.defined_names[choice_list.name] = DefinedName(choice_list.name, attr_text=ref)
-    ws.sheet_state = "veryHidden"
-    ws.protection.sheet = True
+        book.defined_names.append(
+            (choice_list.name, f"{LISTS_SHEET}!${letter}$2:${letter}${len(choice_list.values) + 1}"))
+    sheet.protected = True
 
 
-def _meta_sheet(wb: Any, master: Master, dept: Department, specs: Sequence[SheetSpec],
+def _meta_sheet(book: Book, master: Master, dept: Department, specs: Sequence[SheetSpec],
                 rows: List[List[Any]], generated_at: dt.datetime, years: Dict[str, str]) -> None:
-    ws = wb.create_sheet(META_SHEET)
+    sheet = book.add_sheet(META_SHEET, "veryHidden")
     s = master.settings
     pairs: List[List[Any]] = [
         [META_MARKER, META_FORMAT],
@@ -465,42 +471,50 @@ def _meta_sheet(wb: Any, master: Master, dept: Department, specs: Sequence[Sheet
         header = [c.label_for(years) for c in spec.columns]
         sheet_rows = [r for r in rows if r[0] == spec.name]
         pairs.append([f"hash:{spec.name}", row_hash(header + [r[3] for r in sheet_rows])])
-    for pair in pairs:
-        ws.append(pair)
-    ws.append([])
-    ws.append(["sheet", "row", "row_key", "row_hash"])
-    for row in rows:
-        ws.append(row)
-    ws.sheet_state = "veryHidden"
-    ws.protection.sheet = True
+    table = pairs + [[], ["sheet", "row", "row_key", "row_hash"]] + rows
+    for number, values in enumerate(table, start=1):
+        if values:
+            sheet.append_row(number, [(col, value, 0) for col, value in enumerate(values, start=1)])
+    sheet.protected = True
+
+
+def workbook_book(master: Master, dept: Department, *, generated_at: Optional[dt.datetime] = None) -> Tuple[Book, Dict[str, int]]:
+    """The workbook of one respondent as a :class:`~welfare_workbook.xlsx.Book`, and its rows per sheet."""
+    generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
+    years = year_labels(master.settings.fiscal_year)
+    book = Book(_styles().sheet)
+    specs = sheets_for(master, dept.id)
+    items = {spec.name: items_for(master, spec, dept.id) for spec in specs}
+    counts = {name: len(rows) for name, rows in items.items()}
+    _guide_sheet(book, master, dept, counts, years)
+    meta_rows: List[List[Any]] = []
+    for spec in specs:
+        meta_rows.extend(_survey_sheet(book, spec, items[spec.name], master, dept, years))
+    _lists_sheet(book)
+    _meta_sheet(book, master, dept, specs, meta_rows, generated_at, years)
+    book.sheets[1 if len(book.sheets) > 2 else 0].selected = True
+    # a structure lock stops sheets being renamed, deleted or unhidden
+    book.lock_structure = True
+    book.workbook_password_hash = _password_hash(master.settings.password)
+    book.creator = "welfare_workbook"
+    book.title = f"{master.settings.survey_name}（{dept.name}）"
+    book.subject = master.settings.plan_name
+    book.created = generated_at
+    return book, counts
 
 
 def build_workbook(master: Master, dept: Department, *, generated_at: Optional[dt.datetime] = None) -> Any:
-    """The workbook of one respondent (pure: nothing is written to disk)."""
-    from openpyxl import Workbook
-    from openpyxl.workbook.protection import WorkbookProtection
+    """The workbook of one respondent, opened with openpyxl (pure: nothing is written to disk).
 
-    generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
-    years = year_labels(master.settings.fiscal_year)
-    st = _Styles()
-    wb = Workbook()
-    specs = sheets_for(master, dept.id)
-    items = {spec.name: items_for(master, spec, dept.id) for spec in specs}
-    _guide_sheet(wb, master, dept, {name: len(rows) for name, rows in items.items()}, st, years)
-    meta_rows: List[List[Any]] = []
-    for spec in specs:
-        meta_rows.extend(_survey_sheet(wb, spec, items[spec.name], master, dept, st, years))
-    _lists_sheet(wb)
-    _meta_sheet(wb, master, dept, specs, meta_rows, generated_at, years)
-    wb.active = 1 if len(wb.sheetnames) > 2 else 0
-    # a structure lock stops sheets being renamed, deleted or unhidden
-    wb.security = WorkbookProtection(lockStructure=True)
-    if master.settings.password:
-        wb.security.workbookPassword = master.settings.password
-    wb.properties.creator = "welfare_workbook"
-    wb.properties.title = f"{master.settings.survey_name}（{dept.name}）"
-    wb.properties.subject = master.settings.plan_name
-    return wb
+    For callers that edit it further (差戻し copies, tests); :func:`generate` saves
+    the :class:`~welfare_workbook.xlsx.Book` directly, which is several times faster.
+    """
+    import openpyxl
+
+    buffer = io.BytesIO()
+    workbook_book(master, dept, generated_at=generated_at)[0].save(buffer)
+    buffer.seek(0)
+    return openpyxl.load_workbook(buffer)
 
 
 def workbook_filename(master: Master, dept: Department, taken: set) -> str:
@@ -547,18 +561,14 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
     workbooks = []
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     for number, (dept, path) in enumerate(planned, start=1):
-        wb = build_workbook(master, dept, generated_at=generated_at)
+        book, counts = workbook_book(master, dept, generated_at=generated_at)
         try:
-            atomic_write(path, wb.save)
+            atomic_write(path, book.save)
         except OSError as exc:
             issues.add(iss.make("generate_unwritable", file=path.name, detail=exc.strerror or str(exc)))
             continue
-        counts = {name: _count_items(wb, name) for name in wb.sheetnames if name not in (GUIDE_SHEET, LISTS_SHEET, META_SHEET)}
         workbooks.append(GeneratedWorkbook(dept.id, dept.name, path, sum(counts.values()), counts))
         if progress:
             progress(number, len(planned))
     return GenerateResult(workbooks, issues)
 
-
-def _count_items(wb: Any, sheet: str) -> int:
-    return max(0, wb[sheet].max_row - HEADER_ROW)

@@ -1,0 +1,432 @@
+"""A small, fast .xlsx writer for workbooks whose layout we fully control.
+
+openpyxl builds an object per cell and serialises each through an XML tree writer;
+for the survey workbooks that was most of ``generate``'s time. Here a sheet is
+written as text, row by row, with styles chosen from a fixed table: the output is
+plain SpreadsheetML (inline strings, like openpyxl's) that Excel, LibreOffice,
+openpyxl and calamine read alike.
+
+Only what the generated workbooks use is supported: text, numbers and formulas;
+styles from a :class:`StyleSheet`; column widths, row heights, merged cells, frozen
+header rows, data validations, conditional formats (expression rules with a fill),
+sheet and workbook protection, print set-up and defined names.
+
+>>> styles = StyleSheet()
+>>> bold = styles.add(font=Font(bold=True))
+>>> book = Book(styles)
+>>> sheet = book.add_sheet("表")
+>>> sheet.append_row(1, [(1, "見出し", bold), (2, 3, 0)])
+>>> import io, openpyxl
+>>> buffer = io.BytesIO()
+>>> book.save(buffer)
+>>> ws = openpyxl.load_workbook(buffer)["表"]
+>>> ws["A1"].value, ws["A1"].font.b, ws["B1"].value
+('見出し', True, 3)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zipfile
+from dataclasses import dataclass, field
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from .excel import xlsx_text
+from .master import column_letter
+
+__all__ = ["Font", "Style", "StyleSheet", "Validation", "Sheet", "Book", "Formula", "column_letter", "escape"]
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def escape(text: str, quote: bool = False) -> str:
+    """Text for XML content (``quote``: for an attribute value), illegal characters dropped."""
+    text = xlsx_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if quote:
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    return text
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _inline_string(text: str) -> str:
+    # plain text repeats across thousands of workbooks (plan texts): escape it once
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+
+class Formula(str):
+    """A cell formula, without the leading '='."""
+
+
+# ---------------------------------------------------------------------------
+# styles
+
+
+@dataclass(frozen=True)
+class Font:
+    name: str = "Calibri"
+    size: float = 11
+    bold: bool = False
+    color: Optional[str] = None  # RGB, e.g. 'C00000'
+
+
+@dataclass(frozen=True)
+class Style:
+    font: Font = Font()
+    fill: Optional[str] = None  # solid fill RGB
+    border: Optional[str] = None  # RGB of a thin border on all four sides
+    number_format: int = 0  # built-in id: 0 General, 49 text (@)
+    horizontal: Optional[str] = None
+    vertical: Optional[str] = None
+    wrap: bool = False
+    locked: bool = True
+
+
+class StyleSheet:
+    """The fixed style table of a book: ``add`` returns the id a cell refers to."""
+
+    def __init__(self) -> None:
+        self._styles: List[Style] = [Style()]
+        self._dxf_fills: List[str] = []
+        self._xml = ""  # the table rarely changes once built: serialise it once
+
+    def add(self, **attributes: Any) -> int:
+        style = Style(**attributes)
+        if style not in self._styles:
+            self._styles.append(style)
+            self._xml = ""
+        return self._styles.index(style)
+
+    def add_dxf_fill(self, rgb: str) -> int:
+        """A differential format (for conditional formatting) that fills the cell."""
+        if rgb not in self._dxf_fills:
+            self._dxf_fills.append(rgb)
+            self._xml = ""
+        return self._dxf_fills.index(rgb)
+
+    def to_xml(self) -> str:
+        if not self._xml:
+            self._xml = self._build_xml()
+        return self._xml
+
+    def _build_xml(self) -> str:
+        fonts: List[Font] = []
+        fills: List[Optional[str]] = [None, None]  # ids 0 and 1 are reserved (none, gray125)
+        borders: List[Optional[str]] = [None]
+        xfs = []
+        for style in self._styles:
+            if style.font not in fonts:
+                fonts.append(style.font)
+            if style.fill is not None and style.fill not in fills:
+                fills.append(style.fill)
+            if style.border not in borders:
+                borders.append(style.border)
+            font_id = fonts.index(style.font)
+            fill_id = fills.index(style.fill) if style.fill else 0
+            border_id = borders.index(style.border)
+            attrs = f'numFmtId="{style.number_format}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
+            inner = ""
+            if style.number_format:
+                attrs += ' applyNumberFormat="1"'
+            if font_id:
+                attrs += ' applyFont="1"'
+            if fill_id:
+                attrs += ' applyFill="1"'
+            if border_id:
+                attrs += ' applyBorder="1"'
+            if style.horizontal or style.vertical or style.wrap:
+                attrs += ' applyAlignment="1"'
+                align = "".join(
+                    f' {name}="{value}"' for name, value in (
+                        ("horizontal", style.horizontal), ("vertical", style.vertical),
+                        ("wrapText", "1" if style.wrap else None)) if value)
+                inner += f"<alignment{align}/>"
+            if not style.locked:
+                attrs += ' applyProtection="1"'
+                inner += '<protection locked="0"/>'
+            xfs.append(f"<xf {attrs}>{inner}</xf>" if inner else f"<xf {attrs}/>")
+
+        def font_xml(font: Font) -> str:
+            bold = "<b/>" if font.bold else ""
+            color = f'<color rgb="FF{font.color}"/>' if font.color else ""
+            return f'<font>{bold}<sz val="{font.size:g}"/>{color}<name val="{escape(font.name, True)}"/></font>'
+
+        def fill_xml(rgb: Optional[str]) -> str:
+            return f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
+
+        def border_xml(rgb: Optional[str]) -> str:
+            if rgb is None:
+                return "<border><left/><right/><top/><bottom/><diagonal/></border>"
+            side = f'style="thin"><color rgb="FF{rgb}"/>'
+            return (f"<border><left {side}</left><right {side}</right><top {side}</top>"
+                    f"<bottom {side}</bottom><diagonal/></border>")
+
+        fill_parts = ['<fill><patternFill patternType="none"/></fill>', '<fill><patternFill patternType="gray125"/></fill>']
+        fill_parts += [fill_xml(rgb) for rgb in fills[2:]]
+        # a dxf's solid fill is drawn from bgColor (Excel ignores fgColor there)
+        dxfs = "".join(f'<dxf><fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
+                       f"</patternFill></fill></dxf>" for rgb in self._dxf_fills)
+        return (
+            f'{_DECLARATION}<styleSheet xmlns="{_MAIN_NS}">'
+            f'<fonts count="{len(fonts)}">{"".join(font_xml(f) for f in fonts)}</fonts>'
+            f'<fills count="{len(fill_parts)}">{"".join(fill_parts)}</fills>'
+            f'<borders count="{len(borders)}">{"".join(border_xml(b) for b in borders)}</borders>'
+            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+            f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+            f'<dxfs count="{len(self._dxf_fills)}">{dxfs}</dxfs>'
+            '<tableStyles count="0" defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
+            "</styleSheet>"
+        )
+
+
+# ---------------------------------------------------------------------------
+# sheets
+
+
+@dataclass
+class Validation:
+    """A data validation; ``type`` None only shows the input message."""
+
+    sqref: str
+    type: Optional[str] = None  # list / whole / decimal
+    formula1: Optional[str] = None
+    formula2: Optional[str] = None
+    operator: Optional[str] = None
+    error_style: Optional[str] = None  # warning: the user may confirm and keep the value
+    error_title: str = ""
+    error: str = ""
+    prompt_title: str = ""
+    prompt: str = ""
+
+    def to_xml(self) -> str:
+        attrs = [("type", self.type), ("errorStyle", self.error_style), ("operator", self.operator),
+                 ("allowBlank", "1"), ("showInputMessage", "1"), ("showErrorMessage", "1"),
+                 ("errorTitle", self.error_title), ("error", self.error),
+                 ("promptTitle", self.prompt_title), ("prompt", self.prompt), ("sqref", self.sqref)]
+        text = "".join(f' {name}="{escape(value, True)}"' for name, value in attrs if value)
+        inner = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in (("formula1", self.formula1),
+                                                                          ("formula2", self.formula2)) if value)
+        return f"<dataValidation{text}>{inner}</dataValidation>"
+
+
+Cell = Tuple[int, Union[str, int, float, None], int]  # (column, value, style id)
+
+
+@dataclass
+class Sheet:
+    name: str
+    state: str = "visible"  # or veryHidden
+    widths: Dict[int, float] = field(default_factory=dict)
+    merged: List[str] = field(default_factory=list)
+    validations: List[Validation] = field(default_factory=list)
+    conditional: List[Tuple[str, str, int]] = field(default_factory=list)  # (sqref, formula, dxf id)
+    freeze_row: int = 0  # rows above this one stay in view
+    active_cell: str = "A1"
+    protected: bool = False
+    password_hash: str = ""
+    protect_format_rows_columns: bool = False  # True: resizing rows and columns stays allowed
+    print_setup: Optional[Dict[str, Any]] = None  # orientation, margins, centered, header, footer
+    print_titles: str = ""  # '$4:$4'
+    print_area: str = ""  # '$A$1:$O$14'
+    selected: bool = False
+    _rows: List[str] = field(default_factory=list)
+    _last_row: int = 0
+    _last_col: int = 1
+
+    def append_row(self, row: int, cells: Sequence[Cell], height: Optional[float] = None) -> None:
+        """Write row ``row`` (rows must come in increasing order); ``None`` values keep only the style."""
+        if row <= self._last_row:
+            raise ValueError(f"row {row} written after row {self._last_row}")
+        self._last_row = row
+        parts = [f'<row r="{row}"' + (f' ht="{height:g}" customHeight="1">' if height else ">")]
+        for col, value, style in cells:
+            ref = f"{column_letter(col)}{row}"
+            head = f'<c r="{ref}" s="{style}' if style else f'<c r="{ref}'
+            if value is None or value == "":
+                parts.append(head + '"/>')
+            elif isinstance(value, Formula):
+                parts.append(f"{head}\"><f>{escape(value)}</f><v></v></c>")
+            elif isinstance(value, str):
+                parts.append(head + _inline_string(value))
+            elif isinstance(value, bool):
+                parts.append(f'{head}" t="b"><v>{int(value)}</v></c>')
+            else:
+                parts.append(f'{head}"><v>{value}</v></c>')
+            if col > self._last_col:
+                self._last_col = col
+        parts.append("</row>")
+        self._rows.append("".join(parts))
+
+    @property
+    def last_row(self) -> int:
+        return self._last_row
+
+    def to_xml(self) -> str:
+        out = [f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">']
+        if self.print_setup is not None:
+            out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
+        out.append(f'<dimension ref="A1:{column_letter(self._last_col)}{max(self._last_row, 1)}"/>')
+        view = ' tabSelected="1"' if self.selected else ""
+        if self.freeze_row > 1:
+            top = f"A{self.freeze_row}"
+            out.append(f'<sheetViews><sheetView{view} workbookViewId="0"><pane ySplit="{self.freeze_row - 1}" '
+                       f'topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
+                       f'<selection pane="bottomLeft" activeCell="{self.active_cell}" sqref="{self.active_cell}"/>'
+                       "</sheetView></sheetViews>")
+        else:
+            out.append(f'<sheetViews><sheetView{view} workbookViewId="0"><selection activeCell="{self.active_cell}" '
+                       f'sqref="{self.active_cell}"/></sheetView></sheetViews>')
+        out.append('<sheetFormatPr defaultRowHeight="13.5"/>')
+        if self.widths:
+            out.append("<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
+                                          for c, w in sorted(self.widths.items())) + "</cols>")
+        out.append("<sheetData>")
+        out.extend(self._rows)
+        out.append("</sheetData>")
+        if self.protected:
+            password = f' password="{self.password_hash}"' if self.password_hash else ""
+            allowed = ' formatColumns="0" formatRows="0"' if self.protect_format_rows_columns else ""
+            out.append(f'<sheetProtection{password} sheet="1"{allowed}/>')
+        if self.merged:
+            out.append(f'<mergeCells count="{len(self.merged)}">'
+                       + "".join(f'<mergeCell ref="{ref}"/>' for ref in self.merged) + "</mergeCells>")
+        for priority, (sqref, formula, dxf) in enumerate(self.conditional, start=1):
+            out.append(f'<conditionalFormatting sqref="{sqref}"><cfRule type="expression" dxfId="{dxf}" '
+                       f'priority="{priority}"><formula>{escape(formula)}</formula></cfRule></conditionalFormatting>')
+        if self.validations:
+            out.append(f'<dataValidations count="{len(self.validations)}">'
+                       + "".join(v.to_xml() for v in self.validations) + "</dataValidations>")
+        setup = self.print_setup
+        if setup is not None:
+            if setup.get("centered"):
+                out.append('<printOptions horizontalCentered="1"/>')
+            m = setup.get("margins", (0.7, 0.7, 0.75, 0.75))
+            out.append(f'<pageMargins left="{m[0]:g}" right="{m[1]:g}" top="{m[2]:g}" bottom="{m[3]:g}" '
+                       'header="0.3" footer="0.3"/>')
+            out.append(f'<pageSetup paperSize="9" fitToWidth="1" fitToHeight="0" orientation="{setup.get("orientation", "portrait")}"/>')
+            header, footer = setup.get("header", ""), setup.get("footer", "")
+            if header or footer:
+                out.append("<headerFooter>"
+                           + (f"<oddHeader>{escape(header)}</oddHeader>" if header else "")
+                           + (f"<oddFooter>{escape(footer)}</oddFooter>" if footer else "")
+                           + "</headerFooter>")
+        out.append("</worksheet>")
+        return "".join(out)
+
+
+def header_footer_text(text: str) -> str:
+    """Literal text for a header/footer section: '&' starts a code there, so it is doubled."""
+    return text.replace("&", "&&")
+
+
+# ---------------------------------------------------------------------------
+# the book
+
+
+@dataclass
+class Book:
+    styles: StyleSheet
+    sheets: List[Sheet] = field(default_factory=list)
+    defined_names: List[Tuple[str, str]] = field(default_factory=list)  # (name, reference)
+    lock_structure: bool = False
+    workbook_password_hash: str = ""
+    title: str = ""
+    subject: str = ""
+    creator: str = ""
+    created: Optional[dt.datetime] = None
+
+    def add_sheet(self, name: str, state: str = "visible") -> Sheet:
+        sheet = Sheet(name, state)
+        self.sheets.append(sheet)
+        return sheet
+
+    def parts(self) -> List[Tuple[str, str]]:
+        """(zip path, XML text) of every part, in the order they are stored."""
+        count = len(self.sheets)
+        active = next((i for i, s in enumerate(self.sheets) if s.selected), 0)
+        overrides = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/>' for i in range(1, count + 1))
+        content_types = (
+            f'{_DECLARATION}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sheet.main+xml"/>'
+            f"{overrides}"
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.styles+xml"/>'
+            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.'
+            'core-properties+xml"/>'
+            '<Override PartName="/docProps/app.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'extended-properties+xml"/></Types>'
+        )
+        root_rels = (
+            f'{_DECLARATION}<Relationships xmlns="{_PKG_REL_NS}">'
+            f'<Relationship Id="rId1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/>'
+            f'<Relationship Id="rId2" Type="{_PKG_REL_NS}/metadata/core-properties" Target="docProps/core.xml"/>'
+            f'<Relationship Id="rId3" Type="{_REL_NS}/extended-properties" Target="docProps/app.xml"/>'
+            "</Relationships>"
+        )
+        book_rels = (
+            f'{_DECLARATION}<Relationships xmlns="{_PKG_REL_NS}">'
+            + "".join(f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                      for i in range(1, count + 1))
+            + f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/></Relationships>'
+        )
+        sheets = "".join(
+            f'<sheet name="{escape(s.name, True)}" sheetId="{i}"'
+            + (f' state="{s.state}"' if s.state != "visible" else "") + f' r:id="rId{i}"/>'
+            for i, s in enumerate(self.sheets, start=1))
+        names = [f'<definedName name="{escape(name, True)}">{escape(ref)}</definedName>'
+                 for name, ref in self.defined_names]
+        for index, sheet in enumerate(self.sheets):
+            quoted = "'" + sheet.name.replace("'", "''") + "'"
+            if sheet.print_area:
+                names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">'
+                             f"{escape(quoted)}!{sheet.print_area}</definedName>")
+            if sheet.print_titles:
+                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+                             f"{escape(quoted)}!{sheet.print_titles}</definedName>")
+        protection = ""
+        if self.lock_structure:
+            password = f' workbookPassword="{self.workbook_password_hash}"' if self.workbook_password_hash else ""
+            protection = f'<workbookProtection{password} lockStructure="1"/>'
+        workbook = (
+            f'{_DECLARATION}<workbook xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}"><workbookPr/>{protection}'
+            f'<bookViews><workbookView activeTab="{active}"/></bookViews><sheets>{sheets}</sheets>'
+            + (f"<definedNames>{''.join(names)}</definedNames>" if names else "")
+            + '<calcPr calcId="191029" fullCalcOnLoad="1"/></workbook>'
+        )
+        stamp = (self.created or dt.datetime.now()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        core = (
+            f'{_DECLARATION}<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+            'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<dc:title>{escape(self.title)}</dc:title><dc:subject>{escape(self.subject)}</dc:subject>"
+            f"<dc:creator>{escape(self.creator)}</dc:creator>"
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified></cp:coreProperties>'
+        )
+        app = (f'{_DECLARATION}<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+               'extended-properties"><Application>welfare_workbook</Application></Properties>')
+        parts = [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels),
+                 ("docProps/app.xml", app), ("docProps/core.xml", core),
+                 ("xl/workbook.xml", workbook), ("xl/_rels/workbook.xml.rels", book_rels),
+                 ("xl/styles.xml", self.styles.to_xml())]
+        parts += [(f"xl/worksheets/sheet{i}.xml", s.to_xml()) for i, s in enumerate(self.sheets, start=1)]
+        return parts
+
+    def save(self, target: Union[str, Any, IO[bytes]]) -> None:
+        """Write the .xlsx to a path or a binary file object."""
+        stamp = (self.created or dt.datetime.now()).timetuple()[:6]
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+            for name, text in self.parts():
+                info = zipfile.ZipInfo(name, date_time=stamp if stamp[0] >= 1980 else (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, text.encode("utf-8"))
