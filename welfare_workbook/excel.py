@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
 import tempfile
@@ -87,6 +88,7 @@ def fit_a4_landscape(ws: Any) -> None:
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+@functools.lru_cache(maxsize=1 << 16)  # plan texts repeat in every department's workbook
 def estimate_lines(text: str, width: float) -> int:
     """Rough number of printed lines of ``text`` in a wrapped column of ``width``.
 

@@ -22,7 +22,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import __version__
 from . import issues as iss
@@ -157,11 +157,17 @@ def items_for(master: Master, spec: SheetSpec, dept_id: str) -> List[ItemRow]:
 
 def sheets_for(master: Master, dept_id: str) -> List[SheetSpec]:
     """Survey sheets this respondent gets (enabled and non-empty), in workbook order."""
+    return [spec for spec, _ in _sheet_items(master, dept_id)]
+
+
+def _sheet_items(master: Master, dept_id: str) -> List[Tuple[SheetSpec, List[ItemRow]]]:
+    """(survey sheet, its rows) for one respondent: enabled, non-empty sheets in workbook order."""
     specs = load_specs()
     names = sheet_order(list(master.settings.sheets))
     if "取組状況" in master.settings.sheets:  # その他の取組 accompanies the 取組状況 report
         names.append(OTHER_SHEET)
-    return [specs[n] for n in names if items_for(master, specs[n], dept_id)]
+    found = [(specs[n], items_for(master, specs[n], dept_id)) for n in names]
+    return [(spec, rows) for spec, rows in found if rows]
 
 
 def locked_values(spec: SheetSpec, item: ItemRow) -> List[str]:
@@ -176,8 +182,7 @@ def layout_for(master: Master, dept_id: str) -> Dict[str, List[tuple]]:
     _meta and to say which locked cell was edited.
     """
     layout = {}
-    for spec in sheets_for(master, dept_id):
-        rows = items_for(master, spec, dept_id)
+    for spec, rows in _sheet_items(master, dept_id):
         layout[spec.name] = [(FIRST_ROW + i, item, row_hash(locked_values(spec, item))) for i, item in enumerate(rows)]
     return layout
 
@@ -250,7 +255,7 @@ def _protect(sheet: Sheet, password: str) -> None:
     sheet.password_hash = _password_hash(password)
 
 
-def _required_conditions(spec: SheetSpec, row: int) -> Dict[str, str]:
+def _required_conditions(spec: SheetSpec, row: Union[int, str]) -> Dict[str, str]:
     """Excel condition per input column that is true when a required value is missing."""
     conditions = {}
     for col in spec.input_columns:
@@ -375,14 +380,14 @@ def _survey_sheet(book: Book, spec: SheetSpec, items: Sequence[ItemRow], master:
 
 def _check_formula(spec: SheetSpec) -> Optional[Callable[[int], Formula]]:
     """Row -> the check column's formula (未入力 while a required input is empty), or None."""
-    template = _required_conditions(spec, 0)
-    if not template:
+    conditions = _required_conditions(spec, _ROW_TOKEN)
+    if not conditions:
         return None
+    template = f'IF(OR({",".join(conditions.values())}),"{MISSING_TEXT}","")'
+    return lambda row: Formula(template.replace(_ROW_TOKEN, str(row)))
 
-    def formula(row: int) -> Formula:
-        conditions = _required_conditions(spec, row)
-        return Formula(f'IF(OR({",".join(conditions.values())}),"{MISSING_TEXT}","")')
-    return formula
+
+_ROW_TOKEN = "\ue000"  # stands for the row number in a formula written once per column
 
 
 def _guide_sheet(book: Book, master: Master, dept: Department, counts: Dict[str, int],
@@ -483,8 +488,9 @@ def workbook_book(master: Master, dept: Department, *, generated_at: Optional[dt
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     years = year_labels(master.settings.fiscal_year)
     book = Book(_styles().sheet)
-    specs = sheets_for(master, dept.id)
-    items = {spec.name: items_for(master, spec, dept.id) for spec in specs}
+    by_sheet = _sheet_items(master, dept.id)
+    specs = [spec for spec, _ in by_sheet]
+    items = {spec.name: rows for spec, rows in by_sheet}
     counts = {name: len(rows) for name, rows in items.items()}
     _guide_sheet(book, master, dept, counts, years)
     meta_rows: List[List[Any]] = []
