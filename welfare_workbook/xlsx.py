@@ -46,8 +46,10 @@ _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 def escape(text: str, quote: bool = False) -> str:
     """Text for XML content (``quote``: for an attribute value), illegal characters dropped."""
     text = xlsx_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if quote:
-        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if "\r" in text:  # a parser turns a literal CR into LF; a character reference survives
+        text = text.replace("\r", "&#13;")
+    if quote:  # attribute values lose literal line breaks and tabs to spaces
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
     return text
 
 

@@ -1,0 +1,116 @@
+"""The direct .xlsx writer: what it writes reads back the same in openpyxl and calamine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+
+from welfare_workbook.excel import xlsx_text
+from welfare_workbook.xlsx import Book, Font, Formula, StyleSheet, Validation, header_footer_text
+
+
+def _book() -> tuple:
+    styles = StyleSheet()
+    ids = {
+        "bold": styles.add(font=Font("ＭＳ Ｐゴシック", 10, bold=True)),
+        "input": styles.add(fill="FFF2CC", border="808080", number_format=49, locked=False, wrap=True,
+                            vertical="top"),
+        "missing": styles.add_dxf_fill("F8CBAD"),
+    }
+    return Book(styles, created=dt.datetime(2030, 4, 1, 9, 0)), ids
+
+
+# text with XML specials, surrounding spaces, line breaks, full-width and astral characters
+texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(texts, min_size=1, max_size=6))
+@example(values=["a&b<c>\"'", " lead", "trail ", "行1\n行2", "cr\rlf\r\n", "𠮷野家", "\x01ctrl", "=1+1"])
+def test_any_text_reads_back_in_openpyxl_and_calamine(tmp_path_factory: pytest.TempPathFactory, values: list) -> None:
+    path = tmp_path_factory.mktemp("x") / "t.xlsx"
+    book, ids = _book()
+    sheet = book.add_sheet("記入 & <確認>")
+    sheet.append_row(1, [(col, value, ids["bold"]) for col, value in enumerate(values, start=1)])
+    book.save(path)
+    expected = [xlsx_text(v) for v in values]  # characters XML cannot hold are dropped
+    ws = openpyxl.load_workbook(path)["記入 & <確認>"]
+    read = [("" if c.value is None else c.value) for c in ws[1]]
+    assert (read + [""] * len(values))[:len(values)] == expected
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("記入 & <確認>").to_python()
+    read = [str(v) for v in rows[0]] if rows else []
+    assert (read + [""] * len(values))[:len(values)] == expected
+
+
+def test_numbers_formulas_styles_and_sheet_features(tmp_path: Path) -> None:
+    book, ids = _book()
+    sheet = book.add_sheet("取組状況")
+    sheet.widths = {1: 12, 2: 30}
+    sheet.append_row(1, [(1, "No.", ids["bold"]), (2, "値", ids["bold"])], height=40)
+    sheet.append_row(2, [(1, 7, 0), (2, None, ids["input"]), (3, Formula('IF(LEN(TRIM(B2))=0,"未入力","")'), 0)])
+    sheet.append_row(3, [(1, 2.5, 0), (2, True, 0)])
+    sheet.merged.append("A5:C5")
+    sheet.conditional.append(("B2:B3", "LEN(TRIM(B2))=0", ids["missing"]))
+    sheet.validations.append(Validation("B2:B3", "whole", "0", "100", "between", "warning", "整数", "整数を入力",
+                                        "値", "0〜100 の整数"))
+    sheet.freeze_row = 2
+    sheet.protected = True
+    sheet.protect_format_rows_columns = True
+    sheet.print_setup = {"orientation": "landscape", "header": "&R" + header_footer_text("A&B課"),
+                         "footer": "&C&P / &N"}
+    sheet.print_titles = "$1:$1"
+    sheet.print_area = "$A$1:$C$3"
+    sheet.selected = True
+    hidden = book.add_sheet("_lists", "veryHidden")
+    hidden.append_row(1, [(1, "◎", 0)])
+    book.defined_names.append(("list_grade", "_lists!$A$1:$A$1"))
+    book.lock_structure = True
+    book.title = "題 <1>"
+    book.save(tmp_path / "f.xlsx")
+
+    wb = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    ws = wb["取組状況"]
+    assert wb.active.title == "取組状況"
+    assert [ws["A2"].value, ws["A3"].value, ws["B3"].value] == [7, 2.5, True]
+    assert ws["C2"].value == '=IF(LEN(TRIM(B2))=0,"未入力","")'
+    assert ws["A1"].font.b and ws["A1"].font.name == "ＭＳ Ｐゴシック"
+    assert ws["B2"].protection.locked is False and ws["A2"].protection.locked is True
+    assert ws["B2"].fill.fgColor.rgb.endswith("FFF2CC") and ws["B2"].number_format == "@"
+    assert ws["B2"].border.left.style == "thin"
+    assert ws.column_dimensions["B"].width == 30 and ws.row_dimensions[1].height == 40
+    assert [str(r) for r in ws.merged_cells.ranges] == ["A5:C5"]
+    assert ws.freeze_panes == "A2"
+    assert ws.protection.sheet and ws.protection.formatRows is False
+    dv = ws.data_validations.dataValidation[0]
+    assert (dv.type, dv.formula1, dv.formula2, dv.errorStyle, dv.prompt) == ("whole", "0", "100", "warning",
+                                                                              "0〜100 の整数")
+    rules = [(str(r.sqref), rule.formula) for r in ws.conditional_formatting for rule in r.rules]
+    assert rules == [("B2:B3", ["LEN(TRIM(B2))=0"])]
+    assert ws.oddHeader.right.text == "A&&B課" and ws.print_title_rows == "$1:$1"
+    assert ws.print_area == "'取組状況'!$A$1:$C$3" and ws.page_setup.orientation == "landscape"
+    assert wb["_lists"].sheet_state == "veryHidden"
+    assert wb.defined_names["list_grade"].attr_text == "_lists!$A$1:$A$1"
+    assert wb.security.lockStructure and wb.properties.title == "題 <1>"
+
+
+def test_rows_must_come_in_order() -> None:
+    book, _ = _book()
+    sheet = book.add_sheet("s")
+    sheet.append_row(2, [(1, "a", 0)])
+    with pytest.raises(ValueError):
+        sheet.append_row(2, [(1, "b", 0)])
+
+
+def test_same_book_same_bytes(tmp_path: Path) -> None:
+    """Deterministic output: zip entry dates come from the book, not the clock."""
+    for name in ("a", "b"):
+        book, ids = _book()
+        book.add_sheet("s").append_row(1, [(1, "x", ids["bold"])])
+        book.save(tmp_path / f"{name}.xlsx")
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
