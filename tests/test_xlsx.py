@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -67,6 +68,7 @@ def test_numbers_formulas_styles_and_sheet_features(tmp_path: Path) -> None:
     sheet.print_titles = "$1:$1"
     sheet.print_area = "$A$1:$C$3"
     sheet.selected = True
+    sheet.text_numbers_ok = "A2:C3"
     hidden = book.add_sheet("_lists", "veryHidden")
     hidden.append_row(1, [(1, "◎", 0)])
     book.defined_names.append(("list_grade", "_lists!$A$1:$A$1"))
@@ -97,6 +99,10 @@ def test_numbers_formulas_styles_and_sheet_features(tmp_path: Path) -> None:
     assert wb["_lists"].sheet_state == "veryHidden"
     assert wb.defined_names["list_grade"].attr_text == "_lists!$A$1:$A$1"
     assert wb.security.lockStructure and wb.properties.title == "題 <1>"
+    with zipfile.ZipFile(tmp_path / "f.xlsx") as zf:  # openpyxl does not read ignoredErrors
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert '<ignoredError sqref="A2:C3" numberStoredAsText="1"/>' in xml
+    assert xml.index("</headerFooter>") < xml.index("<ignoredErrors>")  # the schema's element order
 
 
 def test_rows_must_come_in_order() -> None:

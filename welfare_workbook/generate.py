@@ -371,6 +371,8 @@ def _survey_sheet(book: Book, spec: SheetSpec, items: Sequence[ItemRow], master:
         sheet.conditional.append((f"{letter}{FIRST_ROW}:{letter}{last_row}", condition, st.missing))
     _validations(sheet, spec, items, years)
     sheet.freeze_row = FIRST_ROW
+    # No. and text answers that look like numbers would otherwise carry Excel's green warning mark
+    sheet.text_numbers_ok = f"A{FIRST_ROW}:{column_letter(ncols)}{last_row}"
     first_input = spec.index(spec.input_columns[0].id) if spec.input_columns else 1
     sheet.active_cell = f"{column_letter(first_input)}{FIRST_ROW}"
     _print_setup(sheet, ncols, last_row, f"${HEADER_ROW}:${HEADER_ROW}", dept.name)

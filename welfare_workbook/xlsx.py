@@ -236,6 +236,7 @@ class Sheet:
     print_titles: str = ""  # '$4:$4'
     print_area: str = ""  # '$A$1:$O$14'
     selected: bool = False
+    text_numbers_ok: str = ""  # sqref where Excel should not flag "number stored as text"
     _rows: List[str] = field(default_factory=list)
     _last_row: int = 0
     _last_col: int = 1
@@ -317,6 +318,9 @@ class Sheet:
                            + (f"<oddHeader>{escape(header)}</oddHeader>" if header else "")
                            + (f"<oddFooter>{escape(footer)}</oddFooter>" if footer else "")
                            + "</headerFooter>")
+        if self.text_numbers_ok:
+            out.append(f'<ignoredErrors><ignoredError sqref="{self.text_numbers_ok}" numberStoredAsText="1"/>'
+                       "</ignoredErrors>")
         out.append("</worksheet>")
         return "".join(out)
 
