@@ -22,7 +22,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import issues as iss
 from .generate import (
@@ -200,7 +200,9 @@ _MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\b[^>]*?ref=\"([A-Z]+\d+(?::[A-Z]+\
 _REF_RE = re.compile(r"\$?([A-Za-z]*)\$?(\d*)$")
 _UNPREFIXED_CELL_RE = re.compile(rb"<c[\s/>]")
 _ANY_CELL_RE = re.compile(rb"<(?:[^\s<>/!?]*:)?c(?=[\s/>])")
-_PLAIN_CELL_RE = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>')
+_PLAIN_CELL = rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>'
+# a plain cell tag and the formula element right after it, as _FORMULA_CELL_RE reads it
+_PLAIN_SCAN_RE = re.compile(_PLAIN_CELL + rb"(<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>))?")
 _UTF8_DECLARATION_RE = re.compile(rb'<\?xml version="1\.[0-9]"(?: encoding="[Uu][Tt][Ff]-8")?(?: standalone="[a-z]+")? ?\?>')
 _SST_ITEM_RE = re.compile(rb"<(?:\w+:)?si\b")
 
@@ -278,12 +280,13 @@ def sheet_parts(zf: zipfile.ZipFile) -> Dict[str, str]:
 
 
 def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str], parts: Optional[Dict[str, str]] = None,
-                read: Optional[Any] = None) -> ZipFacts:
+                read: Optional[Any] = None, scan: Optional[Callable[[str], SheetScan]] = None) -> ZipFacts:
     """Saved time, macros, and per sheet of ``wanted_sheets``: the cells a list validation
     covers, the cells holding a formula, and the merged ranges.
 
     Validations may sit in the main element or, after an Excel re-save, in an x14
-    extension element; both forms are read.
+    extension element; both forms are read. ``scan`` (part -> :func:`scan_sheet` of it)
+    saves a second pass over the cells of a plain part.
     """
     names = set(zf.namelist())
     saved = None
@@ -317,8 +320,12 @@ def inspect_zip(zf: zipfile.ZipFile, wanted_sheets: Iterable[str], parts: Option
                 refs += b" " + elem.group(1)
             ranges.extend(_ranges(refs.decode("ascii", errors="replace")))
         list_cells[wanted] = Area(ranges[:MAX_VALIDATION_RANGES])
-        formula_cells[wanted] = {_split_ref(ref.decode()): "=" + _xml_unescape(text.decode("utf-8", errors="replace"))
-                                 if text else "" for ref, text in _FORMULA_CELL_RE.findall(cells_xml)}
+        scanned = scan(parts[wanted]).formulas if scan is not None else None
+        if scanned is not None:
+            formula_cells[wanted] = scanned
+        else:
+            formula_cells[wanted] = {_split_ref(ref.decode()): "=" + _xml_unescape(text.decode("utf-8", errors="replace"))
+                                     if text else "" for ref, text in _FORMULA_CELL_RE.findall(cells_xml)}
         merged[wanted] = list(_ranges(" ".join(m.decode() for m in _MERGE_RE.findall(after))))
     return ZipFacts(saved, "xl/vbaProject.bin" in names, list_cells, formula_cells, merged)
 
@@ -338,20 +345,63 @@ def plainly_within(xml: bytes, limit: int) -> bool:
     from it; empty cells count too. Anything else — or a sheet that seems too large —
     is left to :func:`sheet_size`, which parses the XML.
     """
+    scan = scan_sheet(xml)
+    return scan.plain and (scan.cells == 0 or scan.cells <= limit)
+
+
+@dataclass
+class SheetScan:
+    """One regex pass over a worksheet part: what both the size guard and inspect_zip need."""
+
+    plain: bool  # every cell tag in the plain form (see plainly_within)
+    cells: int = 0  # farthest row × farthest column of the plain cell tags (when plain)
+    formulas: Optional[Dict[Tuple[int, int], str]] = None  # (col, row) -> formula (when plain)
+
+
+def scan_sheet(xml: bytes) -> SheetScan:
+    """Cell tags of a sheet part in one pass, with the formula that follows a cell tag.
+
+    For a plain part this gives the same answers as :func:`plainly_within` and the
+    formula search of :func:`inspect_zip` made separately, scanning the XML once.
+    """
     head = xml[:512]
     if b"\x00" in head:  # UTF-16 and the like
-        return False
+        return SheetScan(False)
     start = head.lstrip(b"\xef\xbb\xbf")
     if start.startswith(b"<?xml") and not _UTF8_DECLARATION_RE.match(start):
-        return False
-    cells = _PLAIN_CELL_RE.findall(xml)
-    if len(cells) != _count_cell_tags(xml):  # a cell tag in another form
-        return False
+        return SheetScan(False)
+    # formulas count only before </sheetData> (as in inspect_zip); no match can span that tag
+    end = xml.rfind(b"</sheetData>")
+    if end < 0:
+        cells, tail = _PLAIN_SCAN_RE.findall(xml), []
+    else:
+        cells, tail = _PLAIN_SCAN_RE.findall(xml, 0, end), _PLAIN_SCAN_RE.findall(xml, end)
+    if len(cells) + len(tail) != _count_cell_tags(xml):  # a cell tag in another form
+        return SheetScan(False)
+    formulas = {(_column_number(letters), int(row)): "=" + _xml_unescape(text.decode("utf-8", errors="replace"))
+                if text else "" for letters, row, element, text in cells if element}
+    if tail:
+        cells = cells + tail
     if not cells:
-        return True
-    columns, rows = zip(*cells)
-    max_col = max(_split_ref(letters.decode() + "1")[0] for letters in set(columns))
-    return max(map(int, set(rows))) * max_col <= limit
+        return SheetScan(True, 0, formulas)
+    max_col = max(map(_column_number, {letters for letters, _, _, _ in cells}))
+    max_row = max(map(int, {row for _, row, _, _ in cells}))
+    return SheetScan(True, max_row * max_col, formulas)
+
+
+_COLUMN_NUMBERS: Dict[bytes, int] = {}
+
+
+def _column_number(letters: bytes) -> int:
+    """b"AB" -> 28 (cached: a sheet uses a handful of columns)."""
+    number = _COLUMN_NUMBERS.get(letters)
+    if number is None:
+        number = 0
+        for ch in letters:
+            number = number * 26 + ch - 64
+        if len(_COLUMN_NUMBERS) < 20_000:
+            _COLUMN_NUMBERS[letters] = number
+    return number
 
 
 def sheet_size(xml: bytes) -> Tuple[int, str]:
@@ -602,15 +652,22 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master,
     read: Dict[str, Optional[List[List[Any]]]] = {}
     xml: Dict[str, bytes] = {}
 
+    scans: Dict[str, SheetScan] = {}
+
     def xml_of(part: str) -> bytes:
         if part not in xml:
             xml[part] = zf.read(part)
         return xml[part]
 
+    def scan_of(part: str) -> SheetScan:
+        if part not in scans:
+            scans[part] = scan_sheet(xml_of(part))
+        return scans[part]
+
     def rows_of(sheet: str) -> Optional[List[List[Any]]]:
         """A sheet's values; None (with an issue) when it is too large to read or broken."""
         if sheet not in read:
-            read[sheet] = _sheet_rows(book, xml_of, parts.get(sheet), sheet, ret, limits)
+            read[sheet] = _sheet_rows(book, xml_of, scan_of, parts.get(sheet), sheet, ret, limits)
         return read[sheet]
 
     meta: Dict[str, Any] = {}
@@ -634,7 +691,7 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master,
         return
     _check_file_name(ret, master)
     survey_sheets = [s for s in str(meta.get("sheets", "")).split(",") if s]
-    facts = inspect_zip(zf, survey_sheets, parts, xml_of)
+    facts = inspect_zip(zf, survey_sheets, parts, xml_of, scan_of)
     ret.saved = facts.saved
     if facts.has_macros:
         ret.add("file_macro")
@@ -656,15 +713,15 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master,
     ret.readable = True
 
 
-def _sheet_rows(book: Any, xml_of: Any, part: Optional[str], sheet: str, ret: Return,
-                limits: Limits) -> Optional[List[List[Any]]]:
+def _sheet_rows(book: Any, xml_of: Callable[[str], bytes], scan_of: Callable[[str], SheetScan], part: Optional[str],
+                sheet: str, ret: Return, limits: Limits) -> Optional[List[List[Any]]]:
     """Read one sheet with calamine once its size is known to be within the limit."""
     try:
         if part is None:
             raise ValueError("シートの場所がブックの構成にありません")
-        xml = xml_of(part)
-        if not plainly_within(xml, limits.max_cells):
-            cells, far = sheet_size(xml)
+        scan = scan_of(part)
+        if not (scan.plain and (scan.cells == 0 or scan.cells <= limits.max_cells)):  # as plainly_within
+            cells, far = sheet_size(xml_of(part))
             if cells > limits.max_cells:
                 ret.add("sheet_too_large", sheet=sheet, cell=far, cells=f"{cells:,}", limit=f"{limits.max_cells:,}")
                 return None
