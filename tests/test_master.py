@@ -269,6 +269,17 @@ def test_missing_column_does_not_claim_existing_numbers_are_unknown(tmp_path: Pa
     assert [(i.code, i.sheet) for i in issues] == [("master_column_missing", "担当課")]
 
 
+def test_each_missing_column_is_pointed_at_its_own_free_cell(tmp_path: Path) -> None:
+    rows = master_rows()
+    width = len(rows["担当課"][0])
+    drop_column(rows, "担当課", "課名")
+    drop_column(rows, "担当課", "区分")
+    _, issues = load_master(write_master(rows, tmp_path / "master.xlsx"))
+    missing = [(i.sheet, i.cell) for i in issues if i.code == "master_column_missing"]
+    # two columns fewer: the first free header cell is at width - 1, the next one right of it
+    assert missing == [("担当課", f"{chr(64 + width - 1)}1"), ("担当課", f"{chr(64 + width)}1")]
+
+
 def test_unreadable_master_is_an_issue_not_a_traceback(tmp_path: Path) -> None:
     path = tmp_path / "master.xlsx"
     path.write_bytes(os.urandom(4096))

@@ -409,9 +409,9 @@ def _check_structure(raw: Dict[str, RawSheet], check: _Checker) -> Dict[str, Raw
             continue
         required = ("項目", "値") if name == SETTINGS_SHEET else REQUIRED_COLUMNS[name]
         missing = [c for c in columns if c not in sheet.header]
-        for column in missing:
-            next_col = column_letter(len(sheet.header) + 1)
-            check.add("master_column_missing", name, f"{next_col}1", column=column)
+        # each missing heading gets its own free cell to the right, where it is to be added
+        for offset, column in enumerate(missing, start=1):
+            check.add("master_column_missing", name, f"{column_letter(len(sheet.header) + offset)}1", column=column)
         if not any(c in missing for c in required):
             usable[name] = sheet
     return usable
