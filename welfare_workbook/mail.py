@@ -135,12 +135,9 @@ def _add_encoded_name(part: Any, name: str) -> None:
 
     words = Header(name, "utf-8").encode(maxlinelen=76).replace("\r\n", "\n").split("\n")
     value = f"{XLSX_TYPE[0]}/{XLSX_TYPE[1]};\r\n name=\"" + "\r\n ".join(w.strip() for w in words) + '"'
-    headers = part._headers  # noqa: SLF001 — the documented way would refold (and mangle) this header
-    for index, (key, _) in enumerate(headers):
-        if key.lower() == "content-type":
-            headers[index] = ("Content-Type", value)
-            return
-    headers.append(("Content-Type", value))
+    # set_raw stores the pre-folded text as is (item assignment would parse and refold it)
+    del part["Content-Type"]
+    part.set_raw("Content-Type", value)
 
 
 # ---------------------------------------------------------------------------
