@@ -77,7 +77,13 @@ class InputCell:
 
     @property
     def cell(self) -> str:
-        return f"{column_letter(self.col)}{self.row}"
+        letter = _LETTERS.get(self.col)
+        if letter is None:
+            letter = _LETTERS[self.col] = column_letter(self.col)
+        return f"{letter}{self.row}"
+
+
+_LETTERS: Dict[int, str] = {}  # column number -> letters, for the few columns a survey has
 
 
 @dataclass
@@ -820,6 +826,27 @@ def _item_info(master: Master, key: str) -> Tuple[str, str]:
     return item_id, "text"
 
 
+_ROW_HASHES: Dict[Tuple[str, ...], str] = {}
+
+
+def _row_hash(values: List[Any]) -> str:
+    """:func:`generate.row_hash`, remembered for rows of text: departments share most locked rows.
+
+    Only all-text rows are remembered, since equal keys must mean equal hashes
+    (``1 == True`` as a key, but the two hash differently).
+    """
+    key = tuple(values)
+    for value in key:
+        if value.__class__ is not str:
+            return row_hash(values)
+    digest = _ROW_HASHES.get(key)
+    if digest is None:
+        if len(_ROW_HASHES) >= 50_000:  # bounded: a huge collection must not keep every row
+            _ROW_HASHES.clear()
+        digest = _ROW_HASHES[key] = row_hash(values)
+    return digest
+
+
 def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[List[Any]],
                 expected: List[Tuple[int, str, str]], expected_items: _ExpectedItems, master: Master,
                 list_cells: Optional[Area], years: Dict[str, str],
@@ -827,7 +854,6 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
                 merged: Optional[List[Tuple[int, int, int, int]]] = None) -> None:
     position = {column_id: index for index, column_id in enumerate(columns, start=1)}
     check_col = next((position.get(c.id) for c in spec.columns if c.check), None)
-    context_columns = _context_columns(spec)
     locked = [position.get(c.id) for c in spec.locked_columns]
     nrows = len(rows)
 
@@ -845,7 +871,7 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
             return ""
         line = rows[row - 1]
         width = len(line)
-        return row_hash([line[c - 1] if c and c <= width else "" for c in locked])
+        return _row_hash([line[c - 1] if c and c <= width else "" for c in locked])
 
     # header labels
     for col in spec.columns:
@@ -856,6 +882,13 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
             ret.add("header_changed", sheet=spec.name, cell=f"{column_letter(index)}{HEADER_ROW}",
                     value=found, expected=label)
 
+    # what every row needs, worked out once per sheet
+    sheet = spec.name
+    cells = ret.cells
+    context_at = [(c.id, position.get(c.id)) for c in _context_columns(spec)]
+    inputs = [(col.id, index, column_letter(index), col.type == "indicator", col.type,
+               bool(col.choices) and list_cells is not None)
+              for col, index in ((col, position.get(col.id)) for col in spec.input_columns) if index]
     hashes: Optional[Dict[str, List[int]]] = None  # built only when a row is out of place
     claimed = set()
     no_col = position.get("no", 1)
@@ -888,7 +921,24 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
         if check_col and formula_cells is not None and (check_col, row) not in formula_cells:
             ret.add("formula_overwritten", sheet=spec.name, cell=f"{column_letter(check_col)}{row}",
                     value=str(value(row, check_col))[:60])
-        ret.context[(spec.name, key)] = {c.id: cell_text(value(row, position.get(c.id))) for c in context_columns}
+        ret.context[(spec.name, key)] = {column_id: cell_text(value(row, index)) for column_id, index in context_at}
+        if 1 <= row <= nrows:  # the common case, without the bounds checks of value()
+            line = rows[row - 1]
+            line_width = len(line)
+            for field_id, index, letter, typed_by_row, col_type, check_list in inputs:
+                found = line[index - 1] if index <= line_width else ""
+                typed = found if found.__class__ is str else cell_value(found)
+                cells.append(InputCell(sheet, row, index, field_id, key, item_id, typed, "",
+                                       value_type if typed_by_row else col_type))
+                if check_list and (index, row) not in list_cells:  # type: ignore[operator]
+                    ret.add("validation_removed", sheet=sheet, cell=f"{letter}{row}")
+                if formula_cells and (index, row) in formula_cells:  # a formula where a value was expected
+                    formula = (formula_cells[(index, row)] or "（共有の式）")[:60]
+                    code, shown = ("formula_no_value", None) if typed == "" else ("formula_in_input", str(typed)[:60])
+                    ret.add(code, sheet=sheet, cell=f"{letter}{row}", formula=formula, value=shown)
+                elif typed.__class__ is str and isinstance(found, (dt.date, dt.time, dt.timedelta)):  # as ISO text
+                    ret.add("date_typed", sheet=sheet, cell=f"{letter}{row}", value=typed[:60])
+            continue
         for col in spec.input_columns:
             index = position.get(col.id)
             if not index:
@@ -937,38 +987,62 @@ def normalize_return(ret: Return, master: Master) -> None:
     """Clean every input value in place and log each change as an info issue."""
     specs = load_specs()
     previous: Dict[Tuple[str, str], Any] = {}  # (sheet, field) -> value of the row above
+    columns: Dict[Tuple[str, str], Any] = {}  # (sheet, field) -> its column spec
+    no_context: Dict[str, str] = {}
     for cell in ret.cells:
         raw = cell.raw
-        spec = specs[cell.sheet]
-        column = spec.column(cell.field)
-        context = ret.context.get((cell.sheet, cell.row_key), {})
-        where = dict(sheet=cell.sheet, cell=cell.cell)
+        sheet_field = (cell.sheet, cell.field)
         if raw == "":
             cell.value = ""
-            previous[(cell.sheet, cell.field)] = ""
+            previous[sheet_field] = ""
             continue
+        column = columns.get(sheet_field)
+        if column is None:
+            column = columns[sheet_field] = specs[cell.sheet].column(cell.field)
+        context = ret.context.get((cell.sheet, cell.row_key), no_context)
         source_raw = raw
-        kind = same_as_kind(raw)
+        kind = same_as_kind(raw) if raw.__class__ is str and len(raw) <= 12 else None  # longer: never 同左 etc.
         if kind:
+            spec = specs[cell.sheet]
+            where = dict(sheet=cell.sheet, cell=cell.cell)
             referent, source = None, ""
             if kind == "left" and column.same_as and context.get(column.same_as):
                 referent = context[column.same_as]
                 source = spec.column(column.same_as).label_for(year_labels(master.settings.fiscal_year))
-            elif kind == "above" and previous.get((cell.sheet, cell.field)) not in (None, ""):
-                referent = previous[(cell.sheet, cell.field)]
+            elif kind == "above" and previous.get(sheet_field) not in (None, ""):
+                referent = previous[sheet_field]
                 source = "上の行"
             if referent is None:
                 ret.add("same_as_unresolved", raw=raw, **where)
                 cell.value = str(raw)
-                previous[(cell.sheet, cell.field)] = cell.value
+                previous[sheet_field] = cell.value
                 continue
             ret.add("same_as_resolved", raw=raw, value=str(referent)[:60], source=source, **where)
             source_raw = referent
-        value, note = _normalize(source_raw, cell.value_type, column.choices, context.get("unit", ""))
+        value, note = _normalize_cached(source_raw, cell.value_type, column.choices, context.get("unit", ""))
         cell.value = value
-        previous[(cell.sheet, cell.field)] = value
+        previous[sheet_field] = value
         if note and not kind:
-            ret.add("normalized", raw=str(raw)[:60], value=str(value)[:60], detail=note, **where)
+            ret.add("normalized", raw=str(raw)[:60], value=str(value)[:60], detail=note, sheet=cell.sheet,
+                    cell=cell.cell)
+
+
+_NORMALIZED: Dict[Tuple[str, str, Optional[str], str], Tuple[Any, str]] = {}
+
+
+def _normalize_cached(raw: Any, value_type: str, choices: Optional[str], unit: str) -> Tuple[Any, str]:
+    """:func:`_normalize`, remembered per text: the same short answers recur across departments."""
+    if raw.__class__ is not str:
+        return _normalize(raw, value_type, choices, unit)
+    if value_type == "text" and not choices and len(raw) > 20 and is_clean_text(raw):
+        return raw, ""  # long clean free text, mostly unique: not worth remembering
+    key = (raw, value_type, choices, unit)
+    found = _NORMALIZED.get(key)
+    if found is None:
+        if len(_NORMALIZED) >= 50_000:  # bounded
+            _NORMALIZED.clear()
+        found = _NORMALIZED[key] = _normalize(raw, value_type, choices, unit)
+    return found
 
 
 def _normalize(raw: Any, value_type: str, choices: Optional[str], unit: str) -> Tuple[Any, str]:
