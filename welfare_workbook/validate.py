@@ -22,15 +22,25 @@ JUMP_RATIO = 2.0  # a value over twice (or under half) of last year's asks for a
 def _rows_by_sheet(returns: List[Return]) -> Dict[str, List[Tuple[Return, Dict[str, InputCell], str]]]:
     """sheet -> [(return, {field: cell}, value type)] for every item row."""
     typed = {(spec.name, c.id) for spec in load_specs().values() for c in spec.input_columns if c.type == "indicator"}
-    rows: Dict[str, Dict[Tuple[int, str], Tuple[Return, Dict[str, InputCell], str]]] = {}
+    rows: Dict[str, Dict[Tuple[int, str], List[Any]]] = {}
     for index, ret in enumerate(returns):
+        last: Tuple[str, str] = ("", "")
+        entry: List[Any] = []
         for cell in ret.cells:
-            sheet_rows = rows.setdefault(cell.sheet, {})
-            entry = sheet_rows.setdefault((index, cell.row_key), (ret, {}, "text"))
+            # the cells of one item row are consecutive: look the row up once, not per cell
+            if cell.sheet != last[0] or cell.row_key != last[1]:
+                last = (cell.sheet, cell.row_key)
+                sheet_rows = rows.get(cell.sheet)
+                if sheet_rows is None:
+                    sheet_rows = rows[cell.sheet] = {}
+                entry = sheet_rows.get((index, cell.row_key))  # type: ignore[assignment]
+                if entry is None:
+                    entry = sheet_rows[(index, cell.row_key)] = [ret, {}, "text"]
             entry[1][cell.field] = cell
             if (cell.sheet, cell.field) in typed:  # the row's type is that of its indicator value
-                sheet_rows[(index, cell.row_key)] = (ret, entry[1], cell.value_type)
-    return {sheet: list(entries.values()) for sheet, entries in rows.items()}
+                entry[2] = cell.value_type
+    return {sheet: [(ret, cells, value_type) for ret, cells, value_type in entries.values()]
+            for sheet, entries in rows.items()}
 
 
 def _frame(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputCell], str]]) -> Any:
@@ -114,7 +124,20 @@ def _shown(cell: InputCell) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+_NUMBERS: Dict[str, Optional[float]] = {}
+
+
 def _number(text: Any) -> Optional[float]:
+    if text.__class__ is str:  # last year's values repeat across departments: remember them
+        if text not in _NUMBERS:
+            if len(_NUMBERS) >= 50_000:  # bounded
+                _NUMBERS.clear()
+            _NUMBERS[text] = _to_number(text)
+        return _NUMBERS[text]
+    return _to_number(text)
+
+
+def _to_number(text: Any) -> Optional[float]:
     value, _ = normalize_number(text)
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
@@ -123,8 +146,10 @@ def _trend_warnings(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, Input
                     years: Dict[str, str]) -> None:
     """Warnings against last year: a value far from it, or 取組内容 copied unchanged."""
     explain = spec.column("outcome").label_for(years)
+    content_label = spec.column("content").label_for(years)
+    no_context: Dict[str, str] = {}
     for ret, cells, value_type in entries:
-        context = ret.context.get((spec.name, next(iter(cells.values())).row_key), {})
+        context = ret.context.get((spec.name, next(iter(cells.values())).row_key), no_context)
         value = cells.get("value")
         if value is not None and value_type in ("integer", "decimal") and value.value not in ("", NA_VALUE):
             now = value.value if isinstance(value.value, (int, float)) else None
@@ -136,4 +161,4 @@ def _trend_warnings(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, Input
         content = cells.get("content")
         previous = context.get("prev1_content", "")
         if content is not None and previous and content.value != NA_VALUE and cell_text(content.value) == cell_text(previous):
-            ret.add("same_as_last_year", sheet=spec.name, cell=content.cell, label=spec.column("content").label_for(years))
+            ret.add("same_as_last_year", sheet=spec.name, cell=content.cell, label=content_label)
