@@ -82,8 +82,16 @@ def number(text: Any) -> Optional[float]:
     """A plain number in a cell ('6,460' -> 6460.0), else None (8（156人）, 希望者すべて …)."""
     if text in (None, "", NA_VALUE):
         return None
-    value, _ = normalize_number(str(text))
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    key = str(text)
+    if key not in _NUMBERS:  # the same values recur across departments and years
+        if len(_NUMBERS) >= 50_000:  # bounded
+            _NUMBERS.clear()
+        value, _ = normalize_number(key)
+        _NUMBERS[key] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return _NUMBERS[key]
+
+
+_NUMBERS: Dict[str, Optional[float]] = {}
 
 
 def achievement(baseline: Any, target: Any, value: Any) -> Optional[float]:
@@ -578,11 +586,13 @@ def indicator_rows(master: Master, answers: AnswerSet, status: Dict[str, str]) -
     """indicators.csv: indicator × 回答課 × year, past years from 実績 and this year from the answers."""
     rows = []
     year = master.settings.fiscal_year
+    past: Dict[Tuple[Any, Any], List[Any]] = {}  # (indicator, department) -> its 実績 rows, in order
+    for result in master.results:
+        past.setdefault((result.indicator_no, result.department), []).append(result)
     for ind in sorted(master.indicators.values(), key=lambda i: i.no):
         measure = master.measures[ind.measure_id]
         for dept in ind.respondents:
-            series = [(r.year, r.value, "実績", "") for r in master.results
-                      if r.indicator_no == ind.no and r.department == dept and r.year < year]
+            series = [(r.year, r.value, "実績", "") for r in past.get((ind.no, dept), ()) if r.year < year]
             state = status.get(dept, NOT_SUBMITTED)
             series.append((year, answers.get(dept, "取組状況", ind.no, "value") if state != NOT_SUBMITTED else "",
                            "回答", state))
@@ -600,7 +610,7 @@ def indicator_rows(master: Master, answers: AnswerSet, status: Dict[str, str]) -
 def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
                   roster: Optional[Dict[str, str]] = None) -> Dict[str, Path]:
     """Write 集計表.xlsx and indicators.csv into ``out_dir`` (atomically)."""
-    from .merge import csv_bytes, csv_cell
+    from .merge import csv_bytes, write_csv_rows
 
     out_dir = Path(out_dir)
     summary = out_dir / SUMMARY_FILE
@@ -608,8 +618,7 @@ def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(INDICATOR_COLUMNS)
-    for row in indicator_rows(master, answers, statuses(master, answers, roster)):
-        writer.writerow([csv_cell(row[c]) for c in INDICATOR_COLUMNS])
+    write_csv_rows(buffer, writer, indicator_rows(master, answers, statuses(master, answers, roster)), INDICATOR_COLUMNS)
     data = csv_bytes(buffer.getvalue())
     indicators = out_dir / INDICATORS_FILE
     atomic_write(indicators, lambda tmp: tmp.write_bytes(data))
