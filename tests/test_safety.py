@@ -1059,3 +1059,87 @@ def test_answers_csv_fast_writer_matches_the_csv_module(table: List[List[Any]]) 
 
 def _surrogates_replaced(text: str) -> str:
     return re.sub("[\ud800-\udfff]", "\ufffd", text)
+
+
+# The size guard's quick look and the formula search, as first written (one regex
+# each): scan_sheet must answer exactly as they do, however the cell tags are written.
+_REF_PLAIN_CELL_RE = re.compile(
+    rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>')
+_REF_ANY_CELL_RE = re.compile(rb"<(?:[^\s<>/!?]*:)?c(?=[\s/>])")
+_REF_FORMULA_CELL_RE = re.compile(
+    rb"<(?:\w+:)?c r=\"([A-Z]+\d+)\"[^>]*><(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_REF_UTF8_DECLARATION_RE = re.compile(
+    rb'<\?xml version="1\.[0-9]"(?: encoding="[Uu][Tt][Ff]-8")?(?: standalone="[a-z]+")? ?\?>')
+
+
+def _ref_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _ref_plainly_within(xml: bytes, limit: int) -> bool:
+    head = xml[:512]
+    if b"\x00" in head:
+        return False
+    start = head.lstrip(b"\xef\xbb\xbf")
+    if start.startswith(b"<?xml") and not _REF_UTF8_DECLARATION_RE.match(start):
+        return False
+    cells = _REF_PLAIN_CELL_RE.findall(xml)
+    if len(cells) != len(_REF_ANY_CELL_RE.findall(xml)):
+        return False
+    if not cells:
+        return True
+    return max(int(row) for _, row in cells) * max(_ref_number(c.decode()) for c, _ in cells) <= limit
+
+
+def _ref_formulas(xml: bytes) -> Dict[Any, str]:
+    end = xml.rfind(b"</sheetData>")
+    cells_xml = xml[:end] if end >= 0 else xml
+    found = {}
+    for ref, text in _REF_FORMULA_CELL_RE.findall(cells_xml):
+        match = re.match(r"([A-Z]+)(\d+)", ref.decode())
+        assert match
+        found[(_ref_number(match.group(1)), int(match.group(2)))] = \
+            "=" + text.decode().replace("&lt;", "<").replace("&amp;", "&") if text else ""
+    return found
+
+
+PLAIN_SHEET_PARTS = st.sampled_from([
+    '<c r="A1"/>', '<c r="B12" s="3"><v>1</v></c>', '<c r="Z9999" s="1" t="s"><v>0</v></c>', '<row r="3">', '</row>',
+    '<c r="D4" s="2"><f>SUM(A1:A3)</f><v>6</v></c>', '<c r="E5"><f t="shared" si="0"/><v/></c>', '<c r="C3" t="n" />',
+    '<c r="K104"><f>IF(K5="","未入力","")</f><v /></c>', '<c r="F6"/><f>1+1</f>', '<is><t>回答課：</t></is>',
+    '<is><t>columns:取組状況</t></is>', '<t>10:00</t>',
+])
+SHEET_PARTS = st.sampled_from([
+    '<c r="A1"/>', '<c r="B12" s="3"><v>1</v></c>', '<c r="Z9999" s="1" t="s"><v>0</v></c>',
+    '<c r="A10000"/>', '<c r="AA1"/>', '<c r="XFD1048576"><v>1</v></c>', '<c r="C3" t="n" />',
+    '<c r="D4" s="2"><f>SUM(A1:A3)</f><v>6</v></c>', '<c r="E5"><f t="shared" si="0"/><v/></c>',
+    '<c r="F6"/><f>1+1</f>', '<c r="G7"><x:f>A1</x:f></c>', '<c r="H8"><f>a<b/></f></c>', '<f>x</f>',
+    "<c r='A2'><v>1</v></c>", '<c  r="A3"/>', '<c r="a4"/>', '<x:c r="B5"/>', '<c>', '<c/>', '<c r="A6"t="n"/>',
+    '<row r="3">', '</row>', '<row>', '<col min="1" max="2"/>', '<is><t>10:00</t></is>', '<t>http://x</t>',
+    '<![CDATA[<c r="Z9">]]>', '</sheetData>', '<sheetData>', '<cfRule/>', '<v>&lt;c r="A1"/&gt;</v>',
+    '<c r="IV65536" s="1"/>', '<c r="B2"><f>&amp;A1</f></c>', '<c r="K104"><f>IF(K5="","未入力","")</f><v /></c>',
+])
+
+
+@SETTINGS
+@given(st.one_of(st.lists(SHEET_PARTS, max_size=12), st.lists(PLAIN_SHEET_PARTS, max_size=12),
+                 st.builds(lambda plain, odd, at: plain[:at] + [odd] + plain[at:],
+                           st.lists(PLAIN_SHEET_PARTS, max_size=12), SHEET_PARTS, st.integers(0, 12))),
+       st.lists(SHEET_PARTS, max_size=2), st.lists(SHEET_PARTS, max_size=2),
+       st.sampled_from([1, 10, 1000, 259_973, 259_974, 1_000_000, 20_000_000_000]),
+       st.sampled_from(["", '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n', "<?xml version='1.0'?>"]))
+def test_sheet_scan_answers_as_the_plain_regexes(inside: List[str], before: List[str], after: List[str], limit: int,
+                                                 declaration: str) -> None:
+    """However a hostile sheet mixes cell tags, the quick scan decides as the regexes it replaced."""
+    from welfare_workbook.collect import plainly_within, scan_sheet
+
+    xml = (declaration + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           + "".join(before) + "<sheetData>" + "".join(inside) + "</sheetData>" + "".join(after)
+           + "</worksheet>").encode()
+    scan = scan_sheet(xml, limit)
+    assert scan.within == plainly_within(xml, limit) == _ref_plainly_within(xml, limit)
+    if scan.formulas is not None:
+        assert scan.formulas == _ref_formulas(xml)

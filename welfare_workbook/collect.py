@@ -207,8 +207,13 @@ _REF_RE = re.compile(r"\$?([A-Za-z]*)\$?(\d*)$")
 _UNPREFIXED_CELL_RE = re.compile(rb"<c[\s/>]")
 _ANY_CELL_RE = re.compile(rb"<(?:[^\s<>/!?]*:)?c(?=[\s/>])")
 _PLAIN_CELL = rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>'
-# a plain cell tag and the formula element right after it, as _FORMULA_CELL_RE reads it
-_PLAIN_SCAN_RE = re.compile(_PLAIN_CELL + rb"(<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>))?")
+_PLAIN_CELL_RE = re.compile(_PLAIN_CELL)
+# the formula element after a cell tag, as _FORMULA_CELL_RE reads it (text in group 1)
+_FORMULA_ELEMENT = rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)"
+_FORMULA_ELEMENT_RE = re.compile(rb"<f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")  # unprefixed: a literal start
+# a plain cell tag and the formula element right after it
+_PLAIN_SCAN_RE = re.compile(_PLAIN_CELL + rb"(" + _FORMULA_ELEMENT + rb")?")
+_SMALL_CELL_RE = re.compile(rb'<c r="[A-Z][1-9][0-9]{0,3}"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>')
 _UTF8_DECLARATION_RE = re.compile(rb'<\?xml version="1\.[0-9]"(?: encoding="[Uu][Tt][Ff]-8")?(?: standalone="[a-z]+")? ?\?>')
 _SST_ITEM_RE = re.compile(rb"<(?:\w+:)?si\b")
 
@@ -351,24 +356,22 @@ def plainly_within(xml: bytes, limit: int) -> bool:
     from it; empty cells count too. Anything else — or a sheet that seems too large —
     is left to :func:`sheet_size`, which parses the XML.
     """
-    scan = scan_sheet(xml)
-    return scan.plain and (scan.cells == 0 or scan.cells <= limit)
+    return scan_sheet(xml, limit).within
 
 
 @dataclass
 class SheetScan:
-    """One regex pass over a worksheet part: what both the size guard and inspect_zip need."""
+    """A look over a worksheet part's cell tags: what both the size guard and inspect_zip need."""
 
-    plain: bool  # every cell tag in the plain form (see plainly_within)
-    cells: int = 0  # farthest row × farthest column of the plain cell tags (when plain)
-    formulas: Optional[Dict[Tuple[int, int], str]] = None  # (col, row) -> formula (when plain)
+    within: bool  # plainly within the cell limit (see plainly_within); False: sheet_size decides
+    formulas: Optional[Dict[Tuple[int, int], str]] = None  # (col, row) -> formula; None: not every tag plain
 
 
-def scan_sheet(xml: bytes) -> SheetScan:
-    """Cell tags of a sheet part in one pass, with the formula that follows a cell tag.
+def scan_sheet(xml: bytes, limit: int) -> SheetScan:
+    """Cell tags of a sheet part, with the formula that follows a cell tag.
 
-    For a plain part this gives the same answers as :func:`plainly_within` and the
-    formula search of :func:`inspect_zip` made separately, scanning the XML once.
+    When every cell tag is plain this gives the same answers as :func:`plainly_within`
+    and the formula search of :func:`inspect_zip` made separately, in fewer passes.
     """
     head = xml[:512]
     if b"\x00" in head:  # UTF-16 and the like
@@ -376,6 +379,46 @@ def scan_sheet(xml: bytes) -> SheetScan:
     start = head.lstrip(b"\xef\xbb\xbf")
     if start.startswith(b"<?xml") and not _UTF8_DECLARATION_RE.match(start):
         return SheetScan(False)
+    return _scan_small(xml, limit) or _scan_plain(xml, limit)
+
+
+# farthest cell of a sheet whose cell tags all have one column letter and at most four row digits
+_SMALL_SHEET_CELLS = 26 * 9999
+
+
+def _scan_small(xml: bytes, limit: int) -> Optional[SheetScan]:
+    """The usual survey sheet, looked at without capturing every cell reference; None when
+    it is not one (then :func:`_scan_plain` looks).
+
+    Inside <sheetData> without ':c' or ':f' (so no prefixed cell or formula tag), every
+    '<c' must start a plain cell tag of a small reference; outside it, no cell tag at all.
+    Then no cell lies beyond Z9999. A formula is the <f> element right after a cell
+    tag, as :data:`_FORMULA_CELL_RE` finds it.
+    """
+    if limit < _SMALL_SHEET_CELLS:
+        return None
+    first, end = xml.find(b"<sheetData"), xml.rfind(b"</sheetData>")
+    if first < 0 or end < first:
+        return None
+    if xml.count(b":", first, end) and (xml.find(b":c", first, end) >= 0 or xml.find(b":f", first, end) >= 0):
+        return None  # a prefixed cell or formula tag may be there (counting one byte is the fast test)
+    if _count_cell_tags(xml[:first]) or _count_cell_tags(xml[end:]):
+        return None
+    if len(_SMALL_CELL_RE.findall(xml, first, end)) != xml.count(b"<c", first, end):
+        return None
+    formulas: Dict[Tuple[int, int], str] = {}
+    for element in _FORMULA_ELEMENT_RE.finditer(xml, first, end):
+        at = element.start()
+        tag = _PLAIN_CELL_RE.fullmatch(xml, xml.rfind(b"<", first, at), at)
+        if tag:
+            text = element.group(1)
+            formulas[(_column_number(tag.group(1)), int(tag.group(2)))] = \
+                "=" + _xml_unescape(text.decode("utf-8", errors="replace")) if text else ""
+    return SheetScan(True, formulas)
+
+
+def _scan_plain(xml: bytes, limit: int) -> SheetScan:
+    """Every cell tag in the plain form, read with its reference and formula in one pass."""
     # formulas count only before </sheetData> (as in inspect_zip); no match can span that tag
     end = xml.rfind(b"</sheetData>")
     if end < 0:
@@ -389,10 +432,10 @@ def scan_sheet(xml: bytes) -> SheetScan:
     if tail:
         cells = cells + tail
     if not cells:
-        return SheetScan(True, 0, formulas)
+        return SheetScan(True, formulas)
     max_col = max(map(_column_number, {letters for letters, _, _, _ in cells}))
     max_row = max(map(int, {row for _, row, _, _ in cells}))
-    return SheetScan(True, max_row * max_col, formulas)
+    return SheetScan(max_row * max_col <= limit, formulas)
 
 
 _COLUMN_NUMBERS: Dict[bytes, int] = {}
@@ -667,7 +710,7 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master,
 
     def scan_of(part: str) -> SheetScan:
         if part not in scans:
-            scans[part] = scan_sheet(xml_of(part))
+            scans[part] = scan_sheet(xml_of(part), limits.max_cells)
         return scans[part]
 
     def rows_of(sheet: str) -> Optional[List[List[Any]]]:
@@ -725,8 +768,7 @@ def _sheet_rows(book: Any, xml_of: Callable[[str], bytes], scan_of: Callable[[st
     try:
         if part is None:
             raise ValueError("シートの場所がブックの構成にありません")
-        scan = scan_of(part)
-        if not (scan.plain and (scan.cells == 0 or scan.cells <= limits.max_cells)):  # as plainly_within
+        if not scan_of(part).within:
             cells, far = sheet_size(xml_of(part))
             if cells > limits.max_cells:
                 ret.add("sheet_too_large", sheet=sheet, cell=far, cells=f"{cells:,}", limit=f"{limits.max_cells:,}")
