@@ -8,6 +8,7 @@ the returns, keep one per respondent, validate them together, and write
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import operator
 import re
@@ -115,9 +116,46 @@ def roster_status(result: CollectResult) -> Dict[str, str]:
     return {row.department.id: shown.get(row.status, row.status) for row in result.roster}
 
 
+class _LongLived:
+    """Keeps the cyclic garbage collector off the returns from reading to the last output.
+
+    Reading builds hundreds of thousands of small objects (cells, issues) that form
+    no reference cycles and live until the outputs are written; the collector would
+    scan all of them at every full collection (a tenth of collect's time). They are
+    read with the collector paused, then frozen (``gc.freeze``) until the end, while
+    the collector runs as usual for what the writers build. A process that froze
+    objects itself is left as it was.
+    """
+
+    def __enter__(self) -> "_LongLived":
+        self.enabled = gc.isenabled()
+        self.freeze = gc.get_freeze_count() == 0
+        gc.disable()
+        return self
+
+    def read(self) -> None:
+        """The returns are read: freeze them and let the collector run again."""
+        if self.freeze:
+            gc.freeze()
+        if self.enabled:
+            gc.enable()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.freeze:
+            gc.unfreeze()
+        if self.enabled:
+            gc.enable()
+
+
 def read_all(master: Master, sources: Sequence[Path],
              progress: Optional[Callable[[int, int], None]] = None, limits: Optional[Limits] = None) -> CollectResult:
     """Find, read, normalise, de-duplicate and validate every return (no output written)."""
+    with _LongLived() as phase:
+        return _read_all(master, sources, progress, limits, phase)
+
+
+def _read_all(master: Master, sources: Sequence[Path], progress: Optional[Callable[[int, int], None]],
+              limits: Optional[Limits], phase: _LongLived) -> CollectResult:
     from .validate import validate_returns
 
     files, notes = find_files(sources)
@@ -128,6 +166,7 @@ def read_all(master: Master, sources: Sequence[Path],
         returns.append(ret)
         if progress:
             progress(number, len(files))
+    phase.read()
     pick_current(returns)
     current = [r for r in returns if r.status != STATUS_OLD and r.readable]
     validate_returns(current, master)
@@ -270,15 +309,16 @@ def collect(master: Master, sources: Sequence[Path], out_dir: Path,
     from .summary import AnswerSet, write_summary
 
     out_dir = Path(out_dir)
-    result = read_all(master, sources, progress, limits)
-    answers = out_dir / ANSWERS_FILE
-    rows = answer_rows(master, result)
-    write_answers(rows, answers)
-    checks = out_dir / CHECKS_FILE
-    write_check_workbook(master, result, checks)
-    sendback = out_dir / SENDBACK_DIR
-    written = write_sendbacks(master, result, sendback)
-    summary = write_summary(master, AnswerSet.from_rows(rows), out_dir, roster_status(result))
+    with _LongLived() as phase:
+        result = _read_all(master, sources, progress, limits, phase)
+        answers = out_dir / ANSWERS_FILE
+        rows = answer_rows(master, result)
+        write_answers(rows, answers)
+        checks = out_dir / CHECKS_FILE
+        write_check_workbook(master, result, checks)
+        sendback = out_dir / SENDBACK_DIR
+        written = write_sendbacks(master, result, sendback)
+        summary = write_summary(master, AnswerSet.from_rows(rows), out_dir, roster_status(result))
     result.outputs = {"answers": str(answers), "checks": str(checks), "sendback": str(sendback),
                       "summary": str(summary["summary"]), "indicators": str(summary["indicators"])}
     result.outputs.update({f"sendback:{rid}": str(p) for rid, p in written.items()})
