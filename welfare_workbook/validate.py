@@ -46,16 +46,15 @@ def _rows_by_sheet(returns: List[Return]) -> Dict[str, List[Tuple[Return, Dict[s
 def _frame(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputCell], str]]) -> Any:
     import pandas as pd
 
-    data: Dict[str, List[Any]] = {c.id: [] for c in spec.input_columns}
-    data["_type"] = []
-    data["_row"] = []
-    for number, (_, cells, value_type) in enumerate(entries):
-        for col in spec.input_columns:
-            cell = cells.get(col.id)
+    data: Dict[str, List[Any]] = {}
+    for column_id in [c.id for c in spec.input_columns]:  # column by column: one lookup per value
+        values = data[column_id] = []
+        for _, cells, _ in entries:
+            cell = cells.get(column_id)
             value = cell.value if cell is not None else ""
-            data[col.id].append(None if value == "" else value)
-        data["_type"].append(value_type)
-        data["_row"].append(number)
+            values.append(None if value == "" else value)
+    data["_type"] = [value_type for _, _, value_type in entries]
+    data["_row"] = list(range(len(entries)))
     frame = pd.DataFrame(data, dtype=object)
     frame["_row"] = frame["_row"].astype("int64")
     return frame
