@@ -524,7 +524,7 @@ def _meta(rows: List[List[Any]]) -> Tuple[Dict[str, Any], List[Tuple[str, int, s
     table: List[Tuple[str, int, str, str]] = []
     in_table = False
     for row in rows:
-        cells = [cell_value(v) for v in row] + ["", "", "", ""]
+        cells = [v if v.__class__ is str else cell_value(v) for v in row] + ["", "", "", ""]
         if not in_table:
             if cells[0] == "sheet" and cells[2] == "row_key":
                 in_table = True
