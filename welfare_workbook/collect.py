@@ -883,7 +883,7 @@ def _row_hash(values: List[Any]) -> str:
             return row_hash(values)
     digest = _ROW_HASHES.get(key)
     if digest is None:
-        if len(_ROW_HASHES) >= 50_000:  # bounded: a huge collection must not keep every row
+        if len(_ROW_HASHES) >= 4096:  # bounded: the keys keep their texts alive
             _ROW_HASHES.clear()
         digest = _ROW_HASHES[key] = row_hash(values)
     return digest
