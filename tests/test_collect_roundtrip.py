@@ -116,6 +116,22 @@ def test_answers_csv_columns(filled, tmp_path) -> None:
     assert header[:8] == ["respondent_id", "respondent", "sheet", "item_id", "field", "value", "file", "cell"]
 
 
+
+def test_answer_tuples_match_answer_rows(filled, tmp_path) -> None:
+    """collect writes answers from tuples; the dict rows of the library API say the same."""
+    from welfare_workbook.summary import AnswerSet
+
+    master, folder, _ = filled["dai3ji"]
+    result = merge.read_all(master, [folder])
+    rows, values = merge.answer_rows(master, result), merge.answer_values(master, result)
+    assert rows and rows == [dict(zip(merge.ANSWER_COLUMNS, v)) for v in values]
+    merge.write_answers(rows, tmp_path / "rows.csv")
+    merge.write_answer_values(values, tmp_path / "values.csv")
+    assert (tmp_path / "rows.csv").read_bytes() == (tmp_path / "values.csv").read_bytes()
+    by_rows, by_values = AnswerSet.from_rows(rows), AnswerSet.from_values(values, merge.ANSWER_COLUMNS)
+    assert (by_rows.values, by_rows.status) == (by_values.values, by_values.status)
+
+
 # ---------------------------------------------------------------------------
 # collect --json
 

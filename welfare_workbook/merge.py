@@ -14,7 +14,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .collect import (
     STATUS_FIX, STATUS_OK, STATUS_OLD, STATUS_OUT, Limits, Return, find_files, normalize_return, pick_current,
@@ -177,10 +177,15 @@ def _read_all(master: Master, sources: Sequence[Path], progress: Optional[Callab
 
 def answer_rows(master: Master, result: CollectResult) -> List[Dict[str, Any]]:
     """Every typed value of each respondent's current return, once, with provenance."""
+    return [dict(zip(ANSWER_COLUMNS, values)) for values in answer_values(master, result)]
+
+
+def answer_values(master: Master, result: CollectResult) -> List[Tuple[Any, ...]]:
+    """:func:`answer_rows` as tuples in ANSWER_COLUMNS order (collect writes these: lighter than dicts)."""
     specs = load_specs()
     years = year_labels(master.settings.fiscal_year)
     labels: Dict[tuple, str] = {}
-    rows: List[Dict[str, Any]] = []
+    rows: List[Tuple[Any, ...]] = []
     append = rows.append
     for ret in result.returns:
         if ret.status in (STATUS_OLD, STATUS_OUT) or not ret.respondent_id:
@@ -192,11 +197,8 @@ def answer_rows(master: Master, result: CollectResult) -> List[Dict[str, Any]]:
             label = labels.get((cell.sheet, cell.field))
             if label is None:
                 label = labels[(cell.sheet, cell.field)] = specs[cell.sheet].column(cell.field).label_for(years)
-            append({
-                "respondent_id": respondent_id, "respondent": respondent, "sheet": cell.sheet,
-                "item_id": cell.item_id, "field": cell.field, "value": cell.value, "file": file,
-                "cell": cell.cell, "status": status, "label": label, "raw": cell.raw,
-            })
+            append((respondent_id, respondent, cell.sheet, cell.item_id, cell.field, cell.value, file, cell.cell,
+                    status, label, cell.raw))
     return rows
 
 
@@ -262,10 +264,16 @@ def write_answers(rows: List[Dict[str, Any]], path: Path) -> None:
     Every cell goes through :func:`csv_cell`, so no value typed by a department (or
     file name) can run as a formula when the CSV is opened in a spreadsheet.
     """
+    get = operator.itemgetter(*ANSWER_COLUMNS)
+    write_answer_values(map(get, rows), path)
+
+
+def write_answer_values(rows: Iterable[Sequence[Any]], path: Path) -> None:
+    """:func:`write_answers` for rows of values in ANSWER_COLUMNS order (see :func:`answer_values`)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ANSWER_COLUMNS)
-    write_csv_rows(buffer, writer, rows, ANSWER_COLUMNS)
+    write_csv_values(buffer, writer, rows, len(ANSWER_COLUMNS))
     data = csv_bytes(buffer.getvalue())
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
@@ -284,9 +292,14 @@ def write_csv_rows(buffer: Any, writer: Any, rows: Iterable[Dict[str, Any]], col
     goes through csv_cell and the writer. ``writer`` must write to ``buffer`` with
     the default dialect and a CRLF line end.
     """
-    commas = len(columns) - 1
     get = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
-    for values in map(get, rows):
+    write_csv_values(buffer, writer, map(get, rows), len(columns))
+
+
+def write_csv_values(buffer: Any, writer: Any, rows: Iterable[Sequence[Any]], width: int) -> None:
+    """:func:`write_csv_rows` for rows given as sequences of ``width`` values."""
+    commas = width - 1
+    for values in rows:
         try:
             line = ",".join(values)
         except TypeError:  # numbers among the values: as csv_cell writes them (checked below as text)
@@ -312,13 +325,13 @@ def collect(master: Master, sources: Sequence[Path], out_dir: Path,
     with _LongLived() as phase:
         result = _read_all(master, sources, progress, limits, phase)
         answers = out_dir / ANSWERS_FILE
-        rows = answer_rows(master, result)
-        write_answers(rows, answers)
+        rows = answer_values(master, result)
+        write_answer_values(rows, answers)
         checks = out_dir / CHECKS_FILE
         write_check_workbook(master, result, checks)
         sendback = out_dir / SENDBACK_DIR
         written = write_sendbacks(master, result, sendback)
-        summary = write_summary(master, AnswerSet.from_rows(rows), out_dir, roster_status(result))
+        summary = write_summary(master, AnswerSet.from_values(rows, ANSWER_COLUMNS), out_dir, roster_status(result))
     result.outputs = {"answers": str(answers), "checks": str(checks), "sendback": str(sendback),
                       "summary": str(summary["summary"]), "indicators": str(summary["indicators"])}
     result.outputs.update({f"sendback:{rid}": str(p) for rid, p in written.items()})

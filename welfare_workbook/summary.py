@@ -54,6 +54,21 @@ class AnswerSet:
         return answers
 
     @classmethod
+    def from_values(cls, rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> "AnswerSet":
+        """:meth:`from_rows` for rows of values in ``columns`` order (as collect holds them)."""
+        dept_at, sheet_at, item_at, field_at, value_at = (columns.index(c) for c in REQUIRED_ANSWER_COLUMNS)
+        status_at = columns.index("status") if "status" in columns else None
+        answers = cls()
+        for row in rows:
+            dept = str(row[dept_at])
+            key = (dept, str(row[sheet_at]), str(row[item_at]), str(row[field_at]))
+            answers.values[key] = row[value_at]
+            status = str((row[status_at] if status_at is not None else None) or SUBMITTED)
+            if answers.status.get(dept) != NEEDS_FIX:
+                answers.status[dept] = NEEDS_FIX if status == NEEDS_FIX else SUBMITTED
+        return answers
+
+    @classmethod
     def from_csv(cls, path: Path) -> "AnswerSet":
         """Read answers.csv (as written by collect). Raises ValueError when it is not one."""
         from .merge import read_answer_rows
