@@ -964,39 +964,22 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
             ret.add("formula_overwritten", sheet=spec.name, cell=f"{column_letter(check_col)}{row}",
                     value=str(value(row, check_col))[:60])
         ret.context[(spec.name, key)] = {column_id: cell_text(value(row, index)) for column_id, index in context_at}
-        if 1 <= row <= nrows:  # the common case, without the bounds checks of value()
-            line = rows[row - 1]
-            line_width = len(line)
-            for field_id, index, letter, typed_by_row, col_type, check_list in inputs:
-                found = line[index - 1] if index <= line_width else ""
-                typed = found if found.__class__ is str else cell_value(found)
-                cells.append(InputCell(sheet, row, index, field_id, key, item_id, typed, "",
-                                       value_type if typed_by_row else col_type))
-                if check_list and (index, row) not in list_cells:  # type: ignore[operator]
-                    ret.add("validation_removed", sheet=sheet, cell=f"{letter}{row}")
-                if formula_cells and (index, row) in formula_cells:  # a formula where a value was expected
-                    formula = (formula_cells[(index, row)] or "（共有の式）")[:60]
-                    code, shown = ("formula_no_value", None) if typed == "" else ("formula_in_input", str(typed)[:60])
-                    ret.add(code, sheet=sheet, cell=f"{letter}{row}", formula=formula, value=shown)
-                elif typed.__class__ is str and isinstance(found, (dt.date, dt.time, dt.timedelta)):  # as ISO text
-                    ret.add("date_typed", sheet=sheet, cell=f"{letter}{row}", value=typed[:60])
-            continue
-        for col in spec.input_columns:
-            index = position.get(col.id)
-            if not index:
-                continue
-            kind = value_type if col.type == "indicator" else col.type
-            typed = value(row, index)
-            ret.cells.append(InputCell(spec.name, row, index, col.id, key, item_id, typed, value_type=kind))
-            if col.choices and list_cells is not None and (index, row) not in list_cells:
-                ret.add("validation_removed", sheet=spec.name, cell=f"{column_letter(index)}{row}")
+        # a row past the sheet's end (only a tampered _meta points there) reads as empty
+        line = rows[row - 1] if 1 <= row <= nrows else []
+        line_width = len(line)
+        for field_id, index, letter, typed_by_row, col_type, check_list in inputs:
+            found = line[index - 1] if index <= line_width else ""
+            typed = found if found.__class__ is str else cell_value(found)
+            cells.append(InputCell(sheet, row, index, field_id, key, item_id, typed, "",
+                                   value_type if typed_by_row else col_type))
+            if check_list and (index, row) not in list_cells:  # type: ignore[operator]
+                ret.add("validation_removed", sheet=sheet, cell=f"{letter}{row}")
             if formula_cells and (index, row) in formula_cells:  # a formula where a value was expected
                 formula = (formula_cells[(index, row)] or "（共有の式）")[:60]
                 code, shown = ("formula_no_value", None) if typed == "" else ("formula_in_input", str(typed)[:60])
-                ret.add(code, sheet=spec.name, cell=f"{column_letter(index)}{row}", formula=formula, value=shown)
-            elif typed.__class__ is str and row <= nrows and index <= len(rows[row - 1]) and isinstance(
-                    rows[row - 1][index - 1], (dt.date, dt.time, dt.timedelta)):  # read as ISO text
-                ret.add("date_typed", sheet=spec.name, cell=f"{column_letter(index)}{row}", value=typed[:60])
+                ret.add(code, sheet=sheet, cell=f"{letter}{row}", formula=formula, value=shown)
+            elif typed.__class__ is str and isinstance(found, (dt.date, dt.time, dt.timedelta)):  # as ISO text
+                ret.add("date_typed", sheet=sheet, cell=f"{letter}{row}", value=typed[:60])
 
     # anything typed into rows that belong to no item, or right of the table, is
     # reported, never dropped silently
