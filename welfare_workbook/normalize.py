@@ -150,6 +150,16 @@ def same_as_kind(value: Any) -> Optional[str]:
     return None
 
 
+@lru_cache(maxsize=50_000, typed=True)  # typed: 1, 1.0 and True are different cells
+def plain_number(value: Any) -> Optional[float]:
+    """The number a cell holds ('6,460' -> 6460.0), else None (8（156人）, 希望者すべて …).
+
+    Remembered: last year's values and the answers recur across departments.
+    """
+    number, _ = normalize_number(value)
+    return float(number) if isinstance(number, (int, float)) and not isinstance(number, bool) else None
+
+
 def normalize_number(raw: Any, unit: str = "", integer: bool = False) -> Tuple[Any, str]:
     """Numbers as numbers: '１，２３４人' -> 1234. Text that is not a number is returned as is."""
     if isinstance(raw, bool):

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, fit_a4_landscape, safe_filename
 from .master import Master, circled, column_letter, read_csv_text
-from .normalize import NA_VALUE, normalize_number
+from .normalize import NA_VALUE, plain_number
 from .spec import load_lists
 from .wareki import fiscal_year_label, short_label
 
@@ -97,16 +97,7 @@ def number(text: Any) -> Optional[float]:
     """A plain number in a cell ('6,460' -> 6460.0), else None (8（156人）, 希望者すべて …)."""
     if text in (None, "", NA_VALUE):
         return None
-    key = str(text)
-    if key not in _NUMBERS:  # the same values recur across departments and years
-        if len(_NUMBERS) >= 50_000:  # bounded
-            _NUMBERS.clear()
-        value, _ = normalize_number(key)
-        _NUMBERS[key] = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-    return _NUMBERS[key]
-
-
-_NUMBERS: Dict[str, Optional[float]] = {}
+    return plain_number(str(text))
 
 
 def achievement(baseline: Any, target: Any, value: Any) -> Optional[float]:

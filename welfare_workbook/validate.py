@@ -8,11 +8,11 @@ file, sheet and A1 cell it came from. Warning rules that compare with last year
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from .collect import InputCell, Return
 from .master import Master, cell_text
-from .normalize import NA_VALUE, normalize_number
+from .normalize import NA_VALUE, plain_number
 from .spec import SheetSpec, load_lists, load_specs, schema_for
 from .generate import year_labels
 
@@ -123,24 +123,6 @@ def _shown(cell: InputCell) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-_NUMBERS: Dict[str, Optional[float]] = {}
-
-
-def _number(text: Any) -> Optional[float]:
-    if text.__class__ is str:  # last year's values repeat across departments: remember them
-        if text not in _NUMBERS:
-            if len(_NUMBERS) >= 50_000:  # bounded
-                _NUMBERS.clear()
-            _NUMBERS[text] = _to_number(text)
-        return _NUMBERS[text]
-    return _to_number(text)
-
-
-def _to_number(text: Any) -> Optional[float]:
-    value, _ = normalize_number(text)
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
 def _trend_warnings(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputCell], str]],
                     years: Dict[str, str]) -> None:
     """Warnings against last year: a value far from it, or 取組内容 copied unchanged."""
@@ -152,7 +134,7 @@ def _trend_warnings(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, Input
         value = cells.get("value")
         if value is not None and value_type in ("integer", "decimal") and value.value not in ("", NA_VALUE):
             now = value.value if isinstance(value.value, (int, float)) else None
-            before = _number(context.get("prev1_value", ""))
+            before = plain_number(context.get("prev1_value", ""))
             explained = any(cells.get(f) is not None and cells[f].value != "" for f in ("outcome", "challenge"))
             if now is not None and before and not explained and (now > before * JUMP_RATIO or now < before / JUMP_RATIO):
                 ret.add("value_jump", sheet=spec.name, cell=value.cell, value=_shown(value),
