@@ -15,6 +15,7 @@ import bisect
 import copy
 import datetime as dt
 import errno
+import functools
 import os
 import re
 import stat
@@ -77,13 +78,7 @@ class InputCell:
 
     @property
     def cell(self) -> str:
-        letter = _LETTERS.get(self.col)
-        if letter is None:
-            letter = _LETTERS[self.col] = column_letter(self.col)
-        return f"{letter}{self.row}"
-
-
-_LETTERS: Dict[int, str] = {}  # column number -> letters, for the few columns a survey has
+        return f"{column_letter(self.col)}{self.row}"
 
 
 @dataclass
@@ -438,18 +433,12 @@ def _scan_plain(xml: bytes, limit: int) -> SheetScan:
     return SheetScan(max_row * max_col <= limit, formulas)
 
 
-_COLUMN_NUMBERS: Dict[bytes, int] = {}
-
-
+@functools.lru_cache(maxsize=20_000)  # a sheet uses a handful of columns
 def _column_number(letters: bytes) -> int:
-    """b"AB" -> 28 (cached: a sheet uses a handful of columns)."""
-    number = _COLUMN_NUMBERS.get(letters)
-    if number is None:
-        number = 0
-        for ch in letters:
-            number = number * 26 + ch - 64
-        if len(_COLUMN_NUMBERS) < 20_000:
-            _COLUMN_NUMBERS[letters] = number
+    """b"AB" -> 28."""
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
     return number
 
 
@@ -868,9 +857,6 @@ def _item_info(master: Master, key: str) -> Tuple[str, str]:
     return item_id, "text"
 
 
-_ROW_HASHES: Dict[Tuple[str, ...], str] = {}
-
-
 def _row_hash(values: List[Any]) -> str:
     """:func:`generate.row_hash`, remembered for rows of text: departments share most locked rows.
 
@@ -881,12 +867,12 @@ def _row_hash(values: List[Any]) -> str:
     for value in key:
         if value.__class__ is not str:
             return row_hash(values)
-    digest = _ROW_HASHES.get(key)
-    if digest is None:
-        if len(_ROW_HASHES) >= 4096:  # bounded: the keys keep their texts alive
-            _ROW_HASHES.clear()
-        digest = _ROW_HASHES[key] = row_hash(values)
-    return digest
+    return _text_row_hash(key)
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: the keys keep their texts alive
+def _text_row_hash(values: Tuple[str, ...]) -> str:
+    return row_hash(values)
 
 
 def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[List[Any]],
@@ -1052,22 +1038,18 @@ def normalize_return(ret: Return, master: Master) -> None:
                     cell=cell.cell)
 
 
-_NORMALIZED: Dict[Tuple[str, str, Optional[str], str], Tuple[Any, str]] = {}
-
-
 def _normalize_cached(raw: Any, value_type: str, choices: Optional[str], unit: str) -> Tuple[Any, str]:
     """:func:`_normalize`, remembered per text: the same short answers recur across departments."""
     if raw.__class__ is not str:
         return _normalize(raw, value_type, choices, unit)
     if value_type == "text" and not choices and len(raw) > 20 and is_clean_text(raw):
         return raw, ""  # long clean free text, mostly unique: not worth remembering
-    key = (raw, value_type, choices, unit)
-    found = _NORMALIZED.get(key)
-    if found is None:
-        if len(_NORMALIZED) >= 50_000:  # bounded
-            _NORMALIZED.clear()
-        found = _NORMALIZED[key] = _normalize(raw, value_type, choices, unit)
-    return found
+    return _normalize_text(raw, value_type, choices, unit)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _normalize_text(raw: str, value_type: str, choices: Optional[str], unit: str) -> Tuple[Any, str]:
+    return _normalize(raw, value_type, choices, unit)
 
 
 def _normalize(raw: Any, value_type: str, choices: Optional[str], unit: str) -> Tuple[Any, str]:
