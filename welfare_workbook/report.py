@@ -8,12 +8,13 @@ was already noted as cleaned when it was read).
 
 from __future__ import annotations
 
-from copy import copy
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from .collect import STATUS_FIX, InputCell, Return
-from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, fit_a4_landscape, safe_filename, xlsx_text
+from .excel import (
+    ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, fit_a4_landscape, safe_filename, xlsx_text,
+)
 from .generate import build_workbook, is_generated_workbook, layout_for
 from .issues import ERROR, WARNING
 from .master import Master, column_letter
@@ -47,15 +48,10 @@ def _table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], widths
         cell = put(ws, 1, index, label)
         cell.font, cell.fill = bold, fill
         ws.column_dimensions[column_letter(index)].width = width
-    body_style = None
+    styles = StyleCache()  # body cells copy one finished style instead of openpyxl hashing it per cell
     for r, values in enumerate(rows, start=2):
         for c, value in enumerate(values, start=1):
-            cell = put(ws, r, c, value)
-            if body_style is None:
-                cell.font, cell.alignment = body, wrap
-                body_style = cell._style
-            else:  # the same style ids, without openpyxl hashing the font and alignment again per cell
-                cell._style = copy(body_style)
+            styles.apply(put(ws, r, c, value), "body", font=body, alignment=wrap)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{column_letter(len(header))}{max(1, len(rows) + 1)}"
     fit_a4_landscape(ws)
