@@ -265,10 +265,6 @@ class Sheet:
         parts.append("</row>")
         self._rows.append("".join(parts))
 
-    @property
-    def last_row(self) -> int:
-        return self._last_row
-
     def to_xml(self) -> str:
         out = [f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">']
         if self.print_setup is not None:
