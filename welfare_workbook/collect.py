@@ -208,7 +208,8 @@ _FORMULA_ELEMENT = rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)"
 _FORMULA_ELEMENT_RE = re.compile(rb"<f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)")  # unprefixed: a literal start
 # a plain cell tag and the formula element right after it
 _PLAIN_SCAN_RE = re.compile(_PLAIN_CELL + rb"(" + _FORMULA_ELEMENT + rb")?")
-_SMALL_CELL_RE = re.compile(rb'<c r="[A-Z][1-9][0-9]{0,3}"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>')
+# a '<c' that does not start a plain cell tag of a small reference (A1 to Z9999)
+_NOT_SMALL_CELL_RE = re.compile(rb'<c(?! r="[A-Z][1-9][0-9]{0,3}"(?: s="[0-9]{1,5}")?(?: t="[a-zA-Z]{1,9}")? ?/?>)')
 _UTF8_DECLARATION_RE = re.compile(rb'<\?xml version="1\.[0-9]"(?: encoding="[Uu][Tt][Ff]-8")?(?: standalone="[a-z]+")? ?\?>')
 _SST_ITEM_RE = re.compile(rb"<(?:\w+:)?si\b")
 
@@ -399,7 +400,7 @@ def _scan_small(xml: bytes, limit: int) -> Optional[SheetScan]:
         return None  # a prefixed cell or formula tag may be there (counting one byte is the fast test)
     if _count_cell_tags(xml[:first]) or _count_cell_tags(xml[end:]):
         return None
-    if len(_SMALL_CELL_RE.findall(xml, first, end)) != xml.count(b"<c", first, end):
+    if _NOT_SMALL_CELL_RE.search(xml, first, end):  # one search: no list of every tag is built
         return None
     formulas: Dict[Tuple[int, int], str] = {}
     for element in _FORMULA_ELEMENT_RE.finditer(xml, first, end):
@@ -787,7 +788,7 @@ def _identify_by_meta(meta: Dict[str, Any], ret: Return, master: Master) -> bool
                 expected=master.settings.survey_name)
         ret.respondent_id = None
         return False
-    if ret.respondent_id not in {d.id for d in master.respondents()}:
+    if not master.is_respondent(ret.respondent_id):
         ret.add("unknown_respondent", value=f"{ret.respondent_id} {ret.respondent or ''}".strip())
         ret.respondent_id = None
         return False
@@ -818,7 +819,7 @@ def _check_file_name(ret: Return, master: Master) -> None:
     stem = Path(ret.file).stem
     if ret.respondent and ret.respondent in stem:
         return
-    named = [d.name for d in master.departments.values() if d.name and d.name in stem]
+    named = master.department_names_in(stem)
     if named:
         ret.add("name_mismatch", named=max(named, key=len))
 

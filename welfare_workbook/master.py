@@ -200,6 +200,30 @@ class Master:
             cached = self.__dict__["_respondents"] = self._find_respondents()
         return list(cached)
 
+    def is_respondent(self, dept_id: Optional[str]) -> bool:
+        """``dept_id`` answers this survey (a set lookup: collect asks once per return)."""
+        ids = self.__dict__.get("_respondent_ids")
+        if ids is None:
+            ids = self.__dict__["_respondent_ids"] = frozenset(d.id for d in self.respondents())
+        return dept_id in ids
+
+    def department_names_in(self, text: str) -> List[str]:
+        """Names of departments that occur in ``text`` (e.g. a file name), in 担当課 order.
+
+        Looks up each piece of ``text`` no longer than the longest name, so the cost does
+        not grow with the number of departments (collect asks once per return).
+        """
+        order = self.__dict__.get("_department_order")
+        if order is None:
+            order = self.__dict__["_department_order"] = {}
+            for dept in self.departments.values():
+                if dept.name:
+                    order.setdefault(dept.name, len(order))
+        longest = max(map(len, order), default=0)
+        found = {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + longest) + 1)
+                 if text[i:j] in order}
+        return sorted(found, key=order.__getitem__)
+
     def _find_respondents(self) -> List[Department]:
         enabled = set(self.settings.sheets)
         result = []
