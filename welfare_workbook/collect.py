@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import errno
 import functools
+import operator
 import os
 import re
 import stat
@@ -854,11 +855,16 @@ def _item_info(master: Master, key: str) -> Tuple[str, str]:
     if kind == "IND" and item_id.isdigit():
         indicator = master.indicators.get(int(item_id))
         if indicator is not None:
-            return item_id, {"整数": "integer", "小数": "decimal"}.get(indicator.type, "text")
+            return item_id, indicator.value_type
     return item_id, "text"
 
 
-def _row_hash(values: List[Any]) -> str:
+def _cell_text(found: Any) -> str:
+    """The canonical text of a cell as calamine gave it (``value`` then ``cell_text``)."""
+    return cell_text(found if found.__class__ is str else cell_value(found))
+
+
+def _row_hash(values: Sequence[Any]) -> str:
     """:func:`generate.row_hash`, remembered for rows of text: departments share most locked rows.
 
     Only all-text rows are remembered, since equal keys must mean equal hashes
@@ -895,11 +901,17 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
         found = line[col - 1]
         return found if type(found) is str else cell_value(found)
 
+    # the locked cells of a row at once, when every locked column is there
+    locked_of = operator.itemgetter(*[c - 1 for c in locked]) if len(locked) > 1 and all(locked) else None
+    locked_end = max((c for c in locked if c), default=0)
+
     def locked_hash(row: int) -> str:
         if row < 1 or row > nrows:
             return ""
         line = rows[row - 1]
         width = len(line)
+        if locked_of is not None and width >= locked_end:
+            return _row_hash(locked_of(line))
         return _row_hash([line[c - 1] if c and c <= width else "" for c in locked])
 
     # header labels
@@ -950,10 +962,11 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
         if check_col and formula_cells is not None and (check_col, row) not in formula_cells:
             ret.add("formula_overwritten", sheet=spec.name, cell=f"{column_letter(check_col)}{row}",
                     value=str(value(row, check_col))[:60])
-        ret.context[(spec.name, key)] = {column_id: cell_text(value(row, index)) for column_id, index in context_at}
         # a row past the sheet's end (only a tampered _meta points there) reads as empty
         line = rows[row - 1] if 1 <= row <= nrows else []
         line_width = len(line)
+        ret.context[(sheet, key)] = {column_id: _cell_text(line[index - 1]) if index and index <= line_width else ""
+                                     for column_id, index in context_at}
         for field_id, index, letter, typed_by_row, col_type, check_list in inputs:
             found = line[index - 1] if index <= line_width else ""
             typed = found if found.__class__ is str else cell_value(found)

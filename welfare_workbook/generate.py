@@ -120,8 +120,7 @@ def _indicator_row(master: Master, ind: Indicator, dept: str) -> ItemRow:
         "prev1_value": prev1.value if prev1 else "",
         "prev1_content": prev1.content if prev1 else "",
     }
-    value_type = {"整数": "integer", "小数": "decimal"}.get(ind.type, "text")
-    return ItemRow(f"IND:{ind.no}:{dept}", str(ind.no), context, value_type)
+    return ItemRow(f"IND:{ind.no}:{dept}", str(ind.no), context, ind.value_type)
 
 
 def _departments_text(master: Master, action: Action) -> str:

@@ -139,6 +139,11 @@ class Indicator:
     def numeric(self) -> bool:
         return self.type in NUMERIC_TYPES
 
+    @property
+    def value_type(self) -> str:
+        """How its value cell is typed and checked: integer, decimal or text."""
+        return {"整数": "integer", "小数": "decimal"}.get(self.type, "text")
+
 
 @dataclass(frozen=True)
 class Result:
@@ -184,7 +189,15 @@ class Master:
         return {no for ind in self.indicators.values() for no in ind.actions}
 
     def indicators_for(self, dept_id: str) -> List[Indicator]:
-        return [i for i in self.indicators.values() if dept_id in i.respondents]
+        """The indicators ``dept_id`` answers, in 指標 order (indexed once: at national scale
+        every indicator may list thousands of respondents)."""
+        index = self.__dict__.get("_indicators_by_respondent")
+        if index is None:
+            index = self.__dict__["_indicators_by_respondent"] = {}
+            for indicator in self.indicators.values():
+                for respondent in dict.fromkeys(indicator.respondents):
+                    index.setdefault(respondent, []).append(indicator)
+        return list(index.get(dept_id, ()))
 
     def actions_for(self, dept_id: str) -> List[Action]:
         return [a for a in self.actions.values() if dept_id in a.departments]
