@@ -108,7 +108,9 @@ def read_meta(source: Union[PathLike, Any]) -> Tuple[Dict[str, Any], List[Dict[s
     """(key/value pairs, row table) of a workbook's _meta sheet, read with openpyxl.
 
     ``source`` is a path or an open openpyxl workbook. Row table entries are
-    ``{"sheet", "row", "row_key", "row_hash"}`` with ``row`` as int.
+    ``{"sheet", "row", "row_key", "row_hash"}`` with ``row`` as int. Both formats are
+    read: a table of four cells a row (format 1), or per sheet a ``rows:<sheet>`` line
+    whose cells hold "row<TAB>key<TAB>hash" lines (format 2).
     """
     wb = source if hasattr(source, "worksheets") else openpyxl.load_workbook(source)
     ws = wb[META_SHEET]
@@ -120,6 +122,11 @@ def read_meta(source: Union[PathLike, Any]) -> Tuple[Dict[str, Any], List[Dict[s
         if not in_table:
             if values[0] == "sheet" and values[2] == "row_key":
                 in_table = True
+            elif isinstance(values[0], str) and values[0].startswith("rows:"):
+                for chunk in values[1:]:
+                    for line in (chunk or "").splitlines():
+                        row, key, digest = line.split("\t")
+                        rows.append({"sheet": values[0][5:], "row": int(row), "row_key": key, "row_hash": digest})
             elif values[0] not in (None, ""):
                 pairs[str(values[0])] = values[1]
             continue

@@ -4,20 +4,22 @@ answers.csv exactly once, at its provenance, whichever program saved the file.""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import List
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from collect_helpers import (
     Filled, assert_all_answers_present, fill, read_answers, roster_of, sha256_tree, soffice_convert_all,
 )
-from helpers import soffice_path
+from helpers import read_meta, soffice_path
 from welfare_workbook import merge
 from welfare_workbook.cli import cli
 from welfare_workbook.collect import STATUS_OK
-from welfare_workbook.generate import GenerateResult, layout_for
+from welfare_workbook.generate import META_MARKER, META_SHEET, GenerateResult, layout_for
 from welfare_workbook.master import Master
 from welfare_workbook.simulate import plan_answers
 from welfare_workbook.spec import load_specs
@@ -95,6 +97,31 @@ def test_every_value_arrives_once(filled, sample, tmp_path) -> None:
 def test_every_value_arrives_once_after_libreoffice_resave(resaved, sample, tmp_path) -> None:
     master, folder, returns = resaved[sample]
     _check_round_trip(master, folder, returns, tmp_path / "out")
+
+
+def test_workbooks_with_a_format_1_meta_are_still_read(filled, tmp_path) -> None:
+    """Workbooks generated before _meta packed its row table (format 1: four cells a row,
+    under a "sheet, row, row_key, row_hash" heading) are identified and read the same."""
+    master, folder, returns = filled["dai3ji"]
+    old_folder = tmp_path / "old"
+    old_folder.mkdir()
+    for ret in returns:
+        wb = openpyxl.load_workbook(ret.path)
+        pairs, rows = read_meta(wb)
+        assert pairs[META_MARKER] == "2" and rows
+        ws = wb[META_SHEET]
+        ws.delete_rows(1, ws.max_row)
+        pairs[META_MARKER] = "1"
+        for key, value in pairs.items():
+            ws.append([key, value])
+        ws.append([])
+        ws.append(["sheet", "row", "row_key", "row_hash"])
+        for row in rows:
+            ws.append([row["sheet"], row["row"], row["row_key"], row["row_hash"]])
+        wb.save(old_folder / ret.shown)
+        assert read_meta(old_folder / ret.shown) == ({**pairs}, rows)
+    _check_round_trip(master, old_folder, [replace(r, path=old_folder / r.shown) for r in returns],
+                      tmp_path / "out")
 
 
 def test_inputs_untouched_and_output_deterministic(filled, tmp_path) -> None:

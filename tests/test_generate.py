@@ -20,7 +20,9 @@ from helpers import (
     soffice_convert, soffice_path, sqref_cells, unlocked_cells, validations_at, write_master,
 )
 from welfare_workbook.excel import INPUT_FILL, LOCKED_FILL, safe_filename
-from welfare_workbook.generate import GenerateResult, build_workbook, generate, row_hash, survey_id
+from welfare_workbook.generate import (
+    GenerateResult, build_workbook, generate, pack_meta_rows, row_hash, survey_id, unpack_meta_rows,
+)
 from welfare_workbook.master import Master, cell_text, load_master, sample_rows
 from welfare_workbook.spec import load_specs, template_version
 
@@ -382,6 +384,16 @@ def test_indicator_context_shows_baseline_target_and_actions(workbook_of, sample
 
 # ---------------------------------------------------------------------------
 # _meta
+
+
+def test_meta_rows_pack_into_cells_a_spreadsheet_can_hold() -> None:
+    """A large sheet's row table spreads over several cells, each within Excel's 32,767
+    characters, and reads back whole and in order."""
+    rows = [(5 + i, f"IND:{i}:D{i:05d}", f"{i:016x}") for i in range(3000)]
+    chunks = pack_meta_rows(rows)
+    assert len(chunks) > 2 and all(0 < len(chunk) <= 32_767 for chunk in chunks)
+    assert unpack_meta_rows("取組状況", chunks) == [("取組状況", *row) for row in rows]
+    assert pack_meta_rows([]) == [] and unpack_meta_rows("x", []) == []
 
 
 def test_meta_sheet(generated: GenerateResult, sample_master: Master) -> None:

@@ -28,7 +28,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from . import issues as iss
 from .generate import (
-    FIRST_ROW, HEADER_ROW, META_MARKER, META_SHEET, ItemRow, layout_for, row_hash, survey_id, year_labels,
+    FIRST_ROW, HEADER_ROW, META_MARKER, META_SHEET, ROWS_PREFIX, ItemRow, layout_for, row_hash, survey_id,
+    unpack_meta_rows, year_labels,
 )
 from .issues import ERROR, Issue
 from .master import Master, cell_text, column_letter
@@ -511,14 +512,17 @@ def sheet_size(xml: bytes) -> Tuple[int, str]:
 
 
 def _meta(rows: List[List[Any]]) -> Tuple[Dict[str, Any], List[Tuple[str, int, str, str]]]:
+    """(key/value pairs, row table) of a _meta sheet in either format (see generate.META_FORMAT)."""
     pairs: Dict[str, Any] = {}
     table: List[Tuple[str, int, str, str]] = []
     in_table = False
     for row in rows:
         cells = [v if v.__class__ is str else cell_value(v) for v in row] + ["", "", "", ""]
         if not in_table:
-            if cells[0] == "sheet" and cells[2] == "row_key":
+            if cells[0] == "sheet" and cells[2] == "row_key":  # format 1: a table of 4 cells a row
                 in_table = True
+            elif cells[0].__class__ is str and cells[0].startswith(ROWS_PREFIX):  # format 2: packed
+                table.extend(unpack_meta_rows(cells[0][len(ROWS_PREFIX):], cells[1:]))
             elif cells[0] != "":
                 pairs[str(cells[0])] = cells[1]
         elif cells[0] != "":

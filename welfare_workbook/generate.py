@@ -22,7 +22,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import __version__
 from . import issues as iss
@@ -38,7 +38,9 @@ LISTS_SHEET = "_lists"
 GUIDE_SHEET = "記入方法"
 OTHER_SHEET = "その他の取組"
 META_MARKER = "welfare_workbook_meta"
-META_FORMAT = "1"
+META_FORMAT = "2"  # 1: the row table as 4 cells a row; 2: packed into ROWS_PREFIX cells (one read is ~4× faster)
+ROWS_PREFIX = "rows:"  # _meta key of a sheet's packed rows: "row\tkey\thash" lines, in cells B, C, …
+META_CHUNK = 30_000  # characters per packed cell (a cell holds at most 32,767)
 HEADER_ROW = 4
 FIRST_ROW = HEADER_ROW + 1
 MISSING_TEXT = "未入力"
@@ -477,11 +479,48 @@ def _meta_sheet(book: Book, master: Master, dept: Department, specs: Sequence[Sh
         header = [c.label_for(years) for c in spec.columns]
         sheet_rows = [r for r in rows if r[0] == spec.name]
         pairs.append([f"hash:{spec.name}", row_hash(header + [r[3] for r in sheet_rows])])
-    table = pairs + [[], ["sheet", "row", "row_key", "row_hash"]] + rows
-    for number, values in enumerate(table, start=1):
-        if values:
-            sheet.append_row(number, [(col, value, 0) for col, value in enumerate(values, start=1)])
+        pairs.append([ROWS_PREFIX + spec.name] + pack_meta_rows((row, key, digest) for _, row, key, digest in sheet_rows))
+    for number, values in enumerate(pairs, start=1):
+        sheet.append_row(number, [(col, value, 0) for col, value in enumerate(values, start=1)])
     sheet.protected = True
+
+
+def pack_meta_rows(rows: Iterable[Tuple[int, str, str]]) -> List[str]:
+    r"""A sheet's (row, key, hash) entries as _meta holds them: lines in cells of at most
+    META_CHUNK characters. Packed, calamine reads a handful of cells instead of four per
+    row, which was a tenth of reading a return.
+
+    >>> pack_meta_rows([(5, "IND:2:K02", "3f2a"), (6, "IND:4:K02", "9b1c")])
+    ['5\tIND:2:K02\t3f2a\n6\tIND:4:K02\t9b1c']
+    """
+    chunks: List[str] = []
+    lines: List[str] = []
+    size = 0
+    for row, key, digest in rows:
+        line = f"{row}\t{key}\t{digest}"
+        if lines and size + len(line) + 1 > META_CHUNK:
+            chunks.append("\n".join(lines))
+            lines, size = [], 0
+        lines.append(line)
+        size += len(line) + 1
+    if lines:
+        chunks.append("\n".join(lines))
+    return chunks
+
+
+def unpack_meta_rows(sheet: str, chunks: Iterable[Any]) -> List[Tuple[str, int, str, str]]:
+    r""":func:`pack_meta_rows` read back as (sheet, row, key, hash); malformed lines are skipped.
+
+    >>> unpack_meta_rows("取組状況", ["5\tIND:2:K02\t3f2a\r\n6\tIND:4:K02\t9b1c", "", "7\tx"])
+    [('取組状況', 5, 'IND:2:K02', '3f2a'), ('取組状況', 6, 'IND:4:K02', '9b1c')]
+    """
+    table = []
+    for chunk in chunks:
+        for line in str(chunk or "").replace("\r", "").split("\n"):
+            fields = line.split("\t")
+            if len(fields) == 3 and fields[0].isdigit():
+                table.append((sheet, int(fields[0]), fields[1], fields[2]))
+    return table
 
 
 def workbook_book(master: Master, dept: Department, *, generated_at: Optional[dt.datetime] = None) -> Tuple[Book, Dict[str, int]]:
