@@ -3,6 +3,7 @@
     python benchmarks/run.py            # N=1,000 respondents × R=100 rows
     python benchmarks/run.py --quick    # N=100
     python benchmarks/run.py -n 300 -r 50 --json-out results.json
+    python benchmarks/run.py --libreoffice 200   # also: 200 returns re-saved by LibreOffice
 
 Builds a synthetic master scaled from the bundled sample (N respondents, R indicator
 rows each), generates the workbooks, fills every input cell (fixed seed) and collects
@@ -11,6 +12,11 @@ plus one pandera ``validate`` per file) and the floors (deflate of the generated
 parts; unzip + inflate of the returns). Each stage runs in a fresh process pinned to
 one core, so its time and peak memory (RSS) are its own. Not part of the test suite:
 timings live here, never in tests.
+
+The filled returns are saved by openpyxl, which writes text inline. A department's
+Excel or LibreOffice writes a shared-strings part instead, which costs every reader
+more: ``--libreoffice K`` re-saves the first K returns with LibreOffice and measures
+collect, the naive pipeline and the unzip floor on those too.
 """
 
 from __future__ import annotations
@@ -122,14 +128,31 @@ def stage_fill(n: int, r: int, work: str) -> Dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "files": n, "rss_mb": peak_rss_mb()}
 
 
-def stage_collect(n: int, r: int, work: str) -> Dict[str, Any]:
+def stage_resave(n: int, r: int, work: str, count: int) -> Dict[str, Any]:
+    """Set-up: the first ``count`` returns re-saved by LibreOffice (shared strings, as departments send them)."""
+    exe = shutil.which("soffice") or shutil.which("libreoffice")
+    if exe is None:
+        raise SystemExit("--libreoffice needs LibreOffice (soffice) on PATH")
+    sources = sorted((Path(work) / "returns").glob("*.xlsx"))[:count]
+    out = Path(work) / "returns_lo"
+    profile = Path(work) / "lo_profile"
+    start = time.perf_counter()
+    subprocess.run([exe, "--headless", f"-env:UserInstallation={profile.resolve().as_uri()}", "--convert-to", "xlsx",
+                    "--outdir", str(out), *map(str, sources)], capture_output=True, check=True)
+    files = len(list(out.glob("*.xlsx")))
+    if files != len(sources):
+        raise SystemExit(f"LibreOffice re-saved {files} of {len(sources)} returns")
+    return {"seconds": time.perf_counter() - start, "files": files, "rss_mb": float("nan")}
+
+
+def stage_collect(n: int, r: int, work: str, folder: str = "returns") -> Dict[str, Any]:
     from welfare_workbook.merge import collect
 
     warm_imports()
 
     master = synthetic_master(n, r)
     start = time.perf_counter()
-    result = collect(master, [Path(work) / "returns"], Path(work) / "collected")
+    result = collect(master, [Path(work) / folder], Path(work) / f"collected_{folder}")
     seconds = time.perf_counter() - start
     answers = sum(1 for r in result.returns for c in r.cells if c.raw != "")
     return {"seconds": seconds, "files": len(result.returns), "valid": result.valid, "answers": answers,
@@ -150,7 +173,7 @@ def stage_read_validate(n: int, r: int, work: str) -> Dict[str, Any]:
     return {"seconds": seconds, "files": len(result.returns), "answers": answers, "rss_mb": peak_rss_mb()}
 
 
-def stage_naive_collect(n: int, r: int, work: str) -> Dict[str, Any]:
+def stage_naive_collect(n: int, r: int, work: str, folder: str = "returns") -> Dict[str, Any]:
     """The obvious way: openpyxl load per file, one pandera validate per file."""
     import openpyxl
     import pandas as pd
@@ -163,7 +186,8 @@ def stage_naive_collect(n: int, r: int, work: str) -> Dict[str, Any]:
     ids = [c.id for c in spec.input_columns]
     start = time.perf_counter()
     cells = 0
-    for path in sorted((Path(work) / "returns").glob("*.xlsx")):
+    files = sorted((Path(work) / folder).glob("*.xlsx"))
+    for path in files:
         wb = openpyxl.load_workbook(path, data_only=True)
         ws = wb["取組状況"]
         data: Dict[str, List[Any]] = {i: [] for i in ids}
@@ -179,7 +203,7 @@ def stage_naive_collect(n: int, r: int, work: str) -> Dict[str, Any]:
             schema.validate(frame, lazy=True)
         except Exception:  # noqa: BLE001 - failures are expected data here
             pass
-    return {"seconds": time.perf_counter() - start, "files": n, "answers": cells, "rss_mb": peak_rss_mb()}
+    return {"seconds": time.perf_counter() - start, "files": len(files), "answers": cells, "rss_mb": peak_rss_mb()}
 
 
 def stage_deflate_floor(n: int, r: int, work: str) -> Dict[str, Any]:
@@ -195,11 +219,11 @@ def stage_deflate_floor(n: int, r: int, work: str) -> Dict[str, Any]:
     return {"seconds": time.perf_counter() - start, "files": len(parts), "rss_mb": peak_rss_mb()}
 
 
-def stage_unzip_floor(n: int, r: int, work: str) -> Dict[str, Any]:
+def stage_unzip_floor(n: int, r: int, work: str, folder: str = "returns") -> Dict[str, Any]:
     """Opening and inflating every part of every return: what any reader must at least do."""
     start = time.perf_counter()
     files = 0
-    for path in sorted((Path(work) / "returns").glob("*.xlsx")):
+    for path in sorted((Path(work) / folder).glob("*.xlsx")):
         with zipfile.ZipFile(path) as zf:
             for name in zf.namelist():
                 zf.read(name)
@@ -244,6 +268,8 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="N=100")
     parser.add_argument("--json-out", type=Path, default=None, help="write the table as JSON here")
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    parser.add_argument("--libreoffice", type=int, default=0, metavar="K",
+                        help="also measure K returns re-saved by LibreOffice (shared strings, as departments send them)")
     args = parser.parse_args(argv)
     n = 100 if args.quick else args.n
     r = args.r
@@ -254,14 +280,18 @@ def main(argv: List[str]) -> int:
           flush=True)
     results: Dict[str, Dict[str, Any]] = {}
     try:
-        steps = [
+        steps: List[tuple] = [
             ("generate", stage_generate), ("deflate floor", stage_deflate_floor), ("(fill returns)", stage_fill),
             ("collect", stage_collect), ("read + validate", stage_read_validate),
             ("naive collect", stage_naive_collect), ("unzip floor", stage_unzip_floor),
         ]
-        for name, stage in steps:
+        if args.libreoffice:
+            steps += [("(LibreOffice re-save)", stage_resave, min(args.libreoffice, n)),
+                      ("collect LO", stage_collect, "returns_lo"), ("naive collect LO", stage_naive_collect, "returns_lo"),
+                      ("unzip floor LO", stage_unzip_floor, "returns_lo")]
+        for name, stage, *extra in steps:
             print(f"  {name} …", flush=True)
-            results[name] = run_stage(stage, n, r, str(work))
+            results[name] = run_stage(stage, n, r, str(work), *extra)
         results["cold start --help"] = cold_start()
     finally:
         if args.keep is None:
@@ -272,15 +302,21 @@ def main(argv: List[str]) -> int:
                "read + validate": ("naive collect", "unzip floor"),
                "naive collect": (None, "unzip floor"), "deflate floor": (None, None), "unzip floor": (None, None),
                "cold start --help": (None, None)}
+    if args.libreoffice:
+        compare.update({"collect LO": ("naive collect LO", "unzip floor LO"), "naive collect LO": (None, "unzip floor LO"),
+                        "unzip floor LO": (None, None)})
     print()
-    print(f"{'stage':<20}{'total s':>9}{'ms/file':>10}{'vs naive':>12}{'vs floor':>10}{'peak RSS MB':>13}")
+    print(f"{'stage':<20}{'total s':>9}{'ms/file':>10}{'vs naive':>14}{'vs floor':>10}{'peak RSS MB':>13}")
+    def per_file(name: str) -> float:
+        return results[name]["seconds"] / max(results[name]["files"], 1)
+
     for name, (naive, floor) in compare.items():
         m = results[name]
-        per = m["seconds"] / max(m["files"], 1) * 1000
-        vs_naive = f"{results[naive]['seconds'] / m['seconds']:.1f}× faster" if naive else ""
-        vs_floor = f"{m['seconds'] / results[floor]['seconds']:.1f}×" if floor else ""
+        per = per_file(name) * 1000
+        vs_naive = f"{per_file(naive) / per_file(name):.1f}× faster" if naive else ""
+        vs_floor = f"{per_file(name) / per_file(floor):.1f}×" if floor else ""
         rss = "" if m["rss_mb"] != m["rss_mb"] else f"{m['rss_mb']:.0f}"
-        print(f"{name:<20}{m['seconds']:>9.2f}{per:>10.2f}{vs_naive:>12}{vs_floor:>10}{rss:>13}")
+        print(f"{name:<20}{m['seconds']:>9.2f}{per:>10.2f}{vs_naive:>14}{vs_floor:>10}{rss:>13}")
     print(f"answers collected: {results['collect'].get('answers')} (naive read {results['naive collect'].get('answers')})")
     if args.json_out:
         payload = {"n": n, "r": r, "python": platform.python_version(), "machine": platform.machine(),
