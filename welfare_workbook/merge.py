@@ -93,9 +93,13 @@ def _status(ret: Return) -> str:
 
 
 def roster(master: Master, returns: List[Return]) -> List[RosterRow]:
+    by_respondent: Dict[str, List[Return]] = {}  # one pass: a scan per department is quadratic at scale
+    for ret in returns:
+        if ret.respondent_id:
+            by_respondent.setdefault(ret.respondent_id, []).append(ret)
     rows = []
     for dept in master.respondents():
-        mine = [r for r in returns if r.respondent_id == dept.id]
+        mine = by_respondent.get(dept.id, [])
         # a return whose values were read counts before one that could not be (e.g. last year's form)
         current = sorted((r for r in mine if r.status != STATUS_OLD), key=lambda r: not r.readable)
         if not current:
