@@ -209,21 +209,46 @@ def sheet_order(enabled: List[str]) -> List[str]:
 NA_VALUE = "該当なし"  # the one word every "nothing to report" answer becomes (normalize folds to it)
 
 
-def _is_number(value: Any) -> bool:
-    return value == NA_VALUE or (isinstance(value, (int, float)) and not isinstance(value, bool))
+MAX_CELL_TEXT = 32767  # characters an Excel cell can hold
 
 
-def _is_integer(value: Any) -> bool:
-    return value == NA_VALUE or isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+# The checks below are vectorised (one call per column, not per value). Where a rule
+# needs a Python test per value, a list comprehension over the column's values does it
+# inline: Series.map with a function costs several times more per value.
+def _numbers(series: Any) -> Any:
+    """True where the value is a number (not a bool) or 該当なし."""
+    return _mask(series, [(isinstance(v, (int, float)) and not isinstance(v, bool)) or v == NA_VALUE
+                          for v in series.tolist()])
+
+
+def _integers(series: Any) -> Any:
+    """True unless the value is a number with a fraction (only a float can have one)."""
+    return _mask(series, [not isinstance(v, float) or v.is_integer() for v in series.tolist()])
+
+
+def _fits_in_a_cell(series: Any) -> Any:
+    """True where the value's text fits in a cell (an empty value always does)."""
+    return _mask(series, [len(str(v)) <= MAX_CELL_TEXT for v in series.tolist()])
+
+
+def _mask(series: Any, values: List[bool]) -> Any:
+    import pandas as pd
+
+    return pd.Series(values, index=series.index, dtype=bool)
 
 
 def schema_for(spec: SheetSpec) -> Any:
     """A pandera DataFrameSchema for the frame of all returns of one sheet.
 
     The frame has one row per item row of every return, a column per input field
-    (normalised values, None when empty), ``_type`` (the value type of an indicator
+    (normalised values, null when empty), ``_type`` (the value type of an indicator
     row) and ``_row`` (never null, so every failing row is reported). Check names are
     issue codes, ``code:field`` for checks across columns.
+
+    Column checks pass empty values themselves (``ignore_na=False``) rather than have
+    pandera drop them first, which copies the column for every check. Checks across
+    columns keep pandera's default (``ignore_na``): it leaves the empty cells of a
+    failing row out of the failure cases, and so decides the order of the issues.
     """
     import pandera.pandas as pa
 
@@ -234,25 +259,24 @@ def schema_for(spec: SheetSpec) -> Any:
         checks = []
         if col.choices:
             allowed = list(lists[col.choices].values) + [NA_VALUE]
-            checks.append(pa.Check(lambda s, allowed=allowed: s.isin(allowed), name="bad_choice"))
+            checks.append(pa.Check(lambda s, allowed=allowed: s.isna() | s.isin(allowed), name="bad_choice",
+                                   ignore_na=False))
         elif col.type in ("integer", "decimal"):
-            checks.append(pa.Check(lambda s: s.map(_is_number).astype(bool), name="not_a_number"))
+            checks.append(pa.Check(lambda s: s.isna() | _numbers(s), name="not_a_number", ignore_na=False))
             if col.type == "integer":
-                checks.append(pa.Check(lambda s: s.map(lambda v: not _is_number(v) or _is_integer(v)).astype(bool),
-                                       name="not_an_integer"))
+                checks.append(pa.Check(lambda s: s.isna() | _integers(s), name="not_an_integer", ignore_na=False))
         elif col.type == "indicator":
             def number_check(df: Any, f: str = col.id) -> Any:
                 numeric = df["_type"].isin(["integer", "decimal"])
-                return df[f].isna() | ~numeric | df[f].map(_is_number).astype(bool)
+                return df[f].isna() | ~numeric | _numbers(df[f])
 
             def integer_check(df: Any, f: str = col.id) -> Any:
                 integral = df["_type"] == "integer"
-                ok = df[f].map(lambda v: not _is_number(v) or _is_integer(v)).astype(bool)
-                return df[f].isna() | ~integral | ok
+                return df[f].isna() | ~integral | _integers(df[f])
 
             frame_checks.append(pa.Check(number_check, name=f"not_a_number:{col.id}"))
             frame_checks.append(pa.Check(integer_check, name=f"not_an_integer:{col.id}"))
-        checks.append(pa.Check(lambda s: s.map(lambda v: len(str(v)) <= 32767).astype(bool), name="text_too_long"))
+        checks.append(pa.Check(_fits_in_a_cell, name="text_too_long", ignore_na=False))
         columns[col.id] = pa.Column(None, checks=checks, nullable=True, required=True)
         if col.required:
             frame_checks.append(pa.Check(lambda df, f=col.id: df[f].notna(), name=f"required_empty:{col.id}"))
