@@ -8,7 +8,7 @@ file, sheet and A1 cell it came from. Warning rules that compare with last year
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional
 
 from .collect import InputCell, Return
 from .master import Master, cell_text
@@ -19,65 +19,113 @@ from .generate import year_labels
 JUMP_RATIO = 2.0  # a value over twice (or under half) of last year's asks for a reason
 
 
-def _rows_by_sheet(returns: List[Return]) -> Dict[str, List[Tuple[Return, Dict[str, InputCell], str]]]:
-    """sheet -> [(return, {field: cell}, value type)] for every item row."""
-    typed = {(spec.name, c.id) for spec in load_specs().values() for c in spec.input_columns if c.type == "indicator"}
-    rows: Dict[str, Dict[Tuple[int, str], List[Any]]] = {}
-    for index, ret in enumerate(returns):
-        last: Tuple[str, str] = ("", "")
-        entry: List[Any] = []
-        for cell in ret.cells:
-            # the cells of one item row are consecutive: look the row up once, not per cell
-            if cell.sheet != last[0] or cell.row_key != last[1]:
-                last = (cell.sheet, cell.row_key)
-                sheet_rows = rows.get(cell.sheet)
-                if sheet_rows is None:
-                    sheet_rows = rows[cell.sheet] = {}
-                entry = sheet_rows.get((index, cell.row_key))  # type: ignore[assignment]
-                if entry is None:
-                    entry = sheet_rows[(index, cell.row_key)] = [ret, {}, "text"]
-            entry[1][cell.field] = cell
-            if (cell.sheet, cell.field) in typed:  # the row's type is that of its indicator value
-                entry[2] = cell.value_type
-    return {sheet: [(ret, cells, value_type) for ret, cells, value_type in entries.values()]
-            for sheet, entries in rows.items()}
+class _SheetRows:
+    """The item rows of one sheet over all returns, as flat lists rather than an object per row.
+
+    Row ``i`` is an item row of ``returns[i]``. Its input cells (None where the return
+    has none) are ``slots[i * width : (i + 1) * width]``, in the spec's column order, so a
+    new row is one ``extend`` and a field's column is one slice. At 100,000 rows a dict
+    or tuple per row costs more than the checks.
+    """
+
+    def __init__(self, spec: SheetSpec) -> None:
+        self.spec = spec
+        self.offsets = {c.id: i for i, c in enumerate(spec.input_columns)}  # field -> position in a row
+        self.width = len(self.offsets)
+        self.typed: FrozenSet[str] = frozenset(c.id for c in spec.input_columns if c.type == "indicator")
+        self.slots: List[Optional[InputCell]] = []
+        self.returns: List[Return] = []
+        self.keys: List[str] = []  # the row_key of each row
+        self.types: List[str] = []  # the value type of the row's indicator; "text" when it has none
+        self._blank: List[Optional[InputCell]] = [None] * self.width
+
+    def add_row(self, ret: Return, key: str) -> int:
+        """Append an empty row; its number."""
+        self.slots.extend(self._blank)
+        self.returns.append(ret)
+        self.keys.append(key)
+        self.types.append("text")
+        return len(self.keys) - 1
+
+    def column(self, field: str) -> List[Optional[InputCell]]:
+        """The cell of ``field`` in every row (None where there is none)."""
+        return self.slots[self.offsets[field]::self.width]
+
+    def cell(self, field: str, row: int) -> Optional[InputCell]:
+        offset = self.offsets.get(field)
+        return None if offset is None else self.slots[row * self.width + offset]
+
+    def frame(self) -> Any:
+        """The frame ``schema_for`` expects: a column per input field (null when
+        empty), ``_type`` and ``_row`` (the row number, never null)."""
+        import pandas as pd
+
+        data: Dict[str, Any] = {}
+        for column in self.spec.input_columns:
+            data[column.id] = _objects([None if cell is None or (value := cell.value) == "" else value
+                                        for cell in self.column(column.id)])
+        data["_type"] = _objects(self.types)
+        data["_row"] = range(len(self.keys))
+        return pd.DataFrame(data, copy=False)
 
 
-def _frame(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputCell], str]]) -> Any:
+def _objects(values: List[Any]) -> Any:
+    """``values`` as they are, as an object Series (pandas infers no type: 1 stays int, None
+    stays None, and an all-text column does not become its string dtype)."""
     import pandas as pd
 
-    data: Dict[str, List[Any]] = {}
-    for column_id in [c.id for c in spec.input_columns]:  # column by column: one lookup per value
-        values = data[column_id] = []
-        for _, cells, _ in entries:
-            cell = cells.get(column_id)
-            value = cell.value if cell is not None else ""
-            values.append(None if value == "" else value)
-    data["_type"] = [value_type for _, _, value_type in entries]
-    data["_row"] = list(range(len(entries)))
-    frame = pd.DataFrame(data, dtype=object)
-    frame["_row"] = frame["_row"].astype("int64")
-    return frame
+    return pd.Series(values, dtype=object)
+
+
+def _rows_by_sheet(returns: List[Return]) -> Dict[str, _SheetRows]:
+    """Every item row of every return, by sheet (sheets in order of first appearance)."""
+    specs = load_specs()
+    sheets: Dict[str, _SheetRows] = {}
+    rows: Optional[_SheetRows] = None
+    for ret in returns:
+        numbers: Dict[str, Dict[str, int]] = {}  # sheet -> row_key -> row number, in this return
+        sheet = key = None
+        row = -1
+        for cell in ret.cells:
+            # the cells of one item row (and the rows of one sheet) are consecutive:
+            # look the row up once, not per cell, and the sheet once per sheet
+            if cell.row_key != key or cell.sheet != sheet:
+                if cell.sheet != sheet or rows is None:
+                    sheet = cell.sheet
+                    rows = sheets.get(sheet)
+                    if rows is None:
+                        rows = sheets[sheet] = _SheetRows(specs[sheet])
+                    offsets, width, slots = rows.offsets, rows.width, rows.slots
+                    typed, types = rows.typed, rows.types
+                    seen = numbers.setdefault(sheet, {})
+                key = cell.row_key
+                found = seen.get(key)
+                row = seen[key] = rows.add_row(ret, key) if found is None else found
+            field = cell.field
+            offset = offsets.get(field)
+            if offset is not None:
+                slots[row * width + offset] = cell
+            if field in typed:  # the row's type is that of its indicator value
+                types[row] = cell.value_type
+    return sheets
 
 
 def validate_returns(returns: List[Return], master: Master) -> None:
     """Add schema and rule issues to each return (only current, readable returns)."""
-    specs = load_specs()
     years = year_labels(master.settings.fiscal_year)
-    for sheet, entries in _rows_by_sheet(returns).items():
-        spec = specs[sheet]
-        _schema_issues(spec, entries, years)
+    for sheet, rows in _rows_by_sheet(returns).items():
+        _schema_issues(rows, years)
         if sheet == "取組状況":
-            _trend_warnings(spec, entries, years)
+            _trend_warnings(rows, years)
 
 
-def _schema_issues(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputCell], str]],
-                   years: Dict[str, str]) -> None:
+def _schema_issues(rows: _SheetRows, years: Dict[str, str]) -> None:
     import pandera.pandas as pa
 
-    frame = _frame(spec, entries)
+    spec = rows.spec
     try:
-        schema_for(spec).validate(frame, lazy=True)
+        # inplace: the frame is ours and nothing is coerced, so pandera need not copy it
+        schema_for(spec).validate(rows.frame(), lazy=True, inplace=True)
         return
     except pa.errors.SchemaErrors as exc:
         failures = exc.failure_cases
@@ -94,10 +142,11 @@ def _schema_issues(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputC
         if key in reported or code not in _CODES:
             continue
         reported.add(key)
-        ret, cells, _ = entries[int(index)]
-        cell = cells.get(field)
+        row = int(index)
+        cell = rows.cell(field, row)
         if cell is None:
             continue
+        ret = rows.returns[row]
         column = spec.column(field)
         label = column.label_for(years)
         extra: Dict[str, Any] = {}
@@ -106,7 +155,7 @@ def _schema_issues(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputC
         if column.required_with:
             extra["other"] = spec.column(column.required_with).label_for(years)
         if column.required_when:
-            other = cells.get(column.required_when["field"])
+            other = rows.cell(column.required_when["field"], row)
             extra["other"] = spec.column(column.required_when["field"]).label_for(years)
             extra["other_value"] = other.value if other else ""
         if code == "text_too_long":
@@ -123,23 +172,29 @@ def _shown(cell: InputCell) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _trend_warnings(spec: SheetSpec, entries: List[Tuple[Return, Dict[str, InputCell], str]],
-                    years: Dict[str, str]) -> None:
+def _trend_warnings(rows: _SheetRows, years: Dict[str, str]) -> None:
     """Warnings against last year: a value far from it, or 取組内容 copied unchanged."""
-    explain = spec.column("outcome").label_for(years)
-    content_label = spec.column("content").label_for(years)
-    no_context: Dict[str, str] = {}
-    for ret, cells, value_type in entries:
-        context = ret.context.get((spec.name, next(iter(cells.values())).row_key), no_context)
-        value = cells.get("value")
-        if value is not None and value_type in ("integer", "decimal") and value.value not in ("", NA_VALUE):
-            now = value.value if isinstance(value.value, (int, float)) else None
+    sheet = rows.spec.name
+    explain = rows.spec.column("outcome").label_for(years)
+    content_label = rows.spec.column("content").label_for(years)
+    for ret, key, value_type, value, content, outcome, challenge in zip(
+            rows.returns, rows.keys, rows.types, rows.column("value"), rows.column("content"),
+            rows.column("outcome"), rows.column("challenge")):
+        context = ret.context.get((sheet, key))
+        if not context:  # nothing from last year to compare with
+            continue
+        # only a number can jump (not text, nor "" or 該当なし)
+        if value is not None and value_type in ("integer", "decimal") and isinstance(value.value, (int, float)):
+            now = value.value
             before = plain_number(context.get("prev1_value", ""))
-            explained = any(cells.get(f) is not None and cells[f].value != "" for f in ("outcome", "challenge"))
-            if now is not None and before and not explained and (now > before * JUMP_RATIO or now < before / JUMP_RATIO):
-                ret.add("value_jump", sheet=spec.name, cell=value.cell, value=_shown(value),
+            if before and (now > before * JUMP_RATIO or now < before / JUMP_RATIO) \
+                    and not _filled(outcome) and not _filled(challenge):
+                ret.add("value_jump", sheet=sheet, cell=value.cell, value=_shown(value),
                         previous=context.get("prev1_value"), explain=explain)
-        content = cells.get("content")
         previous = context.get("prev1_content", "")
         if content is not None and previous and content.value != NA_VALUE and cell_text(content.value) == cell_text(previous):
-            ret.add("same_as_last_year", sheet=spec.name, cell=content.cell, label=content_label)
+            ret.add("same_as_last_year", sheet=sheet, cell=content.cell, label=content_label)
+
+
+def _filled(cell: Optional[InputCell]) -> bool:
+    return cell is not None and cell.value != ""
