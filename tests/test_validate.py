@@ -1,5 +1,6 @@
 """validate_returns on returns built in code (no workbook files): which rule flags
-which cell, and that a row's cells are found wherever they are in the return.
+which cell, that a row's cells are found wherever they are in the return, and that
+the frame handed to pandera fails exactly as plain object columns would.
 
 The messy-folder tests (test_collect_messy.py) check the same rules end to end.
 """
@@ -9,9 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+import pytest
+
 from welfare_workbook.collect import InputCell, Return
 from welfare_workbook.master import Master
-from welfare_workbook.spec import MAX_CELL_TEXT, load_specs
+from welfare_workbook.spec import MAX_CELL_TEXT, load_specs, schema_for
 from welfare_workbook.validate import _rows_by_sheet, validate_returns
 
 ST, CH = "取組状況", "中間評価"
@@ -118,3 +121,40 @@ def test_cells_of_a_row_are_found_wherever_they_are(sample_master: Master) -> No
     assert list(sheets) == [ST, CH]
     assert sheets[ST].keys == ["a", "b"]
     assert [c.value if c else None for c in sheets[ST].column("content")] == ["後から", "研修を実施"]
+
+
+ODD_VALUES = ["", None, 1, 1.0, True, False, 0, float("nan"), "1", "該当なし", "○", "△", "見直し",
+              "x" * (MAX_CELL_TEXT + 1), "同左", 2.5]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_frame_fails_as_object_columns_would(seed: int) -> None:
+    """Text and choices go to pandera as categoricals (see _SheetRows.frame); failures,
+    and their order, must be those of the same values in plain object columns."""
+    import random
+
+    import pandas as pd
+    import pandera.pandas as pa
+
+    rnd = random.Random(seed)
+    rows: List[Row] = []
+    for n in range(60):
+        for sheet in (ST, CH):
+            fields = [c.id for c in SPECS[sheet].input_columns]
+            rows.append((sheet, f"r{n}", {f: rnd.choice(ODD_VALUES) for f in fields if rnd.random() < 0.9}))
+    returns = [_return(rows[i::3], value_type=rnd.choice(["integer", "decimal", "text"]), name=f"K{i}.xlsx")
+               for i in range(3)]
+    for sheet, sheet_rows in _rows_by_sheet(returns).items():
+        frame = sheet_rows.frame()
+        assert any(str(dtype) == "category" for dtype in frame.dtypes)
+        plain = pd.DataFrame({f: pd.Series([None if c is None or c.value == "" else c.value
+                                            for c in sheet_rows.column(f)], dtype=object)
+                              for f in sheet_rows.offsets})
+        plain["_type"] = pd.Series(sheet_rows.types, dtype=object)
+        plain["_row"] = range(len(plain))
+        failures = []
+        for candidate in (frame, plain):
+            with pytest.raises(pa.errors.SchemaErrors) as caught:
+                schema_for(SPECS[sheet]).validate(candidate, lazy=True)
+            failures.append(caught.value.failure_cases[["check", "column", "index"]].astype(str).values.tolist())
+        assert failures[0] == failures[1]

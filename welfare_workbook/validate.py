@@ -17,6 +17,7 @@ from .spec import SheetSpec, load_lists, load_specs, schema_for
 from .generate import year_labels
 
 JUMP_RATIO = 2.0  # a value over twice (or under half) of last year's asks for a reason
+_NUMERIC_TYPES = ("integer", "decimal", "indicator")  # input types whose values are checked as numbers
 
 
 class _SheetRows:
@@ -62,8 +63,13 @@ class _SheetRows:
 
         data: Dict[str, Any] = {}
         for column in self.spec.input_columns:
-            data[column.id] = _objects([None if cell is None or (value := cell.value) == "" else value
-                                        for cell in self.column(column.id)])
+            values = _objects([None if cell is None or (value := cell.value) == "" else value
+                               for cell in self.column(column.id)])
+            # Text and choices as categoricals: each check across columns makes pandera
+            # look for nulls in every column, which on an object column reads every value
+            # and on a categorical only its codes. Numbers stay objects: their checks
+            # need each value's own type (a categorical holds 1, 1.0 and True as one).
+            data[column.id] = values if column.type in _NUMERIC_TYPES else pd.Categorical(values)
         data["_type"] = _objects(self.types)
         data["_row"] = range(len(self.keys))
         return pd.DataFrame(data, copy=False)
