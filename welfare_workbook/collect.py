@@ -908,8 +908,9 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
         return found if type(found) is str else cell_value(found)
 
     # the locked cells of a row at once, when every locked column is there
-    locked_of = operator.itemgetter(*[c - 1 for c in locked]) if len(locked) > 1 and all(locked) else None
-    locked_end = max((c for c in locked if c), default=0)
+    present = [c for c in locked if c]
+    locked_of = operator.itemgetter(*[c - 1 for c in present]) if len(present) == len(locked) > 1 else None
+    locked_end = max(present, default=0)
 
     def locked_hash(row: int) -> str:
         if row < 1 or row > nrows:
