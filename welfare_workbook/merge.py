@@ -282,8 +282,9 @@ def write_answer_values(rows: Iterable[Sequence[Any]], path: Path) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
-# a joined line holds a field that csv quotes (, " CR LF) or a NUL, or a field after
-# the first that csv_cell would change (one starting with ' = + - @ or a tab)
+# a joined line holds a field that csv quotes (" CR LF) or a NUL, or a field after the
+# first that csv_cell might change (one starting with ' = + - @ or a tab); two searches,
+# as each alone is a fast scan (one pattern with both alternatives is not)
 _QUOTED_OR_NUL = re.compile("[\x00\"\r\n]")
 _GUARDED_FIELD = re.compile(",['=+\\-@\t]")
 
@@ -302,15 +303,18 @@ def write_csv_rows(buffer: Any, writer: Any, rows: Iterable[Dict[str, Any]], col
 
 def write_csv_values(buffer: Any, writer: Any, rows: Iterable[Sequence[Any]], width: int) -> None:
     """:func:`write_csv_rows` for rows given as sequences of ``width`` values."""
+    if width < 2:  # a row of one empty field is written "" (the writer knows such rules)
+        writer.writerows([csv_cell(v) for v in values] for values in rows)
+        return
     commas = width - 1
+    write, quoted, guarded = buffer.write, _QUOTED_OR_NUL.search, _GUARDED_FIELD.search
     for values in rows:
         try:
             line = ",".join(values)
-        except TypeError:  # numbers among the values: as csv_cell writes them (checked below as text)
-            line = ",".join([v if v.__class__ is str else csv_cell(v) for v in values])
-        if line.count(",") == commas and line[:1] not in _CSV_FIRST and not _QUOTED_OR_NUL.search(line) \
-                and not _GUARDED_FIELD.search(line):
-            buffer.write(line + "\r\n")
+        except TypeError:  # numbers among the values: their text (csv_cell's, unless it starts with a sign,
+            line = ",".join([v if v.__class__ is str else csv_text(v) for v in values])  # which goes below)
+        if line.count(",") == commas and line[:1] not in _CSV_FIRST and not quoted(line) and not guarded(line):
+            write(line + "\r\n")
         else:
             writer.writerow([csv_cell(v) for v in values])
 

@@ -590,33 +590,41 @@ def build_summary(master: Master, answers: AnswerSet, roster: Optional[Dict[str,
 
 def indicator_rows(master: Master, answers: AnswerSet, status: Dict[str, str]) -> List[Dict[str, Any]]:
     """indicators.csv: indicator × 回答課 × year, past years from 実績 and this year from the answers."""
-    rows = []
+    return [dict(zip(INDICATOR_COLUMNS, values)) for values in indicator_values(master, answers, status)]
+
+
+def indicator_values(master: Master, answers: AnswerSet, status: Dict[str, str]) -> List[Tuple[Any, ...]]:
+    """:func:`indicator_rows` as tuples in INDICATOR_COLUMNS order (lighter: one per 課 and year)."""
+    rows: List[Tuple[Any, ...]] = []
+    append = rows.append
     year = master.settings.fiscal_year
     past: Dict[Tuple[Any, Any], List[Any]] = {}  # (indicator, department) -> its 実績 rows, in order
     for result in master.results:
         past.setdefault((result.indicator_no, result.department), []).append(result)
+    departments = master.departments
     for ind in sorted(master.indicators.values(), key=lambda i: i.no):
         measure = master.measures[ind.measure_id]
+        numeric_type = ind.numeric
         for dept in ind.respondents:
             series = [(r.year, r.value, "実績", "") for r in past.get((ind.no, dept), ()) if r.year < year]
             state = status.get(dept, NOT_SUBMITTED)
             series.append((year, answers.get(dept, "取組状況", ind.no, "value") if state != NOT_SUBMITTED else "",
                            "回答", state))
-            for data_year, text, source, state_text in sorted(series, key=lambda s: s[0]):
-                numeric = number(text) if ind.numeric else None
-                rows.append({
-                    "year": data_year, "indicator_no": ind.no, "indicator": ind.name, "measure_id": measure.id,
-                    "measure": measure.name, "respondent_id": dept, "respondent": master.departments[dept].name,
-                    "value_numeric": "" if numeric is None else (int(numeric) if numeric.is_integer() else numeric),
-                    "value_text": text, "unit": ind.unit, "type": ind.type, "source": source, "status": state_text,
-                })
+            if len(series) > 1:
+                series.sort(key=lambda s: s[0])
+            respondent = departments[dept].name
+            for data_year, text, source, state_text in series:
+                numeric = number(text) if numeric_type else None
+                append((data_year, ind.no, ind.name, measure.id, measure.name, dept, respondent,
+                        "" if numeric is None else (int(numeric) if numeric.is_integer() else numeric),
+                        text, ind.unit, ind.type, source, state_text))
     return rows
 
 
 def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
                   roster: Optional[Dict[str, str]] = None) -> Dict[str, Path]:
     """Write 集計表.xlsx and indicators.csv into ``out_dir`` (atomically)."""
-    from .merge import csv_bytes, write_csv_rows
+    from .merge import csv_bytes, write_csv_values
 
     out_dir = Path(out_dir)
     summary = out_dir / SUMMARY_FILE
@@ -624,7 +632,8 @@ def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(INDICATOR_COLUMNS)
-    write_csv_rows(buffer, writer, indicator_rows(master, answers, statuses(master, answers, roster)), INDICATOR_COLUMNS)
+    write_csv_values(buffer, writer, indicator_values(master, answers, statuses(master, answers, roster)),
+                     len(INDICATOR_COLUMNS))
     data = csv_bytes(buffer.getvalue())
     indicators = out_dir / INDICATORS_FILE
     atomic_write(indicators, lambda tmp: tmp.write_bytes(data))
