@@ -33,7 +33,7 @@ texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_siz
 
 @settings(max_examples=60, deadline=None)
 @given(values=st.lists(texts, min_size=1, max_size=6))
-@example(values=["a&b<c>\"'", " lead", "trail ", "行1\n行2", "cr\rlf\r\n", "𠮷野家", "\x01ctrl", "=1+1"])
+@example(values=["a&b<c>\"'", " lead", "trail ", "行1\n行2", "cr\rlf\r\n", "𠮷野家", "\x01ctrl", "=1+1", "\x1b\r0"])
 def test_any_text_reads_back_in_openpyxl_and_calamine(tmp_path_factory: pytest.TempPathFactory, values: list) -> None:
     path = tmp_path_factory.mktemp("x") / "t.xlsx"
     book, ids = _book()

@@ -56,8 +56,9 @@ def escape(text: str, quote: bool = False) -> str:
 @functools.lru_cache(maxsize=1 << 16)
 def _inline_string(text: str) -> str:
     # plain text repeats across thousands of workbooks (plan texts): escape it once
-    space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'" t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+    kept = xlsx_text(text)  # whether spaces lead or trail is decided after dropping what XML cannot hold
+    space = ' xml:space="preserve"' if kept != kept.strip() else ""
+    return f'" t="inlineStr"><is><t{space}>{escape(kept)}</t></is></c>'
 
 
 class Formula(str):
