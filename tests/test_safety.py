@@ -1061,6 +1061,41 @@ def test_answers_csv_fast_writer_matches_the_csv_module(case: Tuple[int, List[Li
     assert csv_bytes(got.getvalue()) == (_surrogates_replaced(expected.getvalue())).encode("utf-8-sig")
 
 
+ANSWER_CELLS = st.lists(st.tuples(
+    st.sampled_from([("取組状況", "value"), ("取組状況", "content"), ("中間評価", "grade"), ("今後の方向性", "reason")]),
+    st.one_of(st.just("3"), CSV_TEXT), CSV_VALUE, st.one_of(st.just(""), CSV_VALUE)), max_size=6)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["K01", "K02", "=K03", None]), st.one_of(st.just("福祉課"), CSV_TEXT),
+                          st.sampled_from(["提出済", "要修正", "重複(旧版)", "対象外"]), ANSWER_CELLS), max_size=4))
+def test_collected_answers_are_what_the_row_writer_writes(sample_master: Master, tmp_path_factory: Any,
+                                                          returns: List[Any]) -> None:
+    """collect writes answers.csv and its AnswerSet in one pass: the same bytes and set as
+    answer_values -> write_answer_values and AnswerSet.from_values, whatever was typed."""
+    from welfare_workbook.collect import InputCell, Return
+    from welfare_workbook.merge import (
+        ANSWER_COLUMNS, CollectResult, answer_values, write_answer_values, write_collected_answers,
+    )
+    from welfare_workbook.summary import AnswerSet
+
+    rets = []
+    for number, (rid, name, status, cells) in enumerate(returns):
+        ret = Return(path=Path(f"r{number}.xlsx"), file=f"{name}{number}.xlsx", respondent_id=rid, respondent=name,
+                     status=status)
+        for row, ((sheet, field_id), item_id, value, raw) in enumerate(cells, start=5):
+            ret.cells.append(InputCell(sheet, row, 11, field_id, f"IND:{item_id}:{rid}", item_id, raw, value))
+        rets.append(ret)
+    result = CollectResult(rets, [])
+    folder = tmp_path_factory.mktemp("answers")
+    expected = answer_values(sample_master, result)
+    write_answer_values(expected, folder / "rows.csv")
+    answers = write_collected_answers(sample_master, result, folder / "one_pass.csv")
+    assert (folder / "one_pass.csv").read_bytes() == (folder / "rows.csv").read_bytes()
+    by_rows = AnswerSet.from_values(expected, ANSWER_COLUMNS)
+    assert (answers.values, answers.status) == (by_rows.values, by_rows.status)
+
+
 def _surrogates_replaced(text: str) -> str:
     return re.sub("[\ud800-\udfff]", "\ufffd", text)
 
