@@ -362,8 +362,6 @@ def write_collected_answers(master: Master, result: CollectResult, path: Path) -
 
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(ANSWER_COLUMNS)
-    lines: List[str] = []
-    append = lines.append
     answers = AnswerSet()
     store = answers.values
     for ret in result.returns:
@@ -374,7 +372,8 @@ def write_collected_answers(master: Master, result: CollectResult, path: Path) -
         middle = f",{field(ret.file)},"
         status = field(ret.status)
         segments: Dict[Tuple[str, str], Tuple[str, str, str]] = {}
-        written = False
+        lines: List[str] = []  # this return's: joined and written at once, never all returns' together
+        append = lines.append
         for cell in ret.cells:
             raw = cell.raw
             if raw == "":
@@ -389,12 +388,11 @@ def write_collected_answers(master: Master, result: CollectResult, path: Path) -
             append(f"{segment[0]}{field(item_id)}{segment[1]}{field(value)}{middle}{cell.cell}{segment[2]}"
                    f"{field(raw)}")
             store[(respondent_id, sheet, item_id, name)] = value
-            written = True
-        if written and answers.status.get(respondent_id) != NEEDS_FIX:
-            answers.status[respondent_id] = NEEDS_FIX if ret.status == NEEDS_FIX else SUBMITTED
-    if lines:
-        buffer.write("\r\n".join(lines))
-        buffer.write("\r\n")
+        if lines:
+            buffer.write("\r\n".join(lines))
+            buffer.write("\r\n")
+            if answers.status.get(respondent_id) != NEEDS_FIX:
+                answers.status[respondent_id] = NEEDS_FIX if ret.status == NEEDS_FIX else SUBMITTED
     data = csv_bytes(buffer.getvalue())
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
     return answers
