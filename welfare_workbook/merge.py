@@ -14,7 +14,7 @@ import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .collect import (
     STATUS_FIX, STATUS_OK, STATUS_OLD, STATUS_OUT, Limits, Return, find_files, normalize_return, pick_current,
@@ -25,6 +25,9 @@ from .issues import ERROR, Issue
 from .master import Department, Master, read_csv_text
 from .spec import load_specs
 from .generate import year_labels
+
+if TYPE_CHECKING:  # summary imports merge: only the type is needed here
+    from .summary import AnswerSet
 
 ANSWERS_FILE = "answers.csv"
 CHECKS_FILE = "確認結果.xlsx"
@@ -335,7 +338,7 @@ def csv_field(value: Any) -> str:
 _SHORT_TEXT = 40  # texts up to this length recur across returns (names, labels, short answers): remembered
 
 
-def write_collected_answers(master: Master, result: CollectResult, path: Path) -> Any:
+def write_collected_answers(master: Master, result: CollectResult, path: Path) -> "AnswerSet":
     """answers.csv of a collect result, and its :class:`~welfare_workbook.summary.AnswerSet`, in one pass.
 
     The same bytes as ``write_answer_values(answer_values(master, result), path)`` and the
