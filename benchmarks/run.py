@@ -113,7 +113,8 @@ def stage_generate(n: int, r: int, work: str) -> Dict[str, Any]:
 
 def stage_fill(n: int, r: int, work: str) -> Dict[str, Any]:
     """Set-up, not measured against anything: returns with every input cell filled."""
-    from welfare_workbook.generate import build_workbook, layout_for
+    from welfare_workbook.contract import layout_for
+    from welfare_workbook.generate import build_workbook
     from welfare_workbook.simulate import plan_answers
     from welfare_workbook.spec import load_specs
 
@@ -152,7 +153,7 @@ def stage_resave(n: int, r: int, work: str, count: int) -> Dict[str, Any]:
 
 
 def stage_collect(n: int, r: int, work: str, folder: str = "returns") -> Dict[str, Any]:
-    from welfare_workbook.merge import collect
+    from welfare_workbook.pipeline import collect
 
     warm_imports()
 
@@ -167,7 +168,7 @@ def stage_collect(n: int, r: int, work: str, folder: str = "returns") -> Dict[st
 
 def stage_read_validate(n: int, r: int, work: str) -> Dict[str, Any]:
     """collect without writing its outputs: the same work the naive pipeline does."""
-    from welfare_workbook.merge import read_all
+    from welfare_workbook.pipeline import read_all
 
     warm_imports()
 
@@ -184,7 +185,7 @@ def stage_naive_collect(n: int, r: int, work: str, folder: str = "returns") -> D
     import openpyxl
     import pandas as pd
 
-    from welfare_workbook.collect import _meta  # noqa: F401  (same layout knowledge, read naively)
+    from welfare_workbook.contract import read_meta  # noqa: F401  (same layout knowledge, read naively)
     from welfare_workbook.spec import load_specs, schema_for
 
     spec = load_specs()["取組状況"]

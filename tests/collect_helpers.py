@@ -17,7 +17,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from helpers import soffice_path
-from welfare_workbook.generate import GeneratedWorkbook, layout_for
+from welfare_workbook.contract import layout_for
+from welfare_workbook.generate import GeneratedWorkbook
 from welfare_workbook.master import Master
 from welfare_workbook.simulate import Answer, fill_workbook, plan_answers
 

@@ -46,8 +46,8 @@ from collect_helpers import (
     return_of, roster_of, row_of, shift_validations, soffice_convert_all, the_issue,
 )
 from helpers import master_rows, set_value, soffice_path, write_master
-from welfare_workbook import merge
-from welfare_workbook.collect import OLE_MAGIC
+from welfare_workbook import pipeline
+from welfare_workbook.guard import OLE_MAGIC
 from welfare_workbook.excel import ERROR_FILL
 from welfare_workbook.generate import generate
 from welfare_workbook.master import Master, cell_text, load_master
@@ -261,7 +261,7 @@ def corpus(sample_master: Master, generated, generated_2, sample_master_2, tmp_p
         shutil.copy2(ods, folder / names["ods"])
 
     out = base / "out"
-    result = merge.collect(master, [folder], out)
+    result = pipeline.collect(master, [folder], out)
     corpus = Corpus(master, folder, out, result, read_answers(out / "answers.csv"), filled, names, has_ods)
     for case, ret in filled.items():
         corpus.names[case] = ret.shown
@@ -732,7 +732,7 @@ def test_sendback_workbook(corpus: Corpus) -> None:
 
 def test_sendback_collected_again_is_that_department(corpus: Corpus, tmp_path: Path) -> None:
     path = Path(corpus.result.outputs["sendback:K03"])
-    again = merge.read_all(corpus.master, [path])
+    again = pipeline.read_all(corpus.master, [path])
     assert [(r.file, r.respondent_id, r.respondent) for r in again.returns] == [(path.name, "K03", "健康長寿課")]
     structural = {"meta_missing", "meta_matched_by_content", "sheet_missing", "row_moved", "row_missing",
                   "locked_changed", "header_changed", "row_extra", "input_outside", "validation_removed",

@@ -16,10 +16,13 @@ from collect_helpers import (
     Filled, assert_all_answers_present, fill, read_answers, roster_of, sha256_tree, soffice_convert_all,
 )
 from helpers import read_meta, soffice_path
-from welfare_workbook import merge
+from welfare_workbook import answers
+from welfare_workbook import pipeline
+import answer_oracles
 from welfare_workbook.cli import cli
-from welfare_workbook.collect import STATUS_OK
-from welfare_workbook.generate import META_MARKER, META_SHEET, GenerateResult, layout_for
+from welfare_workbook.returns import STATUS_OK
+from welfare_workbook.contract import META_MARKER, META_SHEET, layout_for
+from welfare_workbook.generate import GenerateResult
 from welfare_workbook.master import Master
 from welfare_workbook.simulate import plan_answers
 from welfare_workbook.spec import load_specs
@@ -70,7 +73,7 @@ def resaved(filled, tmp_path_factory):
 
 
 def _check_round_trip(master: Master, folder: Path, returns: List[Filled], out_dir: Path) -> None:
-    result = merge.collect(master, [folder], out_dir)
+    result = pipeline.collect(master, [folder], out_dir)
     assert result.valid, [(i.file, i.sheet, i.cell, i.code, i.message) for i in result.issues]
     problems = [(i.file, i.sheet, i.cell, i.code) for i in result.issues if i.severity != "info"]
     assert problems == []
@@ -127,9 +130,9 @@ def test_workbooks_with_a_format_1_meta_are_still_read(filled, tmp_path) -> None
 def test_inputs_untouched_and_output_deterministic(filled, tmp_path) -> None:
     master, folder, _ = filled["dai3ji"]
     before = sha256_tree(folder)
-    merge.collect(master, [folder], tmp_path / "first")
-    merge.collect(master, [folder], tmp_path / "second")
-    merge.collect(master, [folder], tmp_path / "first")  # again into the same folder
+    pipeline.collect(master, [folder], tmp_path / "first")
+    pipeline.collect(master, [folder], tmp_path / "second")
+    pipeline.collect(master, [folder], tmp_path / "first")  # again into the same folder
     assert sha256_tree(folder) == before
     first = (tmp_path / "first" / "answers.csv").read_bytes()
     assert first.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
@@ -138,7 +141,7 @@ def test_inputs_untouched_and_output_deterministic(filled, tmp_path) -> None:
 
 def test_answers_csv_columns(filled, tmp_path) -> None:
     master, folder, _ = filled["dai3ji"]
-    merge.collect(master, [folder], tmp_path / "out")
+    pipeline.collect(master, [folder], tmp_path / "out")
     header = (tmp_path / "out" / "answers.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert header[:8] == ["respondent_id", "respondent", "sheet", "item_id", "field", "value", "file", "cell"]
 
@@ -146,16 +149,16 @@ def test_answers_csv_columns(filled, tmp_path) -> None:
 
 def test_answer_tuples_match_answer_rows(filled, tmp_path) -> None:
     """collect writes answers from tuples; the dict rows of the library API say the same."""
-    from welfare_workbook.summary import AnswerSet
+    from welfare_workbook.answers import AnswerSet
 
     master, folder, _ = filled["dai3ji"]
-    result = merge.read_all(master, [folder])
-    rows, values = merge.answer_rows(master, result), merge.answer_values(master, result)
-    assert rows and rows == [dict(zip(merge.ANSWER_COLUMNS, v)) for v in values]
-    merge.write_answers(rows, tmp_path / "rows.csv")
-    merge.write_answer_values(values, tmp_path / "values.csv")
+    result = pipeline.read_all(master, [folder])
+    rows, values = answer_oracles.answer_rows(master, result), answer_oracles.answer_values(master, result)
+    assert rows and rows == [dict(zip(answers.ANSWER_COLUMNS, v)) for v in values]
+    answer_oracles.write_answers(rows, tmp_path / "rows.csv")
+    answer_oracles.write_answer_values(values, tmp_path / "values.csv")
     assert (tmp_path / "rows.csv").read_bytes() == (tmp_path / "values.csv").read_bytes()
-    by_rows, by_values = AnswerSet.from_rows(rows), AnswerSet.from_values(values, merge.ANSWER_COLUMNS)
+    by_rows, by_values = AnswerSet.from_rows(rows), answer_oracles.answer_set_from_values(values, answers.ANSWER_COLUMNS)
     assert (by_rows.values, by_rows.status) == (by_values.values, by_values.status)
 
 

@@ -20,9 +20,8 @@ from helpers import (
     soffice_convert, soffice_path, sqref_cells, unlocked_cells, validations_at, write_master,
 )
 from welfare_workbook.excel import INPUT_FILL, LOCKED_FILL, safe_filename
-from welfare_workbook.generate import (
-    GenerateResult, build_workbook, generate, pack_meta_rows, row_hash, survey_id, unpack_meta_rows,
-)
+from welfare_workbook.contract import pack_meta_rows, row_hash, survey_id, unpack_meta_rows
+from welfare_workbook.generate import GenerateResult, build_workbook, generate
 from welfare_workbook.master import Master, cell_text, load_master, sample_rows
 from welfare_workbook.spec import load_specs, template_version
 

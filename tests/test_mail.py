@@ -21,7 +21,8 @@ from welfare_workbook.cli import cli
 from welfare_workbook.generate import GenerateResult
 from welfare_workbook.mail import build_messages, render
 from welfare_workbook.master import Master, load_master, sample_rows, write_master_xlsx
-from welfare_workbook.merge import CollectResult, collect
+from welfare_workbook.merge import CollectResult
+from welfare_workbook.pipeline import collect
 from welfare_workbook.simulate import fill_workbook, plan_answers
 
 DEADLINE = "令和7年5月30日（金）"

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from welfare_workbook import merge
+from welfare_workbook import pipeline
 from welfare_workbook.cli import cli
 from welfare_workbook.simulate import fill_workbook, plan_answers
 
@@ -29,9 +29,9 @@ def test_report_from_chunks_equals_one_collect(sample_master, generated, tmp_pat
         for folder in (everything, chunks[number % 2]):
             fill_workbook(sample_master, wb.respondent_id, wb.file, folder / wb.file.name, answers)
 
-    whole = merge.collect(sample_master, [everything], tmp_path / "out_all")
+    whole = pipeline.collect(sample_master, [everything], tmp_path / "out_all")
     assert whole.valid
-    parts = [merge.collect(sample_master, [chunk], tmp_path / f"out_{chunk.name}") for chunk in chunks]
+    parts = [pipeline.collect(sample_master, [chunk], tmp_path / f"out_{chunk.name}") for chunk in chunks]
     assert all(part.missing for part in parts)  # each chunk alone misses the other half
 
     result = CliRunner().invoke(cli, ["report", "--answers", parts[0].outputs["answers"],

@@ -20,6 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import header_columns, master_rows, set_value, write_master
+from welfare_workbook import rollover
+from welfare_workbook import pipeline
 from welfare_workbook import merge
 from welfare_workbook.cli import cli
 from welfare_workbook.generate import generate
@@ -49,7 +51,7 @@ def collected(sample_master: Master, generated, tmp_path_factory: pytest.TempPat
     for wb in generated.workbooks:
         plans[wb.respondent_id] = dict(plan_answers(sample_master, wb.respondent_id, seed=SEED))
         fill_workbook(sample_master, wb.respondent_id, wb.file, base / "ok" / wb.file.name, plans[wb.respondent_id])
-    ok = merge.collect(sample_master, [base / "ok"], base / "out_ok")
+    ok = pipeline.collect(sample_master, [base / "ok"], base / "out_ok")
     assert ok.valid, [i.message for i in ok.issues if i.severity == "error"]
 
     shutil.copytree(base / "ok", base / "ng")
@@ -58,7 +60,7 @@ def collected(sample_master: Master, generated, tmp_path_factory: pytest.TempPat
     broken[INVALID_KEY] = "約100"
     source = next(wb for wb in generated.workbooks if wb.respondent_id == INVALID_DEPT)
     fill_workbook(sample_master, INVALID_DEPT, source.file, base / "ng" / source.file.name, broken)
-    ng = merge.collect(sample_master, [base / "ng"], base / "out_ng")
+    ng = pipeline.collect(sample_master, [base / "ng"], base / "out_ng")
     assert not ng.valid
     assert merge.roster_status(ng)[INVALID_DEPT] == "要修正"
     return Collected(sample_master, plans, base / "out_ok" / "answers.csv", base / "out_ng" / "answers.csv")
@@ -285,8 +287,8 @@ def test_workbooks_from_next_master_show_the_last_two_years(collected: Collected
 
 
 def test_rolling_over_twice_gives_the_same_results(collected: Collected, tmp_path: Path) -> None:
-    first = merge.rollover(sample_path(), collected.valid, tmp_path / "a.xlsx")
-    second = merge.rollover(sample_path(), collected.valid, tmp_path / "b.xlsx")
+    first = rollover.rollover(sample_path(), collected.valid, tmp_path / "a.xlsx")
+    second = rollover.rollover(sample_path(), collected.valid, tmp_path / "b.xlsx")
     assert first.output and second.output
     assert (first.added, first.replaced) == (second.added, second.replaced)
     a, b = sheet_rows(first.output, "実績"), sheet_rows(second.output, "実績")
@@ -303,10 +305,10 @@ def test_rolling_the_same_year_again_replaces_its_rows(collected: Collected, tmp
     assert rows["実績"][0] == RESULT_HEADER
     rows["実績"].extend(stale)
     master = write_master(rows, tmp_path / "R6.xlsx")
-    result = merge.rollover(master, collected.valid, tmp_path / "R7.xlsx")
+    result = rollover.rollover(master, collected.valid, tmp_path / "R7.xlsx")
     assert result.output is not None, [i.message for i in result.issues]
     assert result.replaced == len(stale)
-    plain = merge.rollover(sample_path(), collected.valid, tmp_path / "plain.xlsx")
+    plain = rollover.rollover(sample_path(), collected.valid, tmp_path / "plain.xlsx")
     assert result.added == plain.added
     got = sheet_rows(result.output, "実績")
     assert got == sheet_rows(plain.output, "実績")
@@ -316,7 +318,7 @@ def test_rolling_the_same_year_again_replaces_its_rows(collected: Collected, tmp
     # and once more from the rolled master turned back to 令和6年度: 2024 replaced again
     rolled = {sheet: sheet_rows(result.output, sheet) for sheet in MASTER_COLUMNS}
     set_value(rolled, "調査設定", "項目", "対象年度", "値", "令和6年度")
-    again = merge.rollover(write_master(rolled, tmp_path / "again.xlsx"), collected.valid, tmp_path / "again7.xlsx")
+    again = rollover.rollover(write_master(rolled, tmp_path / "again.xlsx"), collected.valid, tmp_path / "again7.xlsx")
     assert again.output is not None
     assert again.replaced == plain.added
     assert sheet_rows(again.output, "実績") == got
@@ -335,7 +337,7 @@ def test_target_year_written_in_other_styles_advances(collected: Collected, tmp_
     source = write_master(rows, tmp_path / "master.xlsx")
     before, _ = load_master(source)
     assert before is not None
-    result = merge.rollover(source, collected.valid, tmp_path / "next.xlsx")
+    result = rollover.rollover(source, collected.valid, tmp_path / "next.xlsx")
     assert result.output is not None
     after, issues = load_master(result.output)
     assert after is not None, issues.to_list()
@@ -359,7 +361,7 @@ def test_target_year_written_in_other_styles_advances(collected: Collected, tmp_
     ("進捗状況調査", 2024, "進捗状況調査"),  # no year: unchanged
 ])
 def test_next_label(text: str, year: int, expected: str) -> None:
-    assert merge._next_label(text, year) == expected
+    assert rollover._next_label(text, year) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -370,12 +372,12 @@ def test_next_label(text: str, year: int, expected: str) -> None:
     ("未定", "未定"),
 ])
 def test_next_deadline(text: str, expected: str) -> None:
-    assert merge._next_deadline(text) == expected
+    assert rollover._next_deadline(text) == expected
 
 
 def test_leap_day_deadline_through_rollover(collected: Collected, tmp_path: Path) -> None:
     rows = master_rows()
     set_value(rows, "調査設定", "項目", "提出期限", "値", "2024-02-29")
-    result = merge.rollover(write_master(rows, tmp_path / "m.xlsx"), collected.valid, tmp_path / "n.xlsx")
+    result = rollover.rollover(write_master(rows, tmp_path / "m.xlsx"), collected.valid, tmp_path / "n.xlsx")
     assert result.output is not None
     assert settings_of(result.output)["提出期限"] == "2025-02-28"

@@ -56,16 +56,18 @@ from collect_helpers import (
     the_issue,
 )
 from helpers import run_cli, soffice_path
-from welfare_workbook import merge
-from welfare_workbook.collect import (
-    MAX_CELLS, MAX_UNCOMPRESSED, MIB, OLE_MAGIC, Limits, read_return, sheet_parts,
-)
+from welfare_workbook import answers
+from welfare_workbook import rollover
+from welfare_workbook import pipeline
+from welfare_workbook.collect import read_return
+from welfare_workbook.guard import MAX_CELLS, MAX_UNCOMPRESSED, MIB, OLE_MAGIC, Limits, sheet_parts
 from welfare_workbook.master import Master
-from welfare_workbook.merge import csv_bytes, csv_cell, csv_unescape, write_answers, write_csv_rows
-from welfare_workbook.report import put
+from answer_oracles import write_answers, write_csv_rows
+from welfare_workbook.answers import csv_bytes, csv_cell, csv_unescape
+from welfare_workbook.excel import put
 from welfare_workbook.simulate import plan_answers
 from welfare_workbook.spec import load_specs
-from welfare_workbook.summary import AnswerSet
+from welfare_workbook.answers import AnswerSet
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="byte file names, permissions and signals are POSIX")
 NO_SOFFICE = "LibreOffice (soffice) is not installed; CI installs it"
@@ -468,7 +470,7 @@ def corpus(sample_master: Master, generated, tmp_path_factory) -> Corpus:
     before = file_states(folder)
     out = base / "回収 結果"
     started = time.perf_counter()
-    result = merge.collect(master, [folder], out)
+    result = pipeline.collect(master, [folder], out)
     seconds = time.perf_counter() - started
     return Corpus(master, folder, out, result, read_answers(out / "answers.csv"), filled, names, cells, before,
                   seconds, unreadable, has_soffice)
@@ -502,7 +504,7 @@ def test_inputs_byte_identical(corpus: Corpus) -> None:
 
 
 def test_collect_twice_gives_identical_answers(corpus: Corpus, tmp_path: Path) -> None:
-    again = merge.collect(corpus.master, [corpus.folder], tmp_path / "again")
+    again = pipeline.collect(corpus.master, [corpus.folder], tmp_path / "again")
     assert (tmp_path / "again" / "answers.csv").read_bytes() == (corpus.out / "answers.csv").read_bytes()
     assert [(i.code, i.file, i.sheet, i.cell) for i in again.issues] == [
         (i.code, i.file, i.sheet, i.cell) for i in corpus.result.issues]
@@ -671,7 +673,7 @@ def test_control_characters(corpus: Corpus) -> None:
 
 def test_lone_surrogates_and_control_characters_in_writers(tmp_path: Path) -> None:
     """No path reaches the writers with lone surrogates today; the writers still cope."""
-    row = {c: "x" for c in merge.ANSWER_COLUMNS}
+    row = {c: "x" for c in answers.ANSWER_COLUMNS}
     row.update(value="a\ud800b\x00c", raw="=\udcff", file="\udc95\udc9f.xlsx")
     write_answers([row], tmp_path / "answers.csv")
     text = (tmp_path / "answers.csv").read_bytes().decode("utf-8-sig")
@@ -792,7 +794,7 @@ def test_rollover_master_holds_text_not_formulas(corpus: Corpus, tmp_path: Path)
     """answers.csv read back by rollover: the typed text, and text again in next year's master."""
     from welfare_workbook.master import sample_path
 
-    result = merge.rollover(sample_path(), corpus.out / "answers.csv", tmp_path / "next.xlsx", force=True)
+    result = rollover.rollover(sample_path(), corpus.out / "answers.csv", tmp_path / "next.xlsx", force=True)
     assert result.output is not None, [i.message for i in result.issues]
     assert _xlsx_formulas(result.output) == []
     ws = openpyxl.load_workbook(result.output)["実績"]
@@ -936,10 +938,10 @@ def test_max_cells_option(sample_master: Master, workbook_of, tmp_path: Path) ->
 
 
 def test_module_constants_are_the_defaults(monkeypatch) -> None:
-    from welfare_workbook import collect
+    from welfare_workbook import guard
 
-    monkeypatch.setattr(collect, "MAX_CELLS", 123)
-    monkeypatch.setattr(collect, "MAX_UNCOMPRESSED", 5 * MIB)
+    monkeypatch.setattr(guard, "MAX_CELLS", 123)
+    monkeypatch.setattr(guard, "MAX_UNCOMPRESSED", 5 * MIB)
     assert Limits() == Limits(5 * MIB, 123)
 
 
@@ -1073,11 +1075,11 @@ def test_collected_answers_are_what_the_row_writer_writes(sample_master: Master,
                                                           returns: List[Any]) -> None:
     """collect writes answers.csv and its AnswerSet in one pass: the same bytes and set as
     answer_values -> write_answer_values and AnswerSet.from_values, whatever was typed."""
-    from welfare_workbook.collect import InputCell, Return
-    from welfare_workbook.merge import (
-        ANSWER_COLUMNS, CollectResult, answer_values, write_answer_values, write_collected_answers,
-    )
-    from welfare_workbook.summary import AnswerSet
+    from welfare_workbook.returns import InputCell, Return
+    from answer_oracles import answer_set_from_values, answer_values, write_answer_values
+    from welfare_workbook.answers import ANSWER_COLUMNS, write_collected_answers
+    from welfare_workbook.merge import CollectResult
+    from welfare_workbook.answers import AnswerSet
 
     rets = []
     for number, (rid, name, status, cells) in enumerate(returns):
@@ -1092,7 +1094,7 @@ def test_collected_answers_are_what_the_row_writer_writes(sample_master: Master,
     write_answer_values(expected, folder / "rows.csv")
     answers = write_collected_answers(sample_master, result, folder / "one_pass.csv")
     assert (folder / "one_pass.csv").read_bytes() == (folder / "rows.csv").read_bytes()
-    by_rows = AnswerSet.from_values(expected, ANSWER_COLUMNS)
+    by_rows = answer_set_from_values(expected, ANSWER_COLUMNS)
     assert (answers.values, answers.status) == (by_rows.values, by_rows.status)
 
 
@@ -1173,7 +1175,7 @@ SHEET_PARTS = st.sampled_from([
 def test_sheet_scan_answers_as_the_plain_regexes(inside: List[str], before: List[str], after: List[str], limit: int,
                                                  declaration: str) -> None:
     """However a hostile sheet mixes cell tags, the quick scan decides as the regexes it replaced."""
-    from welfare_workbook.collect import plainly_within, scan_sheet
+    from welfare_workbook.guard import plainly_within, scan_sheet
 
     xml = (declaration + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
            + "".join(before) + "<sheetData>" + "".join(inside) + "</sheetData>" + "".join(after)

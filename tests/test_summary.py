@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from helpers import fill_rgb
-from welfare_workbook import merge, summary
+from welfare_workbook import pipeline
+from welfare_workbook import summary
 from welfare_workbook.cli import cli
 from welfare_workbook.generate import GenerateResult
 from welfare_workbook.master import Master
@@ -69,7 +70,7 @@ def cycle(sample_master: Master, generated: GenerateResult, tmp_path_factory: py
     assert MISSING in {wb.respondent_id for wb in generated.workbooks}
     out = base / "out"
     out.mkdir()
-    result = merge.collect(sample_master, [returns], out)
+    result = pipeline.collect(sample_master, [returns], out)
     assert result.valid, [(i.file, i.sheet, i.cell, i.code, i.message) for i in result.issues if i.severity == "error"]
     book = openpyxl.load_workbook(out / summary.SUMMARY_FILE)
     return Cycle(sample_master, plans, out, result, book)

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 import pytest
 
-from welfare_workbook.collect import InputCell, Return
+from welfare_workbook.returns import InputCell, Return
 from welfare_workbook.master import Master
 from welfare_workbook.spec import MAX_CELL_TEXT, load_specs, schema_for
 from welfare_workbook.validate import _rows_by_sheet, validate_returns

@@ -7,7 +7,7 @@ A library first, with a thin command line (``welfare-workbook``) on top::
     result = generate(master, Path("output"))
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .master import load_master, sample_path  # noqa: E402
 from .generate import build_workbook, generate  # noqa: E402

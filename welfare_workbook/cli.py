@@ -13,7 +13,7 @@ from typing import Any, Iterable, Optional, Tuple
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .issues import ERROR, Issue, IssueList, make
 from .wareki import fiscal_year_label
 
@@ -220,7 +220,7 @@ def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as
             max_cells: int) -> None:
     """提出された調査票（ファイルまたはフォルダ）を回収・検査する。"""
     from .collect import MIB, Limits
-    from .merge import collect as collect_returns
+    from .pipeline import collect as collect_returns
 
     missing = [p for p in returns if not p.exists()]
     if missing:
@@ -242,7 +242,8 @@ def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as
               show_default=True, help="集計表.xlsx と indicators.csv を書き出すフォルダ。")
 def report(answers_paths: Tuple[Path, ...], master_path: Optional[str], out: Path) -> None:
     """answers.csv とマスタから集計表（審議会資料）を作り直す。"""
-    from .summary import AnswerSet, write_summary
+    from .answers import AnswerSet
+    from .summary import write_summary
 
     for path in answers_paths:
         if not path.is_file():
@@ -270,7 +271,7 @@ def report(answers_paths: Tuple[Path, ...], master_path: Optional[str], out: Pat
 def rollover(master_path: Optional[str], answers_path: Path, out: Path, force: bool) -> None:
     """今年度の回答を実績に加え、対象年度を進めた翌年度のマスタを作る。"""
     from .master import sample_path
-    from .merge import rollover as roll
+    from .rollover import rollover as roll
 
     if not answers_path.is_file():
         _echo(f"「{answers_path}」が見つかりません。collect が出力した answers.csv を指定してください。", err=True)
@@ -319,7 +320,7 @@ def mail(kind: str, master_path: Optional[str], smtp_host: str, smtp_port: int, 
               show_default=True, help="出力先フォルダ。")
 def demo(out: Path) -> None:
     """同梱サンプルで一連の流れ（作成 → 担当課の記入を模擬 → 回収・検査）を実行する。"""
-    from .merge import collect as collect_returns
+    from .pipeline import collect as collect_returns
     from .simulate import simulate_returns
 
     result = _generate(None, out / "調査票", False)

@@ -136,3 +136,17 @@ class StyleCache:
             self._arrays[key] = copy.copy(cell._style)
         else:
             cell._style = copy.copy(array)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def put(ws: Any, row: int, col: int, value: Any) -> Any:
+    """Write a value; strings are always stored as text (never a live formula)."""
+    cell = ws.cell(row, col)
+    if isinstance(value, str):
+        value = xlsx_text(value)
+    cell.value = value
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell.data_type = "s"
+    return cell

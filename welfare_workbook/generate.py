@@ -17,46 +17,28 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import io
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from . import __version__
+from ._version import __version__
 from . import issues as iss
 from .excel import BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, atomic_write, estimate_lines, safe_filename
+from .contract import (
+    FIRST_ROW, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET, ItemRow, is_generated_workbook, meta_entries, row_hash,
+    sheet_items, year_labels,
+)
 from .issues import IssueList
-from .master import Action, Department, Indicator, Master, cell_text, circled, column_letter
-from .spec import SheetSpec, load_lists, load_specs, sheet_order, template_version
-from .wareki import date_label, fiscal_year_label, short_label
+from .master import Department, Master, column_letter
+from .spec import SheetSpec, load_lists, template_version
+from .wareki import date_label
 from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, header_footer_text
 
-META_SHEET = "_meta"
-LISTS_SHEET = "_lists"
-GUIDE_SHEET = "記入方法"
-OTHER_SHEET = "その他の取組"
-META_MARKER = "welfare_workbook_meta"
-META_FORMAT = "2"  # 1: the row table as 4 cells a row; 2: packed into ROWS_PREFIX cells (one read is ~4× faster)
-ROWS_PREFIX = "rows:"  # _meta key of a sheet's packed rows: "row\tkey\thash" lines, in cells B, C, …
-META_CHUNK = 30_000  # characters per packed cell (a cell holds at most 32,767)
-HEADER_ROW = 4
-FIRST_ROW = HEADER_ROW + 1
 MISSING_TEXT = "未入力"
 INPUT_NUMBER_LIMIT = 999_999_999_999
 
-__all__ = ["ItemRow", "GeneratedWorkbook", "GenerateResult", "build_workbook", "generate", "survey_id"]
-
-
-@dataclass(frozen=True)
-class ItemRow:
-    """One row of a survey sheet: what it asks about, and the locked context shown."""
-
-    key: str  # stable row key stored in _meta, e.g. "IND:3:K01"
-    item_id: str  # 指標No or 取組No as text
-    context: Dict[str, str]
-    value_type: str = "text"  # input type of an "indicator" column: integer/decimal/text
+__all__ = ["GeneratedWorkbook", "GenerateResult", "build_workbook", "generate"]
 
 
 @dataclass
@@ -81,111 +63,8 @@ class GenerateResult:
         return {"workbooks": [w.to_dict() for w in self.workbooks], "issues": self.issues.to_list()}
 
 
-def survey_id(master: Master) -> str:
-    """Stable id of a survey: the same master always gives the same id."""
-    s = master.settings
-    text = "|".join((s.municipality, s.plan_name, s.survey_name, str(s.fiscal_year)))
-    return "S" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-
-
-def year_labels(fiscal_year: int) -> Dict[str, str]:
-    return {
-        "year": fiscal_year_label(fiscal_year),
-        "prev1": fiscal_year_label(fiscal_year - 1),
-        "prev2": fiscal_year_label(fiscal_year - 2),
-        "year_short": short_label(fiscal_year),
-    }
-
-
 # ---------------------------------------------------------------------------
 # items: which rows a respondent gets
-
-
-def _with_year(value: str, year: str) -> str:
-    return f"{value}\n（{year}）" if value and year else value
-
-
-def _indicator_row(master: Master, ind: Indicator, dept: str) -> ItemRow:
-    year = master.settings.fiscal_year
-    prev1 = master.result(year - 1, dept, indicator=ind.no)
-    prev2 = master.result(year - 2, dept, indicator=ind.no)
-    refs = "".join(circled(n) for n in ind.actions)
-    context = {
-        "no": str(ind.no),
-        "measure": master.measures[ind.measure_id].label,
-        "name": ind.name + (f"\n{refs}" if refs else ""),
-        "unit": ind.unit,
-        "baseline": _with_year(ind.baseline, ind.baseline_year),
-        "target": _with_year(ind.target, ind.target_year),
-        "prev2_value": prev2.value if prev2 else "",
-        "prev2_content": prev2.content if prev2 else "",
-        "prev1_value": prev1.value if prev1 else "",
-        "prev1_content": prev1.content if prev1 else "",
-    }
-    return ItemRow(f"IND:{ind.no}:{dept}", str(ind.no), context, ind.value_type)
-
-
-def _departments_text(master: Master, action: Action) -> str:
-    names = [master.departments[d].name for d in action.departments]
-    return "、".join([f"{names[0]}（主）"] + names[1:])
-
-
-def _action_row(master: Master, action: Action, dept: str) -> ItemRow:
-    year = master.settings.fiscal_year
-    prev1 = master.result(year - 1, dept, action=action.no)
-    prev2 = master.result(year - 2, dept, action=action.no)
-    context = {
-        "no": str(action.no),
-        "measure": master.measures[action.measure_id].label,
-        "name": action.name,
-        "content": action.content,
-        "departments": _departments_text(master, action),
-        "page": action.page,
-        "prev2_content": prev2.content if prev2 else "",
-        "prev1_content": prev1.content if prev1 else "",
-    }
-    return ItemRow(f"ACT:{action.no}:{dept}", str(action.no), context)
-
-
-def items_for(master: Master, spec: SheetSpec, dept_id: str) -> List[ItemRow]:
-    """The rows of ``spec`` for one respondent, in plan order."""
-    if spec.items == "indicators":
-        return [_indicator_row(master, i, dept_id) for i in master.indicators_for(dept_id)]
-    if spec.items == "actions":
-        return [_action_row(master, a, dept_id) for a in master.actions_for(dept_id)]
-    return [_action_row(master, a, dept_id) for a in master.other_actions_for(dept_id)]
-
-
-def sheets_for(master: Master, dept_id: str) -> List[SheetSpec]:
-    """Survey sheets this respondent gets (enabled and non-empty), in workbook order."""
-    return [spec for spec, _ in _sheet_items(master, dept_id)]
-
-
-def _sheet_items(master: Master, dept_id: str) -> List[Tuple[SheetSpec, List[ItemRow]]]:
-    """(survey sheet, its rows) for one respondent: enabled, non-empty sheets in workbook order."""
-    specs = load_specs()
-    names = sheet_order(list(master.settings.sheets))
-    if "取組状況" in master.settings.sheets:  # その他の取組 accompanies the 取組状況 report
-        names.append(OTHER_SHEET)
-    found = [(specs[n], items_for(master, specs[n], dept_id)) for n in names]
-    return [(spec, rows) for spec, rows in found if rows]
-
-
-def locked_values(spec: SheetSpec, item: ItemRow) -> List[str]:
-    """The locked texts of an item's row, in column order (what the row hash covers)."""
-    return [item.context.get(col.source or "", "") for col in spec.locked_columns]
-
-
-def layout_for(master: Master, dept_id: str) -> Dict[str, List[tuple]]:
-    """Where each item of a respondent sits: sheet -> [(row, ItemRow, row hash)].
-
-    The same rows the writer produces; used to identify returns that lost their
-    _meta and to say which locked cell was edited.
-    """
-    layout = {}
-    for spec, rows in _sheet_items(master, dept_id):
-        layout[spec.name] = [(FIRST_ROW + i, item, row_hash(locked_values(spec, item))) for i, item in enumerate(rows)]
-    return layout
 
 
 # ---------------------------------------------------------------------------
@@ -304,12 +183,6 @@ def _validations(sheet: Sheet, spec: SheetSpec, items: Sequence[ItemRow], years:
                     "該当がない場合だけ「―」を入力し、この確認で「はい」を選んでください。", **help_text))
         else:
             sheet.validations.append(Validation(f"{letter}{FIRST_ROW}:{letter}{last}", **help_text))
-
-
-def row_hash(values: Sequence[Any]) -> str:
-    """Hash of a row's locked texts; identical whichever program saved the file."""
-    text = "\x1f".join(cell_text(v) for v in values)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _survey_sheet(book: Book, spec: SheetSpec, items: Sequence[ItemRow], master: Master, dept: Department,
@@ -457,70 +330,11 @@ def _lists_sheet(book: Book) -> None:
 def _meta_sheet(book: Book, master: Master, dept: Department, specs: Sequence[SheetSpec],
                 rows: List[List[Any]], generated_at: dt.datetime, years: Dict[str, str]) -> None:
     sheet = book.add_sheet(META_SHEET, "veryHidden")
-    s = master.settings
-    pairs: List[List[Any]] = [
-        [META_MARKER, META_FORMAT],
-        ["survey_id", survey_id(master)],
-        ["survey_name", s.survey_name],
-        ["municipality", s.municipality],
-        ["plan_name", s.plan_name],
-        ["fiscal_year", s.fiscal_year],
-        ["respondent_id", dept.id],
-        ["respondent", dept.name],
-        ["template_version", template_version()],
-        ["tool_version", __version__],
-        ["generated_at", generated_at.isoformat(timespec="seconds")],
-        ["sheets", ",".join(spec.name for spec in specs)],
-        ["header_row", HEADER_ROW],
-        ["first_row", FIRST_ROW],
-    ]
-    for spec in specs:
-        pairs.append([f"columns:{spec.name}", ",".join(c.id for c in spec.columns)])
-        header = [c.label_for(years) for c in spec.columns]
-        sheet_rows = [r for r in rows if r[0] == spec.name]
-        pairs.append([f"hash:{spec.name}", row_hash(header + [r[3] for r in sheet_rows])])
-        pairs.append([ROWS_PREFIX + spec.name] + pack_meta_rows((row, key, digest) for _, row, key, digest in sheet_rows))
+    pairs = meta_entries(master, dept.id, dept.name, specs, rows, generated_at.isoformat(timespec="seconds"), years,
+                         template_version(), __version__)
     for number, values in enumerate(pairs, start=1):
         sheet.append_row(number, [(col, value, 0) for col, value in enumerate(values, start=1)])
     sheet.protected = True
-
-
-def pack_meta_rows(rows: Iterable[Tuple[int, str, str]]) -> List[str]:
-    r"""A sheet's (row, key, hash) entries as _meta holds them: lines in cells of at most
-    META_CHUNK characters. Packed, calamine reads a handful of cells instead of four per
-    row, which was a tenth of reading a return.
-
-    >>> pack_meta_rows([(5, "IND:2:K02", "3f2a"), (6, "IND:4:K02", "9b1c")])
-    ['5\tIND:2:K02\t3f2a\n6\tIND:4:K02\t9b1c']
-    """
-    chunks: List[str] = []
-    lines: List[str] = []
-    size = 0
-    for row, key, digest in rows:
-        line = f"{row}\t{key}\t{digest}"
-        if lines and size + len(line) + 1 > META_CHUNK:
-            chunks.append("\n".join(lines))
-            lines, size = [], 0
-        lines.append(line)
-        size += len(line) + 1
-    if lines:
-        chunks.append("\n".join(lines))
-    return chunks
-
-
-def unpack_meta_rows(sheet: str, chunks: Iterable[Any]) -> List[Tuple[str, int, str, str]]:
-    r""":func:`pack_meta_rows` read back as (sheet, row, key, hash); malformed lines are skipped.
-
-    >>> unpack_meta_rows("取組状況", ["5\tIND:2:K02\t3f2a\r\n6\tIND:4:K02\t9b1c", "", "7\tx"])
-    [('取組状況', 5, 'IND:2:K02', '3f2a'), ('取組状況', 6, 'IND:4:K02', '9b1c')]
-    """
-    table = []
-    for chunk in chunks:
-        for line in str(chunk or "").replace("\r", "").split("\n"):
-            fields = line.split("\t")
-            if len(fields) == 3 and fields[0].isdigit():
-                table.append((sheet, int(fields[0]), fields[1], fields[2]))
-    return table
 
 
 def workbook_book(master: Master, dept: Department, *, generated_at: Optional[dt.datetime] = None) -> Tuple[Book, Dict[str, int]]:
@@ -528,7 +342,7 @@ def workbook_book(master: Master, dept: Department, *, generated_at: Optional[dt
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     years = year_labels(master.settings.fiscal_year)
     book = Book(_styles().sheet)
-    by_sheet = _sheet_items(master, dept.id)
+    by_sheet = sheet_items(master, dept.id)
     specs = [spec for spec, _ in by_sheet]
     items = {spec.name: rows for spec, rows in by_sheet}
     counts = {name: len(rows) for name, rows in items.items()}
@@ -570,15 +384,6 @@ def workbook_filename(master: Master, dept: Department, taken: set) -> str:
         stem = safe_filename(f"{dept.name}({dept.id})_{master.settings.survey_name}")
     taken.add(stem.lower())
     return stem + ".xlsx"
-
-
-def is_generated_workbook(path: Path) -> bool:
-    """True when ``path`` is a workbook written by this tool (it has a _meta sheet)."""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return f'name="{META_SHEET}"'.encode() in zf.read("xl/workbook.xml")
-    except (OSError, KeyError, zipfile.BadZipFile):
-        return False
 
 
 def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetime] = None,

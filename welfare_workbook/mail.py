@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import issues as iss
+from .answers import csv_cell
+from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
 from .issues import IssueList
-from .master import Department, Master, cell_text
+from .master import Department, Master, cell_text, read_csv_text
 from .wareki import date_label
 
 KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK = "配布", "督促", "差戻し"
@@ -159,8 +161,6 @@ def load_template(kind: str, folder: Optional[Path] = None) -> Tuple[str, str]:
 
     name = TEMPLATE_FILES[normalize_kind(kind)]
     if folder is not None and (Path(folder) / name).is_file():
-        from .master import read_csv_text  # UTF-8 (with or without BOM) or cp932, as Notepad saves
-
         path = Path(folder) / name
         return str(path), read_csv_text(path)
     return name, resources.files("welfare_workbook.templates").joinpath(name).read_text(encoding="utf-8")
@@ -226,23 +226,7 @@ class _Book:
 
 def _meta_of(path: Path) -> Optional[_Book]:
     """Survey and respondent of a workbook this tool wrote (read-only, python-calamine)."""
-    from python_calamine import CalamineWorkbook
-
-    from .generate import META_SHEET, is_generated_workbook
-
-    if path.name.startswith("~$") or not is_generated_workbook(path):
-        return None
-    try:
-        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(META_SHEET).to_python()
-    except Exception:  # noqa: BLE001 — an unreadable file is simply not a workbook to send
-        return None
-    pairs: Dict[str, str] = {}
-    for row in rows:
-        cells = [cell_text(v) for v in row] + ["", ""]
-        if cells[0] == "sheet":
-            break
-        if cells[0]:
-            pairs[cells[0]] = cells[1]
+    pairs = {k: cell_text(v) for k, v in (read_meta_file(path) or {}).items()}
     if not pairs.get("respondent_id"):
         return None
     return _Book(path, pairs.get("survey_id", ""), pairs["respondent_id"], pairs.get("survey_name", ""))
@@ -250,8 +234,6 @@ def _meta_of(path: Path) -> Optional[_Book]:
 
 def find_workbooks(master: Master, folder: Path, issues: IssueList) -> Dict[str, Path]:
     """respondent id -> the one workbook of this survey for it in ``folder`` (matched by ``_meta``)."""
-    from .generate import survey_id
-
     wanted = survey_id(master)
     found: Dict[str, List[Path]] = {}
     for path in sorted(Path(folder).glob("*.xlsx")):
@@ -454,8 +436,6 @@ def size_label(size: float) -> str:
 
 def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]], bom: bool = True) -> bytes:
     """index.csv / 送信記録.csv, with the same formula guard as answers.csv (subjects come from templates)."""
-    from .merge import csv_cell
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import issues as iss
+from .excel import FONT_NAME, HEADER_FILL, atomic_write
 from .issues import IssueList
 from .spec import SURVEY_SHEETS, load_lists
 from .wareki import fiscal_year_label, parse_date, parse_fiscal_year
@@ -746,8 +747,6 @@ def write_master_xlsx(rows: Dict[str, List[List[str]]], path: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
-
-    from .excel import FONT_NAME, HEADER_FILL, atomic_write
 
     widths = {"項目": 14, "値": 60, "課名": 18, "基本方針": 28, "基本施策": 28, "めざす姿": 60, "取組名": 40,
               "内容": 60, "指標名": 40, "取組内容": 60, "成果": 40, "課題": 40, "理由": 40, "メール": 24}

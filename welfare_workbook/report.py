@@ -9,32 +9,21 @@ was already noted as cleaned when it was read).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from .collect import STATUS_FIX, InputCell, Return
+from .contract import is_generated_workbook, layout_for
 from .excel import (
-    ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, fit_a4_landscape, safe_filename, xlsx_text,
+    ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, fit_a4_landscape, put, safe_filename,
 )
-from .generate import build_workbook, is_generated_workbook, layout_for
 from .issues import ERROR, WARNING
-from .master import Master, column_letter
+from .master import Department, Master, column_letter
+from .returns import STATUS_FIX, InputCell, Return
 from .spec import load_specs
 from .wareki import date_label
 
+BlankWorkbook = Callable[[Master, Department], Any]  # master, department -> openpyxl workbook
 SEVERITY_LABEL = {"error": "エラー", "warning": "注意", "info": "情報"}
 REQUEST_SHEET = "修正依頼"
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def put(ws: Any, row: int, col: int, value: Any) -> Any:
-    """Write a value; strings are always stored as text (never a live formula)."""
-    cell = ws.cell(row, col)
-    if isinstance(value, str):
-        value = xlsx_text(value)
-    cell.value = value
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        cell.data_type = "s"
-    return cell
 
 
 def _table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> None:
@@ -106,13 +95,17 @@ def sendback_filename(master: Master, dept_name: str) -> str:
     return safe_filename(f"差戻し_{dept_name}_{master.settings.survey_name}") + ".xlsx"
 
 
-def build_sendback(master: Master, ret: Return) -> Any:
-    """The respondent's workbook regenerated with their answers, problems marked."""
+def build_sendback(master: Master, ret: Return, blank: BlankWorkbook) -> Any:
+    """The respondent's workbook regenerated with their answers, problems marked.
+
+    ``blank(master, department)`` gives the fresh workbook (the writer's ``build_workbook``,
+    passed in so that report depends on the contract only).
+    """
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
     dept = master.departments[ret.respondent_id or ""]
-    wb = build_workbook(master, dept)
+    wb = blank(master, dept)
     specs = load_specs()
     # where each (sheet, row key) sits in the fresh workbook
     position = {(sheet, item.key): row for sheet, rows in layout_for(master, dept.id).items() for row, item, _ in rows}
@@ -175,7 +168,7 @@ def build_sendback(master: Master, ret: Return) -> Any:
     return wb
 
 
-def write_sendbacks(master: Master, result: Any, folder: Path) -> Dict[str, Path]:
+def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkbook) -> Dict[str, Path]:
     """One 差戻し workbook per respondent whose current return needs fixing."""
     written: Dict[str, Path] = {}
     for row in result.roster:
@@ -183,7 +176,7 @@ def write_sendbacks(master: Master, result: Any, folder: Path) -> Dict[str, Path
         if ret is None or ret.status != STATUS_FIX or not ret.respondent_id:
             continue
         path = folder / sendback_filename(master, row.department.name)
-        atomic_write(path, build_sendback(master, ret).save)
+        atomic_write(path, build_sendback(master, ret, blank).save)
         written[ret.respondent_id] = path
     if folder.exists():
         keep = {p.name for p in written.values()}

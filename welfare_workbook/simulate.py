@@ -11,7 +11,7 @@ import random
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .generate import ItemRow, layout_for
+from .contract import ItemRow, layout_for
 from .master import Master
 from .spec import ColumnSpec, load_lists, load_specs
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, fit_a4_landscape, safe_filename
-from .master import Master, circled, column_letter, read_csv_text
+from .answers import NEEDS_FIX, SUBMITTED, AnswerSet, csv_bytes, write_csv_values
+from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put, safe_filename
+from .master import Master, circled, column_letter
 from .normalize import NA_VALUE, plain_number
 from .spec import load_lists
 from .wareki import fiscal_year_label, short_label
@@ -27,70 +27,8 @@ from .wareki import fiscal_year_label, short_label
 SUMMARY_FILE = "集計表.xlsx"
 INDICATORS_FILE = "indicators.csv"
 NOT_SUBMITTED = "未提出"
-NEEDS_FIX = "要修正"
-SUBMITTED = "提出済"
 INDICATOR_COLUMNS = ("year", "indicator_no", "indicator", "measure_id", "measure", "respondent_id", "respondent",
                      "value_numeric", "value_text", "unit", "type", "source", "status")
-REQUIRED_ANSWER_COLUMNS = ("respondent_id", "sheet", "item_id", "field", "value")
-
-
-@dataclass
-class AnswerSet:
-    """This year's answers, looked up by respondent, sheet, item and field."""
-
-    values: Dict[Tuple[str, str, str, str], Any] = field(default_factory=dict)
-    status: Dict[str, str] = field(default_factory=dict)  # respondent_id -> 提出済 / 要修正
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[Dict[str, Any]]) -> "AnswerSet":
-        answers = cls()
-        for row in rows:
-            dept = str(row["respondent_id"])
-            key = (dept, str(row["sheet"]), str(row["item_id"]), str(row["field"]))
-            answers.values[key] = row["value"]
-            status = str(row.get("status") or SUBMITTED)
-            if answers.status.get(dept) != NEEDS_FIX:
-                answers.status[dept] = NEEDS_FIX if status == NEEDS_FIX else SUBMITTED
-        return answers
-
-    @classmethod
-    def from_values(cls, rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> "AnswerSet":
-        """:meth:`from_rows` for rows of values in ``columns`` order (as collect holds them)."""
-        dept_at, sheet_at, item_at, field_at, value_at = (columns.index(c) for c in REQUIRED_ANSWER_COLUMNS)
-        status_at = columns.index("status") if "status" in columns else None
-        answers = cls()
-        for row in rows:
-            dept = str(row[dept_at])
-            key = (dept, str(row[sheet_at]), str(row[item_at]), str(row[field_at]))
-            answers.values[key] = row[value_at]
-            status = str((row[status_at] if status_at is not None else None) or SUBMITTED)
-            if answers.status.get(dept) != NEEDS_FIX:
-                answers.status[dept] = NEEDS_FIX if status == NEEDS_FIX else SUBMITTED
-        return answers
-
-    @classmethod
-    def from_csv(cls, path: Path) -> "AnswerSet":
-        """Read answers.csv (as written by collect). Raises ValueError when it is not one."""
-        from .merge import read_answer_rows
-
-        reader = csv.DictReader(io.StringIO(read_csv_text(Path(path)), newline=""))
-        missing = [c for c in REQUIRED_ANSWER_COLUMNS if c not in (reader.fieldnames or ())]
-        if missing:  # checked on the header, so a header-only or empty file is refused too
-            raise ValueError(f"answers.csv の列 {', '.join(missing)} がありません")
-        return cls.from_rows(read_answer_rows(reader))
-
-    def update(self, other: "AnswerSet") -> None:
-        """Add the answers of another collect run (e.g. one chunk of a large survey)."""
-        self.values.update(other.values)
-        for dept, status in other.status.items():
-            if self.status.get(dept) != NEEDS_FIX:
-                self.status[dept] = status
-
-    def get(self, dept: str, sheet: str, item: Any, name: str) -> str:
-        value = self.values.get((dept, sheet, str(item), name), "")
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return "" if value is None else str(value)
 
 
 def number(text: Any) -> Optional[float]:
@@ -142,8 +80,6 @@ class _Writer(StyleCache):
     def cell(self, ws: Any, row: int, col: int, value: Any, *, bold: bool = False, border: bool = True,
              center: bool = False, fill: Any = None, wrap: Optional[bool] = None) -> Any:
         """A report cell; text outside tables (border=False) overflows instead of wrapping."""
-        from .report import put
-
         cell = put(ws, row, col, value if value != "" else None)
         if wrap is None:
             wrap = border
@@ -176,8 +112,6 @@ class _Writer(StyleCache):
 
 
 def _row_height(ws: Any, row: int, texts: Sequence[Tuple[str, float]]) -> None:
-    from .excel import estimate_lines
-
     lines = max((estimate_lines(text, width) for text, width in texts), default=1)
     ws.row_dimensions[row].height = min(409, 13.5 * lines + 4)
 
@@ -624,8 +558,6 @@ def indicator_values(master: Master, answers: AnswerSet, status: Dict[str, str])
 def write_summary(master: Master, answers: AnswerSet, out_dir: Path,
                   roster: Optional[Dict[str, str]] = None) -> Dict[str, Path]:
     """Write 集計表.xlsx and indicators.csv into ``out_dir`` (atomically)."""
-    from .merge import csv_bytes, write_csv_values
-
     out_dir = Path(out_dir)
     summary = out_dir / SUMMARY_FILE
     atomic_write(summary, build_summary(master, answers, roster).save)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any, Dict, FrozenSet, List, Optional
 
-from .collect import InputCell, Return
+from .returns import InputCell, Return
+from .contract import year_labels
 from .master import Master, cell_text
 from .normalize import NA_VALUE, plain_number
 from .spec import SheetSpec, load_lists, load_specs, schema_for
-from .generate import year_labels
 
 JUMP_RATIO = 2.0  # a value over twice (or under half) of last year's asks for a reason
 _NUMERIC_TYPES = ("integer", "decimal", "indicator")  # input types whose values are checked as numbers
