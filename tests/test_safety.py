@@ -272,7 +272,6 @@ class Corpus:
     names: Dict[str, str] = field(default_factory=dict)  # case -> file name as reported
     cells: Dict[str, str] = field(default_factory=dict)  # case -> cell
     before: Dict[str, str] = field(default_factory=dict)  # input states before collect
-    seconds: float = 0.0
     unreadable: bool = True
     has_soffice: bool = False
 
@@ -469,11 +468,9 @@ def corpus(sample_master: Master, generated, tmp_path_factory) -> Corpus:
 
     before = file_states(folder)
     out = base / "回収 結果"
-    started = time.perf_counter()
     result = pipeline.collect(master, [folder], out)
-    seconds = time.perf_counter() - started
     return Corpus(master, folder, out, result, read_answers(out / "answers.csv"), filled, names, cells, before,
-                  seconds, unreadable, has_soffice)
+                  unreadable, has_soffice)
 
 
 # ---------------------------------------------------------------------------
@@ -509,10 +506,6 @@ def test_collect_twice_gives_identical_answers(corpus: Corpus, tmp_path: Path) -
     assert [(i.code, i.file, i.sheet, i.cell) for i in again.issues] == [
         (i.code, i.file, i.sheet, i.cell) for i in corpus.result.issues]
     assert file_states(corpus.folder) == corpus.before
-
-
-def test_collect_time_is_bounded(corpus: Corpus) -> None:
-    assert corpus.seconds < 120, corpus.seconds
 
 
 # ---------------------------------------------------------------------------
@@ -635,11 +628,16 @@ def test_zip_bomb_lying_about_its_size(corpus: Corpus) -> None:
     assert corpus.codes("lying_bomb") == {"file_too_large": 1}
 
 
-def test_zip_bomb_checked_in_bounded_time(corpus: Corpus, tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_zip_bomb_inflation_is_bounded(corpus: Corpus) -> None:
+    """The guard stops inflating a part a chunk past its budget, whatever the zip declares
+    (bounded work without a wall-clock condition: the benchmark measures time)."""
+    from welfare_workbook.guard import _inflated_size
+
+    with zipfile.ZipFile(corpus.folder / corpus.names["lying_bomb"]) as zf:
+        biggest = max(zf.infolist(), key=lambda info: info.compress_size)
+        assert _inflated_size(zf, biggest, 5 * MIB, 20 * MIB) <= 6 * MIB
     ret = read_return(corpus.folder / corpus.names["lying_bomb"], "bomb.xlsx", corpus.master,
                       Limits(max_bytes=20 * MIB))
-    assert time.perf_counter() - started < 10
     assert [i.code for i in ret.issues] == ["file_too_large"] and "20 MB" in ret.issues[0].message
 
 
