@@ -20,7 +20,8 @@ import click
 
 from . import __version__
 from . import cli_output as console
-from .clickja import Choice, JaGroup, JaOption, Number, PathType, UsageError, argument, confirm, option
+from .clickja import (EXIT_INTERRUPTED, INTERRUPTED, Choice, JaGroup, JaOption, Number, PathType, UsageError, argument,
+                      confirm, option)
 from .issues import IssueList, make
 from .wareki import fiscal_year_label
 
@@ -364,5 +365,5 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     try:
         cli.main(args=argv, prog_name="welfare-workbook")
     except KeyboardInterrupt:  # Ctrl-C before click took over (JaGroup.main handles it after)
-        click.echo("中断しました。", err=True)
-        sys.exit(130)
+        click.echo(INTERRUPTED, err=True)
+        sys.exit(EXIT_INTERRUPTED)
