@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple
 
 import click
 
@@ -25,13 +25,16 @@ from .clickja import (EXIT_INTERRUPTED, INTERRUPTED, Choice, JaGroup, JaOption, 
 from .issues import IssueList, make
 from .wareki import fiscal_year_label
 
+if TYPE_CHECKING:  # imported by the mail command itself
+    from .mail import MailResult, SmtpSettings
+
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEBUG_ENVVAR = "WELFARE_WORKBOOK_DEBUG"
 PASSWORD_ENVVAR = "WELFARE_SMTP_PASSWORD"  # never an option: it would end up in shell histories
 NO_MASTER = ("マスタが指定されていません。--master でマスタの .xlsx（またはシートごとの CSV のフォルダ）を指定してください。"
              "同梱のサンプルを使うには、まず welfare-workbook init-master master.xlsx で書き出してください。")
 ANSWERS_MISSING = "「{path}」が見つかりません。collect が出力した answers.csv を指定してください。"
-Command = Callable[..., Any]
+CommandFunction = Callable[..., Any]
 
 
 # ---------------------------------------------------------------------------
@@ -84,7 +87,7 @@ def _max_attachment_mb() -> float:
 # options shared by the commands
 
 
-def master_option(command: Command) -> Command:
+def master_option(command: CommandFunction) -> CommandFunction:
     """``--master M``. The one place that names the master: ``-w/--workspace`` (a survey folder) joins here."""
     return option("--master", "master_opt", type=PathType(), metavar="マスタ",
                   help="マスタ（.xlsx か、シートごとの CSV を入れたフォルダ）。同梱のサンプルは "
@@ -92,13 +95,13 @@ def master_option(command: Command) -> Command:
 
 
 def out_option(default: Optional[Path], help_text: str, *, kind: str = "dir", required: bool = False
-               ) -> Callable[[Command], Command]:
+               ) -> Callable[[CommandFunction], CommandFunction]:
     """``--out``: the folder (or file) a command writes; shown with its default."""
     return option("--out", "out", type=PathType(kind), default=default, required=required,
                   show_default=default is not None, help=help_text)
 
 
-def json_option(command: Command) -> Command:
+def json_option(command: CommandFunction) -> CommandFunction:
     return option("--json", "as_json", is_flag=True, help="結果を JSON で出力する。")(command)
 
 
@@ -283,7 +286,7 @@ def rollover(master_opt: Optional[Path], answers_path: Path, out: Path, force: b
     console.print_rollover(result, out, fiscal_year_label(result.next_year))
 
 
-def _send(result: Any, smtp: Any, ask: bool) -> None:
+def _send(result: MailResult, smtp: SmtpSettings, ask: bool) -> None:
     """Ask (unless --yes), get the SMTP password (environment or prompt), send, report."""
     from .mail import send_mail
 

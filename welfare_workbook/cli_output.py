@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Iterable, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional
 
 import click
 
 from .issues import ERROR, SEVERITY_LABEL, Issue, IssueList
+
+if TYPE_CHECKING:  # mail is imported only by the mail command
+    from .mail import MailResult, SmtpSettings
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -133,7 +136,7 @@ def print_demo_end(collected: Any) -> None:
 # mail
 
 
-def print_drafts(result: Any) -> None:
+def print_drafts(result: MailResult) -> None:
     """mail: the issues, then the drafts written (one line per department) and the index."""
     from .mail import KIND_REMIND, KIND_SENDBACK, size_label
 
@@ -151,14 +154,15 @@ def print_drafts(result: Any) -> None:
     echo(f"一覧: {result.index}")
 
 
-def send_question(result: Any, smtp: Any) -> str:
+def send_question(result: MailResult, smtp: SmtpSettings) -> str:
     """The question asked before sending: who gets what, through which server."""
     listing = "\n".join(f"  {d.respondent_id}  {d.respondent}  {', '.join(d.to)}" for d in result.drafts)
     return (f"次の {len(result.drafts)} 通を SMTP サーバー {smtp.host}:{smtp.port} で送信します"
             f"（差出人 {result.sender}）。\n{listing}\n送信しますか？")
 
 
-def print_sent(result: Any) -> None:
+def print_sent(result: MailResult) -> None:
+    assert result.sent is not None
     print_issues(result.sent.issues)
     failed = len(result.drafts) - len(result.sent.sent)
     echo(f"{len(result.sent.sent)} 通を送信しました" + (f"（{failed} 通は送信できませんでした）" if failed else "") + "。")
