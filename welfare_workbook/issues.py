@@ -20,6 +20,8 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
+# how a severity is written for people (console output, workbooks)
+SEVERITY_LABEL: Dict[str, str] = {ERROR: "エラー", WARNING: "注意", INFO: "情報"}
 
 # code -> (severity, Japanese message template). Templates use str.format fields;
 # {where} is filled with 「シート名」セル when a location is known.
