@@ -256,7 +256,7 @@ def _summary(raw: Any, where: str) -> SummarySpec:
         raise SpecError(f"{where}は「キー: 値」の形で書いてください。")
     to_yaml = {f: y for y, f in _SUMMARY_KEYS.items()}
     _known_keys(raw, [to_yaml.get(f.name, f.name) for f in fields(SummarySpec)], f"{where}の")
-    summary = SummarySpec(**{_SUMMARY_KEYS.get(k, k): v for k, v in raw.items()})
+    summary = SummarySpec(**{_SUMMARY_KEYS.get(str(k), str(k)): v for k, v in raw.items()})
     if (summary.order is None) == (summary.with_ is None):
         raise SpecError(f"{where}には order（集計表の何列目か）か with（どの列のセルに加えるか）の"
                         "どちらか一方を書いてください。")
@@ -349,7 +349,9 @@ _SHEET_KEYS = ("sheet", "layout", "items", "version", "title", "note", "columns"
 
 def _sheet(raw: Mapping[str, Any], where: str) -> SheetSpec:
     _known_keys(raw, _SHEET_KEYS, f"{where}: ")
-    name = raw.get("sheet")
+    name = str(raw.get("sheet") or "")
+    if not name:
+        raise SpecError(f"{where}: sheet（シート名）がありません。")
     if raw.get("layout") not in LAYOUTS:
         raise SpecError(f"{where}: layout は {'、'.join(LAYOUTS)} のどれかにしてください。")
     if raw.get("items") not in ITEM_KINDS:
@@ -379,7 +381,8 @@ def _check_tables(specs: Iterable[SheetSpec]) -> None:
     """The columns of one 集計表 table come from every sheet of its item kind: their orders must not clash."""
     taken: Dict[Tuple[str, int], str] = {}
     for spec in specs:
-        entries = [(f"列「{c.id}」の summary", c.summary) for c in spec.columns if c.summary]
+        entries: List[Tuple[str, Optional[SummarySpec]]] = [
+            (f"列「{c.id}」の summary", c.summary) for c in spec.columns if c.summary]
         entries.append(("summary の respondent", spec.respondent))
         for what, summary in entries:
             if summary is None or summary.order is None:

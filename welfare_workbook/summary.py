@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .answers import NEEDS_FIX, SUBMITTED, AnswerSet, csv_bytes, write_csv_values
 from .contract import ItemRow, action_row, indicator_row, year_labels
 from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put, safe_filename
 from .master import Action, Master, circled, column_letter
 from .normalize import NA_VALUE, plain_number
-from .spec import ColumnSpec, SheetSpec, SummarySpec, load_lists, load_specs
+from .spec import ColumnSpec, SheetSpec, load_lists, load_specs
+from .summary_columns import NOT_SUBMITTED, ReportColumn, cell_text, report_columns, respondent_text
 
 SUMMARY_FILE = "集計表.xlsx"
 INDICATORS_FILE = "indicators.csv"
-NOT_SUBMITTED = "未提出"
 INDICATOR_COLUMNS = ("year", "indicator_no", "indicator", "measure_id", "measure", "respondent_id", "respondent",
                      "value_numeric", "value_text", "unit", "type", "source", "status")
 
@@ -122,105 +121,6 @@ def _row_height(ws: Any, row: int, texts: Sequence[Tuple[str, float]]) -> None:
     ws.row_dimensions[row].height = min(409, 13.5 * lines + 4)
 
 
-def _dept_label(master: Master, dept: str, status: Dict[str, str]) -> str:
-    name = master.departments[dept].name
-    state = status.get(dept, NOT_SUBMITTED)
-    return name if state == SUBMITTED or state not in (NOT_SUBMITTED, NEEDS_FIX) else f"{name}\n（{state}）"
-
-
-# ---------------------------------------------------------------------------
-# table columns, from the templates
-
-
-@dataclass(frozen=True)
-class _Part:
-    """One template column's text in a 集計表 cell."""
-
-    sheet: str
-    column: ColumnSpec
-    prefix: str
-
-
-@dataclass(frozen=True)
-class ReportColumn:
-    """A column of a 集計表 table, as the templates' ``summary:`` declare it.
-
-    ``parts`` are the template columns whose texts fill its cells (locked ones from
-    the item's context, inputs from the answers); none for the 回答課 / 担当課 column.
-    """
-
-    label: str
-    width: float
-    center: bool = False
-    merge: bool = False
-    parts: Tuple[_Part, ...] = ()
-    join: str = "\n"
-    in_list: bool = True
-    not_submitted: bool = False
-
-    @property
-    def respondent(self) -> bool:
-        return not self.parts
-
-
-def _report_column(summary: SummarySpec, years: Mapping[str, str], parts: Tuple[_Part, ...] = ()) -> ReportColumn:
-    return ReportColumn(label=summary.label_for(years), width=summary.width, center=summary.align == "center",
-                        merge=summary.merge, parts=parts, join=summary.join, in_list=summary.in_list,
-                        not_submitted=summary.not_submitted)
-
-
-def report_columns(kind: str, years: Mapping[str, str], specs: Optional[Mapping[str, SheetSpec]] = None
-                   ) -> List[ReportColumn]:
-    """The columns of the 集計表 table of one item kind (``indicators``, ``actions``,
-    ``other_actions``), in ``order``, from every sheet spec of that kind.
-
-    >>> [c.label for c in report_columns("actions", year_labels(2024))][:6]
-    ['No.', '取組名・内容', '担当課', '令和4年度の主な取組', '令和5年度の主な取組', '中間評価']
-    """
-    ordered: List[Tuple[int, ReportColumn]] = []
-    for spec in (load_specs() if specs is None else specs).values():
-        if spec.items != kind:
-            continue
-        if spec.respondent is not None and spec.respondent.order is not None:
-            ordered.append((spec.respondent.order, _report_column(spec.respondent, years)))
-        for col in spec.columns:
-            if col.summary is None or col.summary.order is None:
-                continue
-            joined = [c for c in spec.columns if c.summary is not None and c.summary.with_ == col.id]
-            parts = tuple(_Part(spec.name, c, c.summary.prefix if c.summary else "") for c in [col] + joined)
-            ordered.append((col.summary.order, _report_column(col.summary, years, parts)))
-    return [column for _, column in sorted(ordered, key=lambda entry: entry[0])]
-
-
-def _submitted(status: Dict[str, str], dept: str) -> bool:
-    return status.get(dept, NOT_SUBMITTED) != NOT_SUBMITTED
-
-
-def _cell_text(column: ReportColumn, item: ItemRow, answers: AnswerSet, dept: str, submitted: bool) -> str:
-    """The text of one cell: its parts' values after their prefixes, joined; a part that
-    repeats an earlier one (a 取組 whose 内容 is its name) is shown once."""
-    if column.not_submitted and not submitted:
-        return NOT_SUBMITTED
-    texts: List[str] = []
-    for part in column.parts:
-        if part.column.input:
-            value = answers.get(dept, part.sheet, item.item_id, part.column.id) if submitted else ""
-        else:
-            value = item.context.get(part.column.source or "", "")
-        text = part.prefix + value
-        if value and text not in texts:
-            texts.append(text)
-    return column.join.join(texts)
-
-
-def _respondent_text(column: ReportColumn, master: Master, dept: str, state: str, main: bool) -> str:
-    """回答課 / 担当課: the name (（主） for an action's main department) and, below it,
-    要修正 — and 未提出 where the column says so."""
-    name = master.departments[dept].name + ("（主）" if main else "")
-    shown = (NEEDS_FIX, NOT_SUBMITTED) if column.not_submitted else (NEEDS_FIX,)
-    return f"{name}\n（{state}）" if state in shown else name
-
-
 MERGE_AT_MOST = 10  # rows of one item merged into one block
 
 
@@ -230,8 +130,8 @@ def _item_rows(ws: Any, w: _Writer, columns: Sequence[ReportColumn], master: Mas
     first = row
     for dept, item in rows:
         state = status.get(dept, NOT_SUBMITTED)
-        values = [_respondent_text(c, master, dept, state, dept == main) if c.respondent
-                  else _cell_text(c, item, answers, dept, state != NOT_SUBMITTED) for c in columns]
+        values = [respondent_text(master, dept, state, main=dept == main, not_submitted=c.not_submitted)
+                  if c.respondent else cell_text(c, item, answers, dept, state != NOT_SUBMITTED) for c in columns]
         for col, (column, value) in enumerate(zip(columns, values), start=1):
             cell = w.cell(ws, row, col, value, center=column.center)
             if value == NOT_SUBMITTED:
@@ -317,9 +217,9 @@ def _other_actions(ws: Any, w: _Writer, master: Master, answers: AnswerSet, stat
     order = {dept: index for index, dept in enumerate(master.departments)}
     for dept, mine in sorted(departments.items(), key=lambda kv: order[kv[0]]):
         row += 1
-        texts = [_cell_text(c, action_row(master, action, dept), answers, dept, True)
+        texts = [cell_text(c, action_row(master, action, dept), answers, dept, True)
                  for action in mine for c in columns if not c.respondent]
-        label = _dept_label(master, dept, status)
+        label = respondent_text(master, dept, status.get(dept, NOT_SUBMITTED))
         w.cell(ws, row, 1, label)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
         w.cell(ws, row, 3, "".join(circled(a.no) for a in mine), center=True)
@@ -483,9 +383,10 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
     # a count table for each choice column the templates ask counts of (◎○△×, 方向性)
     for spec, column in _counted_columns(master):
         choices = load_lists()[column.choices or ""].values + ("未回答",)
-        counts = choice_counts(master, answers, status, spec.name, column.id, column.choices or "")
+        tallies = choice_counts(master, answers, status, spec.name, column.id, column.choices or "")
         new_page(row)
-        row = _count_table(ws, w, master, row, column.summary.count if column.summary else "", counts, choices)
+        title = column.summary.count if column.summary and column.summary.count else ""
+        row = _count_table(ws, w, master, row, title, tallies, choices)
     if value_field(master) is not None and master.indicators and with_achievement:
         new_page(row)
         _achievement_table(ws, w, master, answers, status, row)
@@ -527,7 +428,8 @@ def achievement_rows(master: Master, answers: AnswerSet, status: Dict[str, str])
         if not ind.numeric:
             continue
         for dept in ind.respondents:
-            value = answers.get(dept, sheet, ind.no, name) if _submitted(status, dept) else NOT_SUBMITTED
+            submitted = status.get(dept, NOT_SUBMITTED) != NOT_SUBMITTED
+            value = answers.get(dept, sheet, ind.no, name) if submitted else NOT_SUBMITTED
             rate = achievement(ind.baseline, ind.target, value)
             rows.append([ind.no, ind.name, master.departments[dept].name, ind.baseline, ind.target, value,
                          rate if rate is not None else "―"])

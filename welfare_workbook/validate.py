@@ -200,7 +200,9 @@ class _Trend:
     def jumped(self, row: int, now: float, context: Dict[str, str]) -> bool:
         """Over twice or under half of last year's value, and nothing explains it."""
         before = plain_number(context.get(self.last_value, ""))
-        return bool(before) and (now > before * JUMP_RATIO or now < before / JUMP_RATIO) \
+        if not before:  # no number last year (or 0): nothing to compare with
+            return False
+        return (now > before * JUMP_RATIO or now < before / JUMP_RATIO) \
             and not any(_filled(column[row]) for column in self.explain_columns)
 
 
