@@ -204,14 +204,10 @@ class SheetSpec:
 # loading
 
 
-def templates_folder() -> Optional[Path]:
-    """The folder named by WELFARE_WORKBOOK_TEMPLATES, or None for the bundled templates."""
-    folder = os.environ.get(TEMPLATES_ENV, "")
-    return Path(folder) if folder else None
-
-
 def _folder_key(folder: Union[str, Path, None]) -> str:
-    """Cache key of a templates folder: "" for the bundled templates."""
+    """Cache key of a templates folder: "" for the bundled templates. Without a folder,
+    the one WELFARE_WORKBOOK_TEMPLATES names (looked up on every call, so setting it
+    takes effect at once; each folder is still read only once)."""
     if folder is None:
         return os.environ.get(TEMPLATES_ENV, "")
     return str(folder)
