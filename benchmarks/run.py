@@ -58,7 +58,7 @@ def peak_rss_mb() -> float:
 
 def synthetic_master(n: int, r: int) -> Any:
     """The bundled sample scaled: n departments, each answering r indicators (取組状況 only)."""
-    from welfare_workbook.master import _raw_sheet, check_raw, sample_rows
+    from welfare_workbook.master import check_raw, raw_sheet, sample_rows
 
     rows = sample_rows()
     rows["調査設定"] = [row if row[0] != "対象シート" else ["対象シート", "取組状況"] for row in rows["調査設定"]]
@@ -75,7 +75,7 @@ def synthetic_master(n: int, r: int) -> Any:
     rows["指標"] = indicators
     rows["取組"] = [rows["取組"][0]] + [row[:4] + ["D0000", ""] + row[6:] for row in rows["取組"][1:]]
     rows["実績"] = [rows["実績"][0]]
-    master, issues = check_raw({name: _raw_sheet(name, sheet) for name, sheet in rows.items()}, "synthetic")
+    master, issues = check_raw({name: raw_sheet(name, sheet) for name, sheet in rows.items()}, "synthetic")
     if master is None:
         raise SystemExit("synthetic master invalid: " + "; ".join(i.message for i in issues))
     return master

@@ -423,3 +423,18 @@ def unlocked_cells(ws: Any) -> Set[str]:
 def has_forbidden_filename_chars(name: str) -> bool:
     return any(ch in WINDOWS_FORBIDDEN for ch in name) or any(ord(ch) < 32 for ch in name)
 
+
+
+# ---------------------------------------------------------------------------
+# templates
+
+
+def templates_copy(tmp_path: Path, name: str = "templates") -> Path:
+    """A real copy of the bundled templates folder, to edit and load with ``load_specs(folder)``
+    (or every command, through WELFARE_WORKBOOK_TEMPLATES)."""
+    from importlib import resources
+
+    bundled = Path(str(resources.files("welfare_workbook.templates")))
+    target = tmp_path / name
+    shutil.copytree(bundled, target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return target

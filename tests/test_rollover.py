@@ -381,3 +381,15 @@ def test_leap_day_deadline_through_rollover(collected: Collected, tmp_path: Path
     result = rollover.rollover(write_master(rows, tmp_path / "m.xlsx"), collected.valid, tmp_path / "n.xlsx")
     assert result.output is not None
     assert settings_of(result.output)["提出期限"] == "2025-02-28"
+
+
+def test_result_columns_come_from_the_templates() -> None:
+    """Every answer field of the templates names the 実績 column it is carried into."""
+    from welfare_workbook.spec import load_specs
+
+    targets = rollover.result_targets()
+    assert targets == {(s.name, c.id): (c.rollover, c.rollover_prefix)
+                       for s in load_specs().values() for c in s.input_columns}
+    assert targets[("中間評価", "grade")] == ("評価", "")
+    assert targets[("その他の取組", "project")] == ("取組内容", "●")
+    assert {column for column, _ in targets.values()} <= set(RESULT_HEADER)

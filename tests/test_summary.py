@@ -597,3 +597,38 @@ def test_report_wrong_columns_is_an_error_in_japanese(tmp_path: Path, content: s
     assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", result.stderr)
     assert "answers.csv" in result.stderr
     assert not (tmp_path / "o" / summary.SUMMARY_FILE).exists()
+
+
+# ---------------------------------------------------------------------------
+# one declaration
+
+
+def test_baseline_and_target_are_shown_as_the_survey_sheet_shows_them(sample_master: Master) -> None:
+    """現状値 / 目標値 with their year are formatted in one place: a 目標年度 without a 目標値
+    shows nothing in the workbook's row and in 集計表 alike (no lone '（令和8年度）')."""
+    import dataclasses
+
+    from welfare_workbook.answers import AnswerSet
+    from welfare_workbook.contract import indicator_row
+
+    first = sample_master.indicators[1]
+    blank = dataclasses.replace(first, target="", target_year="令和8年度")
+    master = dataclasses.replace(sample_master, indicators={**sample_master.indicators, 1: blank})
+    dept = blank.respondents[0]
+    context = indicator_row(master, blank, dept).context
+    assert context["target"] == "" and context["baseline"] == blank.baseline_label
+    assert indicator_row(sample_master, first, dept).context["target"] == f"{first.target}\n（{first.target_year}）"
+    ws = summary.build_summary(master, AnswerSet())["一覧表"]
+    row = find_row(ws, "1")
+    assert ws.cell(row, COL_TARGET).value is None
+    assert ws.cell(row, COL_BASE).value == context["baseline"]
+
+
+def test_report_columns_follow_the_templates() -> None:
+    from welfare_workbook.contract import year_labels
+
+    labels = [c.label for c in summary.report_columns("indicators", year_labels(YEAR))]
+    assert labels == ["No.", "実現に向けての主な目標", "回答課", "現状", "目標", "R5", "令和5年度具体的な取組内容", "R6",
+                      "令和6年度具体的な取組内容", "めざす姿に向けた成果と課題"]
+    assert [c.label for c in summary.report_columns("indicators", year_labels(YEAR)) if not c.in_list][0] \
+        == "めざす姿に向けた成果と課題"

@@ -214,7 +214,8 @@ CONTEXT_FIELDS = ("unit", "prev1_value", "prev1_content")  # locked values the c
 
 def _context_columns(spec: SheetSpec) -> List[Any]:
     """Locked columns kept per row: those 同左 refers to and those the rules compare with."""
-    wanted = set(CONTEXT_FIELDS) | {c.same_as for c in spec.input_columns if c.same_as}
+    wanted = set(CONTEXT_FIELDS) | {c.same_as for c in spec.input_columns if c.same_as} \
+        | {c.id for c in spec.locked_columns if c.role}  # last year's values the rules compare with
     return [c for c in spec.locked_columns if c.id in wanted]
 
 

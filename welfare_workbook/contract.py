@@ -61,19 +61,23 @@ def survey_id(master: Master) -> str:
 
 
 def year_labels(fiscal_year: int) -> Dict[str, str]:
+    """What a template's labels may use: {year} 令和6年度, {prev1}, {prev2}, {year_short} R6, {prev1_short} …"""
     return {
         "year": fiscal_year_label(fiscal_year),
         "prev1": fiscal_year_label(fiscal_year - 1),
         "prev2": fiscal_year_label(fiscal_year - 2),
         "year_short": short_label(fiscal_year),
+        "prev1_short": short_label(fiscal_year - 1),
+        "prev2_short": short_label(fiscal_year - 2),
     }
 
 
-def _with_year(value: str, year: str) -> str:
-    return f"{value}\n（{year}）" if value and year else value
+# The two builders below make exactly the keys spec.CONTEXT_KEYS declares per item kind
+# (what a template's source: may name; tests/test_spec.py holds them together).
 
 
-def _indicator_row(master: Master, ind: Indicator, dept: str) -> ItemRow:
+def indicator_row(master: Master, ind: Indicator, dept: str) -> ItemRow:
+    """The row of one indicator for one 回答課 (取組状況; 集計表 shows the same texts)."""
     year = master.settings.fiscal_year
     prev1 = master.result(year - 1, dept, indicator=ind.no)
     prev2 = master.result(year - 2, dept, indicator=ind.no)
@@ -83,8 +87,8 @@ def _indicator_row(master: Master, ind: Indicator, dept: str) -> ItemRow:
         "measure": master.measures[ind.measure_id].label,
         "name": ind.name + (f"\n{refs}" if refs else ""),
         "unit": ind.unit,
-        "baseline": _with_year(ind.baseline, ind.baseline_year),
-        "target": _with_year(ind.target, ind.target_year),
+        "baseline": ind.baseline_label,
+        "target": ind.target_label,
         "prev2_value": prev2.value if prev2 else "",
         "prev2_content": prev2.content if prev2 else "",
         "prev1_value": prev1.value if prev1 else "",
@@ -98,7 +102,8 @@ def _departments_text(master: Master, action: Action) -> str:
     return "、".join([f"{names[0]}（主）"] + names[1:])
 
 
-def _action_row(master: Master, action: Action, dept: str) -> ItemRow:
+def action_row(master: Master, action: Action, dept: str) -> ItemRow:
+    """The row of one 取組 for one of its departments (中間評価, 今後の方向性, その他の取組)."""
     year = master.settings.fiscal_year
     prev1 = master.result(year - 1, dept, action=action.no)
     prev2 = master.result(year - 2, dept, action=action.no)
@@ -118,10 +123,10 @@ def _action_row(master: Master, action: Action, dept: str) -> ItemRow:
 def items_for(master: Master, spec: SheetSpec, dept_id: str) -> List[ItemRow]:
     """The rows of ``spec`` for one respondent, in plan order."""
     if spec.items == "indicators":
-        return [_indicator_row(master, i, dept_id) for i in master.indicators_for(dept_id)]
+        return [indicator_row(master, i, dept_id) for i in master.indicators_for(dept_id)]
     if spec.items == "actions":
-        return [_action_row(master, a, dept_id) for a in master.actions_for(dept_id)]
-    return [_action_row(master, a, dept_id) for a in master.other_actions_for(dept_id)]
+        return [action_row(master, a, dept_id) for a in master.actions_for(dept_id)]
+    return [action_row(master, a, dept_id) for a in master.other_actions_for(dept_id)]
 
 
 def sheets_for(master: Master, dept_id: str) -> List[SheetSpec]:

@@ -2,7 +2,9 @@
 
 Used by ``demo`` (returns with the typical mistakes) and by tests and benchmarks
 (every input cell filled). This plays the department's role, so it edits the
-workbook with openpyxl like Excel would; the collect path never does.
+workbook with openpyxl like Excel would; the collect path never does. The fields the
+mistakes go into are found in the templates by what they do (the indicator value,
+the 評価 dropdown, the field a choice makes required …), not by their ids.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .master import Master
 from .spec import ColumnSpec, load_lists, load_specs
 
 Answer = Dict[Tuple[str, str, str], Any]  # (sheet, row key, field) -> value typed
+Field = Tuple[str, str]  # (sheet, field id); ("", "") when the templates have no such field
 
 
 def plan_answers(master: Master, dept_id: str, seed: int = 0) -> Answer:
@@ -47,6 +50,7 @@ def _value(col: ColumnSpec, item: ItemRow, rng: random.Random, lists: Any) -> An
         return rng.choice(["12（210人）", "希望者すべて", "男性18.02／女性21.10", "3,800/年"])
     subject = item.context.get("name") or item.context.get("content") or ""
     subject = subject.split("\n")[0][:24]
+    # sample texts for the bundled templates' fields; any other field gets a plain answer
     phrases = {
         "content": f"令和6年度は「{subject}」について、関係機関と連携して事業を実施した（No.{item.item_id}）。",
         "outcome": "参加者が増え、地域の関係づくりが進んだ。",
@@ -100,20 +104,46 @@ def fill_workbook(master: Master, dept_id: str, source: Path, target: Path, answ
     return cells
 
 
-def _first(answers: Answer, sheet: str, field: str, predicate: Callable[[Any], bool] = lambda v: True
+def _first(answers: Answer, where: Field, predicate: Callable[[Any], bool] = lambda v: True
            ) -> Optional[Tuple[str, str, str]]:
     for key, value in answers.items():
-        if key[0] == sheet and key[2] == field and predicate(value):
+        if (key[0], key[2]) == where and predicate(value):
             return key
     return None
 
 
-def _set(answers: Answer, sheet: str, field: str, value: Any,
+def _set(answers: Answer, where: Field, value: Any,
          predicate: Callable[[Any], bool] = lambda v: True) -> Optional[Tuple[str, str, str]]:
-    key = _first(answers, sheet, field, predicate)
+    key = _first(answers, where, predicate)
     if key is not None:
         answers[key] = value
     return key
+
+
+def _role_field(role: str) -> Field:
+    """The first template column playing ``role`` (e.g. the indicator value)."""
+    return next(((s.name, c.id) for s in load_specs().values() for c in s.columns if c.role == role), ("", ""))
+
+
+def _choice_field(list_key: str) -> Field:
+    """The first template column choosing from ``list_key`` (grade: ◎○△×, direction)."""
+    return next(((s.name, c.id) for s in load_specs().values() for c in s.input_columns if c.choices == list_key),
+                ("", ""))
+
+
+def _needed_by(where: Field) -> str:
+    """The field that a value of ``where`` makes required (課題 for △, 理由 for 見直し)."""
+    spec = load_specs().get(where[0])
+    columns = spec.input_columns if spec else ()
+    return next((c.id for c in columns if (c.required_when or {}).get("field") == where[1]), "")
+
+
+def _without_reason(answers: Answer, where: Field, value: str) -> None:
+    """Choose ``value`` and leave out what it makes required (a mistake collect must catch)."""
+    key = _set(answers, where, value)
+    needed = _needed_by(where)
+    if key and needed:
+        answers[(key[0], key[1], needed)] = None
 
 
 def simulate_returns(master: Master, workbooks: List[Any], folder: Path, seed: int = 0) -> List[str]:
@@ -124,29 +154,27 @@ def simulate_returns(master: Master, workbooks: List[Any], folder: Path, seed: i
     import datetime as dt
 
     story = []
+    value, content = _role_field("value"), _role_field("content")
+    grade, direction = _choice_field("grade"), _choice_field("direction")
     for number, generated in enumerate(workbooks):
         dept, name = generated.respondent_id, generated.respondent
         answers = plan_answers(master, dept, seed)
         target = folder / generated.file.name
         edit: Optional[Callable[[Any], None]] = None
         if number == 0:
-            _set(answers, "取組状況", "value", "１２", lambda v: isinstance(v, int))
-            _set(answers, "取組状況", "content", "同左")
-            _set(answers, "中間評価", "grade", "〇")
-            _set(answers, "今後の方向性", "direction", "継続実施")
+            _set(answers, value, "１２", lambda v: isinstance(v, int))
+            _set(answers, content, "同左")
+            _set(answers, grade, "〇")
+            _set(answers, direction, "継続実施")
             story.append(f"{name}: 全角数字・「同左」・「〇」・「継続実施」を入力（自動で読み替え）")
         elif number == 1:
-            _set(answers, "取組状況", "value", "約100", lambda v: isinstance(v, int))
-            key = _set(answers, "中間評価", "grade", "△")
-            if key:
-                answers[(key[0], key[1], "issue")] = None
-            key = _set(answers, "今後の方向性", "direction", "見直し")
-            if key:
-                answers[(key[0], key[1], "reason")] = None
+            _set(answers, value, "約100", lambda v: isinstance(v, int))
+            _without_reason(answers, grade, "△")
+            _without_reason(answers, direction, "見直し")
             story.append(f"{name}: 数値欄に「約100」、△なのに課題なし、見直しなのに理由なし（差戻し）")
         elif number == 2:
             first = dict(answers)
-            _set(first, "中間評価", "grade", None)
+            _set(first, grade, None)
             old = folder / f"{name}_提出.xlsx"
 
             def older(wb: Any) -> None:

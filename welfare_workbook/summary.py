@@ -8,6 +8,11 @@ tables) cannot happen: each fact is written from one place.
 Sheets: 概要 (returns, ◎○△× and 方向性 counts with charts, achievement), 一覧表
 (seed 001: one table of all indicators), one sheet per 基本施策 (seed 000), and
 中間評価 (seed 004) when the survey asks for it.
+
+The columns of the tables are laid out from the templates (each column's
+``summary:``: heading, order, width, alignment, merged or not, which answers share a
+cell), and the locked texts are the ones the survey sheets show (the contract's item
+rows), so a column renamed or added in a template arrives here without code changes.
 """
 
 from __future__ import annotations
@@ -18,15 +23,15 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .answers import NEEDS_FIX, SUBMITTED, AnswerSet, csv_bytes, write_csv_values
+from .contract import ItemRow, action_row, indicator_row, year_labels
 from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put, safe_filename
-from .master import Master, circled, column_letter
+from .master import Action, Master, circled, column_letter
 from .normalize import NA_VALUE, plain_number
-from .spec import load_lists
-from .wareki import fiscal_year_label, short_label
+from .spec import ColumnSpec, SheetSpec, load_lists, load_specs
+from .summary_columns import NOT_SUBMITTED, ReportColumn, cell_text, report_columns, respondent_text
 
 SUMMARY_FILE = "集計表.xlsx"
 INDICATORS_FILE = "indicators.csv"
-NOT_SUBMITTED = "未提出"
 INDICATOR_COLUMNS = ("year", "indicator_no", "indicator", "measure_id", "measure", "respondent_id", "respondent",
                      "value_numeric", "value_text", "unit", "type", "source", "status")
 
@@ -116,81 +121,54 @@ def _row_height(ws: Any, row: int, texts: Sequence[Tuple[str, float]]) -> None:
     ws.row_dimensions[row].height = min(409, 13.5 * lines + 4)
 
 
-def _dept_label(master: Master, dept: str, status: Dict[str, str]) -> str:
-    name = master.departments[dept].name
-    state = status.get(dept, NOT_SUBMITTED)
-    return name if state == SUBMITTED or state not in (NOT_SUBMITTED, NEEDS_FIX) else f"{name}\n（{state}）"
+MERGE_AT_MOST = 10  # rows of one item merged into one block
 
 
-def _this_year(answers: AnswerSet, status: Dict[str, str], dept: str, no: int, name: str) -> str:
-    if status.get(dept, NOT_SUBMITTED) == NOT_SUBMITTED:
-        return NOT_SUBMITTED if name in ("value",) else ""
-    return answers.get(dept, "取組状況", no, name)
-
-
-def _outcome_text(outcome: str, challenge: str) -> str:
-    parts = []
-    if outcome:
-        parts.append(f"○成果\n{outcome}")
-    if challenge:
-        parts.append(f"○課題\n{challenge}")
-    return "\n\n".join(parts)
+def _item_rows(ws: Any, w: _Writer, columns: Sequence[ReportColumn], master: Master, answers: AnswerSet,
+               status: Dict[str, str], row: int, rows: Sequence[Tuple[str, ItemRow]], main: str = "") -> int:
+    """Write one item (an indicator or a 取組) as one row per respondent; the next free row."""
+    first = row
+    for dept, item in rows:
+        state = status.get(dept, NOT_SUBMITTED)
+        values = [respondent_text(master, dept, state, main=dept == main, not_submitted=c.not_submitted)
+                  if c.respondent else cell_text(c, item, answers, dept, state != NOT_SUBMITTED) for c in columns]
+        for col, (column, value) in enumerate(zip(columns, values), start=1):
+            cell = w.cell(ws, row, col, value, center=column.center)
+            if value == NOT_SUBMITTED:
+                cell.font = w.red
+        _row_height(ws, row, [(value, column.width) for value, column in zip(values, columns)])
+        row += 1
+    # one item, a few respondents: its own columns span their rows, as the seeds print
+    # them; with many (a prefecture-wide survey) each row repeats them instead
+    if 1 < row - first <= MERGE_AT_MOST:
+        for col, column in enumerate(columns, start=1):
+            if column.merge:
+                ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
+    return row
 
 
 # ---------------------------------------------------------------------------
 # sheets
 
 
-MERGE_AT_MOST = 10  # rows of one indicator merged into one block
-INDICATOR_WIDTHS = (5, 24, 12, 10, 10, 10, 32, 10, 34, 32)
-
-
-def _indicator_header(master: Master) -> List[str]:
-    year = master.settings.fiscal_year
-    return ["No.", "実現に向けての主な目標", "回答課", "現状", "目標", short_label(year - 1),
-            f"{fiscal_year_label(year - 1)}具体的な取組内容", short_label(year),
-            f"{fiscal_year_label(year)}具体的な取組内容", "めざす姿に向けた成果と課題"]
-
-
-def _indicator_rows(ws: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
-                    row: int, measure_id: str, with_outcome: bool) -> int:
+def _indicator_rows(ws: Any, w: _Writer, columns: Sequence[ReportColumn], master: Master, answers: AnswerSet,
+                    status: Dict[str, str], row: int, measure_id: str) -> int:
     """Write the indicator rows of one 基本施策; two 回答課 are shown one under the other."""
-    year = master.settings.fiscal_year
     for ind in sorted((i for i in master.indicators.values() if i.measure_id == measure_id), key=lambda i: i.no):
-        first = row
-        for dept in ind.respondents:
-            previous = master.result(year - 1, dept, indicator=ind.no)
-            values = [
-                str(ind.no), ind.name + ("\n" + "".join(circled(n) for n in ind.actions) if ind.actions else ""),
-                _dept_label(master, dept, status),
-                ind.baseline + (f"\n（{ind.baseline_year}）" if ind.baseline_year else ""),
-                ind.target + (f"\n（{ind.target_year}）" if ind.target_year else ""),
-                previous.value if previous else "", previous.content if previous else "",
-                _this_year(answers, status, dept, ind.no, "value"),
-                _this_year(answers, status, dept, ind.no, "content"),
-            ]
-            if with_outcome:
-                values.append(_outcome_text(_this_year(answers, status, dept, ind.no, "outcome"),
-                                            _this_year(answers, status, dept, ind.no, "challenge")))
-            for col, value in enumerate(values, start=1):
-                cell = w.cell(ws, row, col, value, center=col in (1, 3, 4, 5, 6, 8))
-                if value == NOT_SUBMITTED:
-                    cell.font = w.red
-            _row_height(ws, row, list(zip(values, INDICATOR_WIDTHS)))
-            row += 1
-        # one indicator, a few 回答課: its own columns span their rows, as seed 000 prints
-        # them; with many (a prefecture-wide survey) each row repeats them instead
-        if 1 < row - first <= MERGE_AT_MOST:
-            for col in (1, 2, 4, 5):
-                ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
+        rows = [(dept, indicator_row(master, ind, dept)) for dept in ind.respondents]
+        row = _item_rows(ws, w, columns, master, answers, status, row, rows)
     return row
 
 
+def _measure_actions(master: Master, measure_id: str) -> List[Action]:
+    return sorted((a for a in master.actions.values() if a.measure_id == measure_id), key=lambda a: a.no)
+
+
 def _measure_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
-                   measure: Any) -> None:
+                   measure: Any, columns: Sequence[ReportColumn]) -> None:
     """One page per 基本施策, laid out as the progress report (seed 000)."""
     ws = wb.create_sheet(safe_filename(measure.id, 31).replace("[", "(").replace("]", ")"))
-    ncols = len(INDICATOR_WIDTHS)
+    ncols = max(len(columns), 4)  # the その他取組 list below spans columns 1-2, 3 and 4…
     w.cell(ws, 1, 1, measure.policy if measure.policy_id.startswith("重点") else f"{measure.policy_id} {measure.policy}",
            border=False)
     w.cell(ws, 2, 1, measure.label, border=False).font = w.title
@@ -198,117 +176,100 @@ def _measure_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, stat
            wrap=True)
     ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=ncols)
     ws.row_dimensions[3].height = 30
-    w.header(ws, 5, _indicator_header(master), INDICATOR_WIDTHS)
-    row = _indicator_rows(ws, w, master, answers, status, 6, measure.id, with_outcome=True)
+    w.header(ws, 5, [c.label for c in columns], [c.width for c in columns])
+    row = _indicator_rows(ws, w, columns, master, answers, status, 6, measure.id)
     if row == 6:
         w.cell(ws, row, 1, "（この基本施策に指標はありません）", border=False)
         row += 1
+    actions = _measure_actions(master, measure.id)
+    row = _actions_list(ws, w, actions, row + 1, ncols)
+    _other_actions(ws, w, master, answers, status, actions, row + 2, ncols, [c.width for c in columns])
+    w.print_setup(ws, "5:5", ncols)
 
-    actions = sorted((a for a in master.actions.values() if a.measure_id == measure.id), key=lambda a: a.no)
-    row += 1
+
+def _actions_list(ws: Any, w: _Writer, actions: Sequence[Action], row: int, ncols: int) -> int:
+    """★実現に向けて: the measure's actions, numbered ①②…; the last row written."""
     w.cell(ws, row, 1, "★実現に向けて", border=False, bold=True)
     for action in actions:
         row += 1
         w.cell(ws, row, 1, circled(action.no), border=False, center=True)
         w.cell(ws, row, 2, action.content, border=False, wrap=True)
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ncols)
+    return row
 
-    row += 2
+
+def _other_actions(ws: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
+                   actions: Sequence[Action], row: int, ncols: int, widths: Sequence[float]) -> None:
+    """★主な担当課におけるその他取組の状況: per 担当課, its actions and what it answered on
+    その他の取組 (the columns that sheet's template declares for 集計表)."""
+    columns = report_columns("other_actions", year_labels(master.settings.fiscal_year))
     w.cell(ws, row, 1, "★主な担当課におけるその他取組の状況", border=False, bold=True)
     row += 1
-    for col, label in ((1, "担当課等"), (3, "取組"), (4, "その他関連する事業とその状況")):
+    body_label = "・".join(c.label for c in columns if not c.respondent)
+    for col, label in ((1, "担当課等"), (3, "取組"), (4, body_label)):
         w.cell(ws, row, col, label, bold=True, center=True, fill=w.head_fill)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
     ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=ncols)
-    departments: Dict[str, List[int]] = {}
+    departments: Dict[str, List[Action]] = {}
     for action in actions:
         for dept in action.departments:
-            departments.setdefault(dept, []).append(action.no)
-    for dept, numbers in sorted(departments.items(), key=lambda kv: list(master.departments).index(kv[0])):
+            departments.setdefault(dept, []).append(action)
+    order = {dept: index for index, dept in enumerate(master.departments)}
+    for dept, mine in sorted(departments.items(), key=lambda kv: order[kv[0]]):
         row += 1
-        projects = []
-        for no in numbers:
-            name = answers.get(dept, "その他の取組", no, "project")
-            text = answers.get(dept, "その他の取組", no, "status")
-            if name or text:
-                projects.append(f"●{name}\n{text}" if name else text)
-        label = _dept_label(master, dept, status)
+        texts = [cell_text(c, action_row(master, action, dept), answers, dept, True)
+                 for action in mine for c in columns if not c.respondent]
+        label = respondent_text(master, dept, status.get(dept, NOT_SUBMITTED))
         w.cell(ws, row, 1, label)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
-        w.cell(ws, row, 3, "".join(circled(n) for n in numbers), center=True)
-        body = "\n\n".join(projects)
+        w.cell(ws, row, 3, "".join(circled(a.no) for a in mine), center=True)
+        body = "\n\n".join(t for t in texts if t)
         w.cell(ws, row, 4, body)
         ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=ncols)
-        _row_height(ws, row, [(body, sum(INDICATOR_WIDTHS[3:])), (label, sum(INDICATOR_WIDTHS[:2]))])
-    w.print_setup(ws, "5:5", ncols)
+        _row_height(ws, row, [(body, sum(widths[3:])), (label, sum(widths[:2]))])
 
 
-def _table_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str]) -> None:
+def _table_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
+                 columns: Sequence[ReportColumn]) -> None:
     """All indicators in one table (seed 001), with headings taken from the master."""
     ws = wb.create_sheet("一覧表")
     s = master.settings
     w.cell(ws, 1, 1, f"{s.plan_name}", border=False, bold=True)
     w.cell(ws, 2, 1, f"{s.fiscal_year_label}実績及び具体的な取組内容", border=False).font = w.title
-    labels = _indicator_header(master)[:9]
-    w.header(ws, 4, labels, INDICATOR_WIDTHS[:9])
+    listed = [c for c in columns if c.in_list]
+    w.header(ws, 4, [c.label for c in listed], [c.width for c in listed])
     row = 5
     for measure in master.measures.values():
         if not any(i.measure_id == measure.id for i in master.indicators.values()):
             continue
         w.cell(ws, row, 1, measure.label, bold=True, fill=w.section_fill)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(labels))
-        row = _indicator_rows(ws, w, master, answers, status, row + 1, measure.id, with_outcome=False)
-    w.print_setup(ws, "4:4", len(labels))
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(listed))
+        row = _indicator_rows(ws, w, listed, master, answers, status, row + 1, measure.id)
+    w.print_setup(ws, "4:4", len(listed))
     ws.freeze_panes = "A5"
 
 
 def _evaluation_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str]) -> None:
-    """取組 × 担当課 with evaluation and direction (seed 004)."""
-    ws = wb.create_sheet("中間評価")
-    year = master.settings.fiscal_year
-    labels = ["No.", "取組名・内容", "担当課", f"{fiscal_year_label(year - 2)}の主な取組",
-              f"{fiscal_year_label(year - 1)}の主な取組", "中間評価", "良かった点・課題", "今後の方向性", "左記選択の理由"]
-    widths = (5, 34, 14, 26, 26, 8, 34, 9, 28)
-    w.cell(ws, 1, 1, f"{master.settings.plan_name}　中間評価・今後の方向性", border=False).font = w.title
-    w.header(ws, 3, labels, widths)
+    """取組 × 担当課 with evaluation and direction (seed 004): the columns the 取組 sheets'
+    templates declare (中間評価 and 今後の方向性), under a heading per 基本施策."""
+    names = [spec.name for spec in load_specs().values() if spec.items == "actions"]
+    columns = report_columns("actions", year_labels(master.settings.fiscal_year))
+    ws = wb.create_sheet(names[0])
+    w.cell(ws, 1, 1, f"{master.settings.plan_name}　{'・'.join(names)}", border=False).font = w.title
+    w.header(ws, 3, [c.label for c in columns], [c.width for c in columns])
     row = 4
     for measure in master.measures.values():
-        actions = sorted((a for a in master.actions.values() if a.measure_id == measure.id), key=lambda a: a.no)
+        actions = _measure_actions(master, measure.id)
         if not actions:
             continue
         heading = measure.label if measure.policy_id.startswith("重点") else f"{measure.policy}　{measure.label}"
         w.cell(ws, row, 1, heading, bold=True, fill=w.section_fill)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(labels))
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(columns))
         row += 1
         for action in actions:
-            first = row
-            for dept in action.departments:
-                name = master.departments[dept].name + ("（主）" if dept == action.main else "")
-                submitted = status.get(dept, NOT_SUBMITTED) != NOT_SUBMITTED
-                before2 = master.result(year - 2, dept, action=action.no)
-                before1 = master.result(year - 1, dept, action=action.no)
-                good = answers.get(dept, "中間評価", action.no, "good")
-                issue = answers.get(dept, "中間評価", action.no, "issue")
-                notes = "\n".join(p for p in (f"【良かった点】{good}" if good else "",
-                                              f"【課題】{issue}" if issue else "") if p)
-                values = [
-                    str(action.no), f"{action.name}\n{action.content}" if action.content != action.name else action.name,
-                    name if status.get(dept) != NEEDS_FIX else f"{name}\n（要修正）",
-                    before2.content if before2 else "", before1.content if before1 else "",
-                    answers.get(dept, "中間評価", action.no, "grade") if submitted else NOT_SUBMITTED,
-                    notes, answers.get(dept, "今後の方向性", action.no, "direction") if submitted else "",
-                    answers.get(dept, "今後の方向性", action.no, "reason"),
-                ]
-                for col, value in enumerate(values, start=1):
-                    cell = w.cell(ws, row, col, value, center=col in (1, 6, 8))
-                    if value == NOT_SUBMITTED:
-                        cell.font = w.red
-                _row_height(ws, row, list(zip(values, widths)))
-                row += 1
-            if 1 < row - first <= MERGE_AT_MOST:
-                for col in (1, 2):
-                    ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
-    w.print_setup(ws, "3:3", len(labels))
+            rows = [(dept, action_row(master, action, dept)) for dept in action.departments]
+            row = _item_rows(ws, w, columns, master, answers, status, row, rows, main=action.main)
+    w.print_setup(ws, "3:3", len(columns))
     ws.freeze_panes = "A4"
 
 
@@ -414,23 +375,19 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
         if state != SUBMITTED:
             cell.font = w.red
     row += 2
-    enabled = set(s.sheets)
     from openpyxl.worksheet.pagebreak import Break
 
     def new_page(at: int) -> None:  # each table starts a page, so its chart stays with it
         ws.row_breaks.append(Break(id=at - 1))
 
-    if "中間評価" in enabled:
-        grades = load_lists()["grade"].values + ("未回答",)
-        counts_grade = choice_counts(master, answers, status, "中間評価", "grade", "grade")
+    # a count table for each choice column the templates ask counts of (◎○△×, 方向性)
+    for spec, column in _counted_columns(master):
+        choices = load_lists()[column.choices or ""].values + ("未回答",)
+        tallies = choice_counts(master, answers, status, spec.name, column.id, column.choices or "")
         new_page(row)
-        row = _count_table(ws, w, master, row, "中間評価（◎○△×）の集計", counts_grade, grades)
-    if "今後の方向性" in enabled:
-        directions = load_lists()["direction"].values + ("未回答",)
-        counts_direction = choice_counts(master, answers, status, "今後の方向性", "direction", "direction")
-        new_page(row)
-        row = _count_table(ws, w, master, row, "今後の方向性の集計", counts_direction, directions)
-    if "取組状況" in enabled and master.indicators and with_achievement:
+        title = column.summary.count if column.summary and column.summary.count else ""
+        row = _count_table(ws, w, master, row, title, tallies, choices)
+    if value_field(master) is not None and master.indicators and with_achievement:
         new_page(row)
         _achievement_table(ws, w, master, answers, status, row)
     ws.column_dimensions["A"].width = 10
@@ -438,14 +395,41 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
     w.print_setup(ws, "", 9)
 
 
+def _enabled_specs(master: Master) -> List[SheetSpec]:
+    """Sheet specs of the survey sheets this master asks for (その他の取組 with 取組状況)."""
+    enabled = set(master.settings.sheets)
+    return [spec for spec in load_specs().values()
+            if spec.name in enabled or (spec.items == "other_actions" and "取組状況" in enabled)]
+
+
+def _counted_columns(master: Master) -> List[Tuple[SheetSpec, ColumnSpec]]:
+    return [(spec, column) for spec in _enabled_specs(master) if spec.items == "actions"
+            for column in spec.input_columns if column.summary and column.summary.count and column.choices]
+
+
+def value_field(master: Master) -> Optional[Tuple[str, str]]:
+    """(sheet, field) of this year's indicator value (the template column with ``role: value``),
+    or None when the survey does not ask for indicator values."""
+    for spec in _enabled_specs(master):
+        column = spec.role("value") if spec.items == "indicators" else None
+        if column is not None:
+            return spec.name, column.id
+    return None
+
+
 def achievement_rows(master: Master, answers: AnswerSet, status: Dict[str, str]) -> List[List[Any]]:
     """[No, 指標名, 回答課, 現状, 目標, 今年度, 進捗率 or '―'] for every numeric indicator × 回答課."""
+    found = value_field(master)
+    if found is None:
+        return []
+    sheet, name = found
     rows = []
     for ind in sorted(master.indicators.values(), key=lambda i: i.no):
         if not ind.numeric:
             continue
         for dept in ind.respondents:
-            value = _this_year(answers, status, dept, ind.no, "value")
+            submitted = status.get(dept, NOT_SUBMITTED) != NOT_SUBMITTED
+            value = answers.get(dept, sheet, ind.no, name) if submitted else NOT_SUBMITTED
             rate = achievement(ind.baseline, ind.target, value)
             rows.append([ind.no, ind.name, master.departments[dept].name, ind.baseline, ind.target, value,
                          rate if rate is not None else "―"])
@@ -503,14 +487,15 @@ def build_summary(master: Master, answers: AnswerSet, roster: Optional[Dict[str,
     w = _Writer()
     wb = Workbook()
     indicator_count, action_count = detail_rows(master)
-    with_indicators = "取組状況" in master.settings.sheets and master.indicators
+    kinds = {spec.items for spec in _enabled_specs(master)}
     small = indicator_count <= DETAIL_ROWS_LIMIT
     _overview_sheet(wb, w, master, answers, status, with_achievement=small)
-    if with_indicators and small:
-        _table_sheet(wb, w, master, answers, status)
+    if "indicators" in kinds and master.indicators and small:
+        columns = report_columns("indicators", year_labels(master.settings.fiscal_year))
+        _table_sheet(wb, w, master, answers, status, columns)
         for measure in master.measures.values():
-            _measure_sheet(wb, w, master, answers, status, measure)
-    if {"中間評価", "今後の方向性"} & set(master.settings.sheets) and action_count <= DETAIL_ROWS_LIMIT:
+            _measure_sheet(wb, w, master, answers, status, measure, columns)
+    if "actions" in kinds and action_count <= DETAIL_ROWS_LIMIT:
         _evaluation_sheet(wb, w, master, answers, status)
     if not small or action_count > DETAIL_ROWS_LIMIT:
         ws = wb["概要"]
@@ -532,6 +517,7 @@ def indicator_values(master: Master, answers: AnswerSet, status: Dict[str, str])
     rows: List[Tuple[Any, ...]] = []
     append = rows.append
     year = master.settings.fiscal_year
+    sheet, name = value_field(master) or ("", "")
     past: Dict[Tuple[Any, Any], List[Any]] = {}  # (indicator, department) -> its 実績 rows, in order
     for result in master.results:
         past.setdefault((result.indicator_no, result.department), []).append(result)
@@ -542,7 +528,7 @@ def indicator_values(master: Master, answers: AnswerSet, status: Dict[str, str])
         for dept in ind.respondents:
             series = [(r.year, r.value, "実績", "") for r in past.get((ind.no, dept), ()) if r.year < year]
             state = status.get(dept, NOT_SUBMITTED)
-            series.append((year, answers.get(dept, "取組状況", ind.no, "value") if state != NOT_SUBMITTED else "",
+            series.append((year, answers.get(dept, sheet, ind.no, name) if state != NOT_SUBMITTED else "",
                            "回答", state))
             if len(series) > 1:
                 series.sort(key=lambda s: s[0])

@@ -119,10 +119,9 @@ def _rows_by_sheet(returns: List[Return]) -> Dict[str, _SheetRows]:
 def validate_returns(returns: List[Return], master: Master) -> None:
     """Add schema and rule issues to each return (only current, readable returns)."""
     years = year_labels(master.settings.fiscal_year)
-    for sheet, rows in _rows_by_sheet(returns).items():
+    for rows in _rows_by_sheet(returns).values():
         _schema_issues(rows, years)
-        if sheet == "取組状況":
-            _trend_warnings(rows, years)
+        _trend_warnings(rows, years)  # on the sheets whose templates give the roles it needs
 
 
 def _schema_issues(rows: _SheetRows, years: Dict[str, str]) -> None:
@@ -178,28 +177,55 @@ def _shown(cell: InputCell) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+class _Trend:
+    """The columns the rules against last year use on one sheet, from the templates' ``role:``:
+    ``value`` against ``last_year_value`` unless an ``explanation`` is filled (the first one
+    is named in the warning), and ``content`` against ``last_year_content``."""
+
+    def __init__(self, rows: _SheetRows, years: Dict[str, str]) -> None:
+        spec = rows.spec
+        value_col, last_value = spec.role("value"), spec.role("last_year_value")
+        content_col, last_content = spec.role("content"), spec.role("last_year_content")
+        explanations = spec.roles("explanation")
+        none: List[Optional[InputCell]] = [None] * len(rows.keys)
+        self.values = rows.column(value_col.id) if value_col and last_value else none
+        self.contents = rows.column(content_col.id) if content_col and last_content else none
+        self.applies = self.values is not none or self.contents is not none
+        self.last_value = last_value.id if last_value else ""  # context keys: locked column ids
+        self.last_content = last_content.id if last_content else ""
+        self.explain = explanations[0].label_for(years) if explanations else ""
+        self.explain_columns = [rows.column(c.id) for c in explanations]
+        self.content_label = content_col.label_for(years) if content_col else ""
+
+    def jumped(self, row: int, now: float, context: Dict[str, str]) -> bool:
+        """Over twice or under half of last year's value, and nothing explains it."""
+        before = plain_number(context.get(self.last_value, ""))
+        if not before:  # no number last year (or 0): nothing to compare with
+            return False
+        return (now > before * JUMP_RATIO or now < before / JUMP_RATIO) \
+            and not any(_filled(column[row]) for column in self.explain_columns)
+
+
 def _trend_warnings(rows: _SheetRows, years: Dict[str, str]) -> None:
-    """Warnings against last year: a value far from it, or 取組内容 copied unchanged."""
+    """Warnings against last year: a value far from it, or 取組内容 copied unchanged
+    (on the sheets whose templates give the roles, see :class:`_Trend`)."""
+    trend = _Trend(rows, years)
+    if not trend.applies:
+        return
     sheet = rows.spec.name
-    explain = rows.spec.column("outcome").label_for(years)
-    content_label = rows.spec.column("content").label_for(years)
-    for ret, key, value_type, value, content, outcome, challenge in zip(
-            rows.returns, rows.keys, rows.types, rows.column("value"), rows.column("content"),
-            rows.column("outcome"), rows.column("challenge")):
+    for i, (ret, key, value_type, value, content) in enumerate(
+            zip(rows.returns, rows.keys, rows.types, trend.values, trend.contents)):
         context = ret.context.get((sheet, key))
         if not context:  # nothing from last year to compare with
             continue
         # only a number can jump (not text, nor "" or 該当なし)
-        if value is not None and value_type in ("integer", "decimal") and isinstance(value.value, (int, float)):
-            now = value.value
-            before = plain_number(context.get("prev1_value", ""))
-            if before and (now > before * JUMP_RATIO or now < before / JUMP_RATIO) \
-                    and not _filled(outcome) and not _filled(challenge):
-                ret.add("value_jump", sheet=sheet, cell=value.cell, value=_shown(value),
-                        previous=context.get("prev1_value"), explain=explain)
-        previous = context.get("prev1_content", "")
+        if value is not None and value_type in ("integer", "decimal") and isinstance(value.value, (int, float)) \
+                and trend.jumped(i, value.value, context):
+            ret.add("value_jump", sheet=sheet, cell=value.cell, value=_shown(value),
+                    previous=context.get(trend.last_value), explain=trend.explain)
+        previous = context.get(trend.last_content, "")
         if content is not None and previous and content.value != NA_VALUE and cell_text(content.value) == cell_text(previous):
-            ret.add("same_as_last_year", sheet=sheet, cell=content.cell, label=content_label)
+            ret.add("same_as_last_year", sheet=sheet, cell=content.cell, label=trend.content_label)
 
 
 def _filled(cell: Optional[InputCell]) -> bool:
