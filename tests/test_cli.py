@@ -439,3 +439,26 @@ def test_mail_command_without_its_folder_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "collect を実行" in result.stderr
     assert not (tmp_path / "mail").exists()
+
+
+def test_a_broken_template_is_a_japanese_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typo in a template's source: key stops the command with the file and key named, no traceback."""
+    import shutil
+
+    from welfare_workbook.spec import TEMPLATES_ENV, clear_caches
+
+    folder = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "templates", folder)
+    path = folder / "chukan_hyoka.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("source: departments", "source: departmnts"),
+                    encoding="utf-8")
+    monkeypatch.setenv(TEMPLATES_ENV, str(folder))
+    clear_caches()
+    try:
+        result = invoke("generate", *SAMPLE_MASTER_ARGS, "--out", str(tmp_path / "out"))
+    finally:
+        monkeypatch.delenv(TEMPLATES_ENV)
+        clear_caches()
+    assert result.exit_code == 2, result.output
+    assert "chukan_hyoka.yaml" in result.stderr and "departmnts" in result.stderr
+    assert "Traceback" not in result.stderr and "予期しない" not in result.stderr

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, List, Mapping, NoReturn, Optional, Sequence, Tuple, Union
 
 import click
+
+from .issues import InputError
 from click.formatting import join_options
 
 EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 2, 3, 130
@@ -568,6 +570,10 @@ class JaCommand(click.Command):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # click's own control flow (Abort and Exit are RuntimeErrors)
+        except InputError as exc:  # a user's input that stops the work: its message, exit 2
+            error = click.ClickException(str(exc))
+            error.exit_code = EXIT_USAGE
+            raise error from exc
         except Exception as exc:  # a bug: reported by main() without a traceback
             raise self._internal_error(exc, ctx) from exc
 

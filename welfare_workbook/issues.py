@@ -386,6 +386,14 @@ CATALOGUE: Dict[str, tuple] = {
 }
 
 
+class InputError(ValueError):
+    """Work cannot go on because of an input the user controls (e.g. a malformed template).
+
+    The message is Japanese and says what to fix; the command line prints it and
+    exits 2, without a traceback. Everything else is reported as :class:`Issue` data.
+    """
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem, addressed as precisely as it can be: file, sheet, cell.

@@ -38,6 +38,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 import yaml
 
+from .issues import InputError
 from .master_model import RESULT_ANSWER_COLUMNS
 
 # Sheets in the order they appear in a generated workbook; その他の取組 is always added
@@ -72,7 +73,7 @@ _REPEATABLE_ROLES = ("explanation",)
 _REPORT_KEYS = ("summary", "rollover", "rollover_prefix", "role")
 
 
-class SpecError(ValueError):
+class SpecError(InputError):
     """A template is malformed. The message is Japanese and names the template file."""
 
 
