@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -560,11 +561,10 @@ def test_locked_text_changed(corpus: Corpus) -> None:
 def test_row_inserted_above_the_data(corpus: Corpus) -> None:
     file, ret, master = corpus.names["structure"], corpus.filled["structure"], corpus.master
     keys = keys_of(master, "K01", CH)
-    moved = issues_of(corpus.result, "row_moved", file)
-    assert sorted((i.sheet, i.cell) for i in moved) == sorted((CH, f"A{row_of(master, 'K01', CH, k) + 1}")
-                                                              for k in keys)
-    first = the_issue(corpus.result, "row_moved", file, CH, "A6")
-    assert first.severity == "error" and "5 行目から 6 行目" in first.message
+    # one insertion is one problem, not one per row below it
+    assert issues_of(corpus.result, "row_moved", file) == []
+    inserted = the_issue(corpus.result, "row_inserted", file, CH, "A5")
+    assert inserted.severity == "warning" and "5 行目に行が 1 行挿入" in inserted.message
     # values are read from where the rows are now
     for key in keys:
         for field_id in ("grade", "good", "issue"):
@@ -574,6 +574,60 @@ def test_row_inserted_above_the_data(corpus: Corpus) -> None:
             assert row["field"] == field_id and row["item_id"] == key.split(":")[1]
             assert_csv_value(row["value"], typed)
     assert len([r for r in corpus.answers("K01") if r["sheet"] == CH]) == 3 * len(keys)
+
+
+@pytest.mark.parametrize("edit, codes", [
+    ("insert", {"row_inserted": 1, "row_extra": 1}),  # two rows inserted mid-table, one of them typed in
+    ("delete", {"row_missing": 1}),  # a row deleted mid-table: the rows below move up, one problem
+    ("swap", {"row_moved": 2}),  # two rows swapped: no insertion explains it, each row is named
+])
+def test_row_shifts_are_reported_once(sample_master: Master, workbook_of, tmp_path: Path, edit: str,
+                                      codes: Dict[str, int]) -> None:
+    from welfare_workbook.collect import normalize_return, read_return
+
+    master = sample_master
+    keys = keys_of(master, "K02", CH)
+    third = row_of(master, "K02", CH, keys[2])
+
+    def change(wb: Any) -> None:
+        ws = wb[CH]
+        if edit == "insert":
+            ws.insert_rows(third, 2)
+            shift_validations(ws, third, 2)
+            ws[f"{col(CH, 'good')}{third + 1}"] = "挿入した行に書いた良かった点"
+        elif edit == "delete":
+            ws.delete_rows(third)
+            shift_validations(ws, third + 1, -1)
+        else:
+            for column in range(1, ws.max_column + 1):
+                upper, lower = ws.cell(third, column), ws.cell(third + 1, column)
+                upper.value, lower.value = lower.value, upper.value
+
+    made = fill(master, workbook_of["K02"], tmp_path, edit=change)
+    ret = read_return(made.path, made.shown, master)
+    normalize_return(ret, master)
+    structural = {"row_inserted", "row_moved", "row_missing", "row_extra"}
+    found: Dict[str, int] = {}
+    for issue in ret.issues:
+        if issue.code in structural:
+            found[issue.code] = found.get(issue.code, 0) + 1
+    assert found == codes
+    if edit == "insert":
+        inserted = next(i for i in ret.issues if i.code == "row_inserted")
+        assert inserted.cell == f"A{third}" and "2 行挿入" in inserted.message
+        # the value typed in the inserted row is kept whole with the issue, for the send-back copy
+        extra = next(i for i in ret.issues if i.code == "row_extra")
+        assert extra.cell == f"{col(CH, 'good')}{third + 1}"
+        # the send-back copy is laid out as generated: it asks for the stray value only, in full
+        from welfare_workbook.generate import build_workbook
+        from welfare_workbook.report import REQUEST_SHEET, build_sendback
+
+        requests = [row for row in build_sendback(master, ret, build_workbook)[REQUEST_SHEET].iter_rows(
+            min_row=5, values_only=True)]
+        assert [r[4] for r in requests if "行が" in str(r[4]) and "挿入" in str(r[4])] == []
+        assert [r[4] for r in requests if "調査票にない行に入力された値" in str(r[4])] == [
+            f"調査票にない行に入力された値：『挿入した行に書いた良かった点』（提出されたファイルの {extra.cell}）。"
+            "この写しの該当する No. の行に入力し直してください。"]
 
 
 def test_row_deleted(corpus: Corpus) -> None:
@@ -597,7 +651,7 @@ def test_value_below_the_table(corpus: Corpus) -> None:
 
 def test_structure_file_has_only_those_issues(corpus: Corpus) -> None:
     assert _codes(corpus, corpus.names["structure"]) == {
-        "locked_changed": 1, "row_moved": len(keys_of(corpus.master, "K01", CH)), "row_missing": 1, "row_extra": 1}
+        "locked_changed": 1, "row_inserted": 1, "row_missing": 1, "row_extra": 1}
 
 
 def test_pasted_over_dropdown(corpus: Corpus) -> None:
@@ -720,6 +774,8 @@ def test_sendback_workbook(corpus: Corpus) -> None:
     problems = [i for i in corpus.result.issues if i.file == ret.shown and i.severity in ("error", "warning")]
     assert [(r[2], r[3]) for r in listed] == [(i.sheet, i.cell) for i in problems]
     assert [r[4] for r in listed] == [i.message for i in problems]
+    for _, _, _, cell, message in listed:  # the セル column and the message name the same cell
+        assert re.match(r"[A-Z]+[0-9]+：", message or "") is None if not cell else message.startswith(f"{cell}：")
     for _, sheet, field_id, where, text in RULES:
         cell = _k03_cell(corpus, sheet, field_id, *((where, "") if isinstance(where, int) else (0, where)))
         target = wb[sheet][cell]

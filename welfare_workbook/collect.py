@@ -301,12 +301,15 @@ class _SheetReader:
 
     def read(self, expected: List[Tuple[int, str, str]], expected_items: _ExpectedItems, years: Dict[str, str]) -> None:
         self.check_header(years)
+        placed: List[Tuple[int, Optional[int], str]] = []  # (row in the form, row now or None, item)
         for expected_row, key, digest in expected:
             item_id, value_type = _item_info(self.master, key)
             row = self.locate(expected_row, key, digest, item_id, expected_items)
+            placed.append((expected_row, row, item_id))
             if row is not None:
                 self.claimed.add(row)
                 self.read_row(row, key, item_id, value_type)
+        self.report_shifts(placed)
         self.report_merged()
         self.report_strays()
 
@@ -330,9 +333,7 @@ class _SheetReader:
             for number in range(FIRST_ROW, self.nrows + 1):
                 self.hashes.setdefault(self.locked_hash(number), []).append(number)
         free = [r for r in self.hashes.get(digest, []) if r not in self.claimed]
-        if free:
-            self.ret.add("row_moved", sheet=self.spec.name, cell=f"A{free[0]}", item=item_id,
-                         expected_row=expected_row, row=free[0])
+        if free:  # reported with the other moves, as insertions where it can (report_shifts)
             return free[0]
         if cell_text(self.value(expected_row, self.position.get("no", 1))) == item_id:
             self.report_locked_edits(expected_row, expected_items.get(self.spec.name, key))
@@ -373,6 +374,44 @@ class _SheetReader:
             elif typed.__class__ is str and isinstance(found, (dt.date, dt.time, dt.timedelta)):  # as ISO text
                 ret.add("date_typed", sheet=sheet, cell=f"{letter}{row}", value=typed[:60])
 
+    def report_shifts(self, placed: List[Tuple[int, Optional[int], str]]) -> None:
+        """Rows found away from their place, as few problems as explain them.
+
+        A run of rows all shifted down by k after rows nobody claims is one insertion
+        of k rows; a shift up by as many rows as items went missing is those deletions
+        (already reported as missing). Any other move (rows sorted, swapped) is
+        reported row by row.
+        """
+        offset = 0
+        missing = 0
+        segment_start = True
+        explained = True
+        for expected_row, row, item_id in placed:
+            if row is None:
+                missing += 1
+                continue
+            shift = row - expected_row
+            if shift != offset or segment_start:
+                segment_start = False
+                if shift > offset:
+                    explained = self._report_insertion(expected_row + offset, shift - offset, item_id)
+                elif shift < offset:
+                    explained = offset - shift == missing
+                else:
+                    explained = True
+                offset, missing = shift, 0
+            if shift and not explained:
+                self.ret.add("row_moved", sheet=self.spec.name, cell=f"A{row}", item=item_id,
+                             expected_row=expected_row, row=row)
+
+    def _report_insertion(self, first: int, count: int, item_id: str) -> bool:
+        """One issue for ``count`` rows inserted at ``first``, when no item claims those rows."""
+        rows = range(first, first + count)
+        if any(row in self.claimed for row in rows):
+            return False
+        self.ret.add("row_inserted", sheet=self.spec.name, cell=f"A{first}", row=first, count=count, item=item_id)
+        return True
+
     def report_merged(self) -> None:
         rows_read = sorted(self.claimed)
         for c1, r1, c2, r2 in self.facts.merged or []:
@@ -391,8 +430,9 @@ class _SheetReader:
     def _report_values(self, row: int, indexes: Iterable[int], code: str) -> None:
         for index in indexes:
             found = self.value(row, index)
-            if found != "":
-                self.ret.add(code, sheet=self.spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60])
+            if found != "":  # the message shows the start of the text; the context keeps all of it
+                self.ret.add(code, sheet=self.spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60],
+                             text=str(found))
 
 
 # ---------------------------------------------------------------------------

@@ -227,6 +227,11 @@ CATALOGUE: Dict[str, tuple] = {
         ERROR,
         "{cell}：行の挿入・削除などで、No.{item} の行が {expected_row} 行目から {row} 行目に移動しています。値は読み取りましたが、行を元の位置に戻してください。",
     ),
+    "row_inserted": (
+        WARNING,
+        "{cell}：{row} 行目に行が {count} 行挿入されています。値は各 No. の行から読み取りました。"
+        "次回は行を挿入・削除せず、配布した調査票のまま入力してください。",
+    ),
     "row_missing": (
         ERROR,
         "No.{item} の行が見つかりません（元は {expected_row} 行目）。行を削除せず、配布した調査票のまま入力してください。",

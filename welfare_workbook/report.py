@@ -13,7 +13,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .contract import is_generated_workbook, layout_for
 from .excel import (
-    ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, fit_a4_landscape, put, safe_filename,
+    ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put, safe_filename,
 )
 from .issues import ERROR, WARNING
 from .master import Department, Master, column_letter
@@ -125,10 +125,17 @@ def _put_answers(wb: Any, ret: Return, position: Dict[tuple, int]) -> Dict[tuple
     return by_old_cell
 
 
+# problems of the returned file's layout: the send-back copy is laid out as generated,
+# so there is nothing to fix there (its values were read from where they were)
+LAYOUT_CODES = frozenset({"row_inserted", "row_moved", "locked_changed", "header_changed", "formula_overwritten",
+                          "validation_removed", "merged_input"})
+STRAY_CODES = frozenset({"row_extra", "input_outside"})  # values typed where no item is
+
+
 def _mark_problems(wb: Any, ret: Return, position: Dict[tuple, int],
                    by_old_cell: Dict[tuple, InputCell]) -> List[List[Any]]:
     """Errors and warnings as comments on their cells (errors shaded), and as request lines
-    (No., severity, sheet, cell in the fresh workbook, message)."""
+    (No., severity, sheet, cell in the copy, message naming that same cell)."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
@@ -136,24 +143,42 @@ def _mark_problems(wb: Any, ret: Return, position: Dict[tuple, int],
     fill = PatternFill("solid", fgColor=ERROR_FILL)
     requests: List[List[Any]] = []
     for issue in ret.issues:
-        if issue.severity not in (ERROR, WARNING):
+        if issue.severity not in (ERROR, WARNING) or issue.code in LAYOUT_CODES:
             continue
-        new_cell = ""
+        new_cell, message = "", issue.message
         found = by_old_cell.get((issue.sheet, issue.cell)) if issue.sheet and issue.cell else None
-        if found is not None:
+        if issue.code in STRAY_CODES:
+            message = stray_request(issue)
+        elif found is not None:
             new_row = position[(found.sheet, found.row_key)]
             col = specs[found.sheet].index(found.field)
             new_cell = f"{column_letter(col)}{new_row}"
+            message = _at_cell(message, issue.cell or "", new_cell)
             target = wb[found.sheet].cell(new_row, col)
             if issue.severity == ERROR:
                 target.fill = fill
-            note = f"{SEVERITY_LABEL[issue.severity]}：{issue.message}"
+            note = f"{SEVERITY_LABEL[issue.severity]}：{message}"
             if target.comment is not None:
                 note = target.comment.text + "\n" + note
             target.comment = Comment(note, "事務局", width=320, height=140)
-        requests.append([len(requests) + 1, SEVERITY_LABEL[issue.severity], issue.sheet or "", new_cell,
-                         issue.message])
+        elif issue.cell:
+            message = _at_cell(message, issue.cell, "")
+        requests.append([len(requests) + 1, SEVERITY_LABEL[issue.severity], issue.sheet or "", new_cell, message])
     return requests
+
+
+def stray_request(issue: Any) -> str:
+    """The request for a value typed where the form has no item: the whole text, where it was."""
+    text = dict(getattr(issue, "context", None) or {}).get("text") or issue.value or ""
+    return (f"調査票にない行に入力された値：『{text}』（提出されたファイルの {issue.cell}）。"
+            "この写しの該当する No. の行に入力し直してください。")
+
+
+def _at_cell(message: str, old: str, new: str) -> str:
+    """The message naming the cell of the copy (``new``), or no cell when the copy has none."""
+    if old and message.startswith(f"{old}："):
+        return (f"{new}：" if new else "") + message[len(old) + 1:]
+    return message
 
 
 def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests: List[List[Any]]) -> None:
@@ -181,6 +206,8 @@ def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests:
         for c, value in enumerate(values, start=1):
             cell = put(ws, r, c, value)
             cell.font, cell.alignment = body, wrap
+        # rows grow with the message: LibreOffice and Excel keep a written height as it is
+        ws.row_dimensions[r].height = 15 * estimate_lines(str(values[4]), 90) + 3
     fit_a4_landscape(ws)
     ws.protection.sheet = True
     wb.active = 0
