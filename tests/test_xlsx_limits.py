@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -205,7 +206,24 @@ def test_texts_excel_decodes_in_headers_and_validations_are_escaped_as_office_do
 
 
 # ---------------------------------------------------------------------------
-# LibreOffice
+# the theme part
+
+
+def test_the_package_has_a_theme_part() -> None:
+    book = _book()
+    book.add_sheet("s").append_row(1, [(1, "x", 0)])
+    data = _saved(book)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert "xl/theme/theme1.xml" in zf.namelist()
+        types = zf.read("[Content_Types].xml").decode()
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+        theme = zf.read("xl/theme/theme1.xml").decode()
+    assert ('<Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.theme+xml"/>') in types
+    assert 'relationships/theme" Target="theme/theme1.xml"/>' in rels
+    assert len(set(re.findall(r'Id="(rId\d+)"', rels))) == 3  # sheet, theme, styles: distinct ids
+    assert "<a:clrScheme" in theme and "<a:fontScheme" in theme and "<a:fmtScheme" in theme
+    assert openpyxl.load_workbook(io.BytesIO(data)).loaded_theme
 
 
 @pytest.mark.skipif(soffice_path() is None, reason="LibreOffice (soffice) is not installed; CI installs it")

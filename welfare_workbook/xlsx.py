@@ -525,6 +525,32 @@ def check_sheet_name(name: str, taken: Sequence[str] = ()) -> None:
 # ---------------------------------------------------------------------------
 # the book
 
+# The theme part Excel writes, cut to what the schema requires: ECMA-376 lets a package
+# go without one, but some mail filters flag an .xlsx that has none, and these files
+# travel by mail. Office's colours; the fonts only matter to text styled by the theme.
+_SCHEME_FILL = '<a:solidFill><a:schemeClr val="phClr"/></a:solidFill>'
+THEME_XML = (
+    f'{_DECLARATION}<a:theme xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" name="Office Theme">'
+    '<a:themeElements><a:clrScheme name="Office">'
+    '<a:dk1><a:sysClr val="windowText" lastClr="000000"/></a:dk1>'
+    '<a:lt1><a:sysClr val="window" lastClr="FFFFFF"/></a:lt1>'
+    + "".join(f'<a:{name}><a:srgbClr val="{rgb}"/></a:{name}>' for name, rgb in (
+        ("dk2", "44546A"), ("lt2", "E7E6E6"), ("accent1", "4472C4"), ("accent2", "ED7D31"),
+        ("accent3", "A5A5A5"), ("accent4", "FFC000"), ("accent5", "5B9BD5"), ("accent6", "70AD47"),
+        ("hlink", "0563C1"), ("folHlink", "954F72")))
+    + '</a:clrScheme><a:fontScheme name="Office">'
+    + "".join(f'<a:{kind}><a:latin typeface="{latin}"/><a:ea typeface=""/><a:cs typeface=""/>'
+              f'<a:font script="Jpan" typeface="ＭＳ Ｐゴシック"/></a:{kind}>'
+              for kind, latin in (("majorFont", "Calibri Light"), ("minorFont", "Calibri")))
+    + '</a:fontScheme><a:fmtScheme name="Office">'
+    f'<a:fillStyleLst>{_SCHEME_FILL * 3}</a:fillStyleLst><a:lnStyleLst>'
+    + "".join(f'<a:ln w="{width}">{_SCHEME_FILL}</a:ln>' for width in (6350, 12700, 19050))
+    + "</a:lnStyleLst><a:effectStyleLst>" + "<a:effectStyle><a:effectLst/></a:effectStyle>" * 3
+    + f"</a:effectStyleLst><a:bgFillStyleLst>{_SCHEME_FILL * 3}</a:bgFillStyleLst></a:fmtScheme>"
+    "</a:themeElements><a:objectDefaults/><a:extraClrSchemeLst/></a:theme>"
+)
+
+
 @dataclass
 class Book:
     styles: StyleSheet
@@ -560,6 +586,8 @@ class Book:
             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
             'spreadsheetml.sheet.main+xml"/>'
             f"{overrides}"
+            '<Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'theme+xml"/>'
             '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
             'spreadsheetml.styles+xml"/>'
             '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.'
@@ -578,7 +606,8 @@ class Book:
             f'{_DECLARATION}<Relationships xmlns="{_PKG_REL_NS}">'
             + "".join(f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                       for i in range(1, count + 1))
-            + f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/></Relationships>'
+            + f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/theme" Target="theme/theme1.xml"/>'
+            + f'<Relationship Id="rId{count + 2}" Type="{_REL_NS}/styles" Target="styles.xml"/></Relationships>'
         )
         sheets = "".join(
             f'<sheet name="{escape(s.name, True)}" sheetId="{i}"'
@@ -619,7 +648,7 @@ class Book:
         parts = [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels),
                  ("docProps/app.xml", app), ("docProps/core.xml", core),
                  ("xl/workbook.xml", workbook), ("xl/_rels/workbook.xml.rels", book_rels),
-                 ("xl/styles.xml", self.styles.to_xml())]
+                 ("xl/theme/theme1.xml", THEME_XML), ("xl/styles.xml", self.styles.to_xml())]
         parts += [(f"xl/worksheets/sheet{i}.xml", s.to_xml()) for i, s in enumerate(self.sheets, start=1)]
         return parts
 
