@@ -1,4 +1,5 @@
-"""The direct .xlsx writer refuses what Excel would repair."""
+"""The direct .xlsx writer refuses what Excel would repair, and generate turns a master
+text that is too long into an issue naming where it is instead of writing a broken file."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import csv
 import datetime as dt
 import decimal
 import io
+import json
 import re
 import subprocess
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, List
 
 import openpyxl
 import pytest
@@ -18,7 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
-from helpers import soffice_path
+from helpers import master_rows, run_cli, set_value, soffice_path
+from welfare_workbook.generate import generate
+from welfare_workbook.master import load_master
 from welfare_workbook.xlsx import (
     CELL_TEXT_LIMIT, Book, Formula, StyleSheet, Validation, XlsxError, XlsxLimitError, clip, utf16_length,
 )
@@ -245,3 +249,67 @@ def test_libreoffice_reads_escape_like_text_as_written(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     with open(tmp_path / "out" / "t.csv", encoding="utf-8", newline="") as handle:
         assert next(csv.reader(handle)) == texts
+
+
+# ---------------------------------------------------------------------------
+# generate: a master text too long becomes an issue
+
+
+def _csv_master(rows: Dict[str, List[List[str]]], folder: Path) -> Path:
+    """The master as a folder of CSV files: unlike an .xlsx, a CSV cell has no length limit."""
+    folder.mkdir()
+    for sheet, sheet_rows in rows.items():
+        with open(folder / f"{sheet}.csv", "w", encoding="utf-8-sig", newline="") as handle:
+            csv.writer(handle).writerows(sheet_rows)
+    return folder
+
+
+def test_a_master_cell_over_excels_limit_is_an_issue_naming_the_cell(tmp_path: Path) -> None:
+    rows = master_rows()
+    row = set_value(rows, "取組", "取組No", "5", "内容", "内" * 40_000)
+    master_path = _csv_master(rows, tmp_path / "master")
+    master, issues = load_master(master_path)
+    assert master is None
+    assert [(i.code, i.sheet, i.cell) for i in issues] == [("master_value_too_long", "取組", f"D{row}")]
+    assert issues.items[0].message == (f"「取組」シート D{row}：内容が 40,000 文字あり、Excel の 1 セルの上限"
+                                       "（32,767 文字）を超えています。短くしてください。")
+
+    result = run_cli("generate", "--master", str(master_path), "--out", str(tmp_path / "out"), "--json")
+    assert result.exit_code == 1
+    assert [i["code"] for i in json.loads(result.stdout)["issues"]] == ["master_value_too_long"]
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_master_cell_at_the_limit_loads(tmp_path: Path) -> None:
+    rows = master_rows()
+    set_value(rows, "取組", "取組No", "5", "内容", "内" * CELL_TEXT_LIMIT)
+    master, issues = load_master(_csv_master(rows, tmp_path / "master"))
+    assert master is not None and not issues.has_errors
+
+
+def test_a_text_made_too_long_from_the_master_is_an_issue_and_no_file(tmp_path: Path) -> None:
+    """Texts generate composes (an indicator's name and its actions, the department in
+    the print header) are checked by the writer: generate reports, writes nothing broken."""
+    rows = master_rows()
+    set_value(rows, "指標", "指標No", "2", "指標名", "名" * CELL_TEXT_LIMIT)  # the cell fits; "\n③④" is added
+    set_value(rows, "担当課", "課ID", "K03", "課名", "健康長寿課" * 60)  # 300 characters, the print header 255
+    master, _ = load_master(_csv_master(rows, tmp_path / "master"))
+    assert master is not None
+    result = generate(master, tmp_path / "out", generated_at=dt.datetime(2025, 4, 1, 9, 0))
+    found = {i.respondent_id: i for i in result.issues if i.code == "generate_value_too_long"}
+    assert sorted(found) == ["K01", "K02", "K03"], [i.message for i in result.issues]
+    assert found["K01"].sheet == "取組状況" and found["K01"].cell and "32,770" in found["K01"].message
+    assert found["K03"].cell is None and "印刷ヘッダー" in found["K03"].message and "255" in found["K03"].message
+    written = {w.respondent_id for w in result.workbooks}
+    assert not written & {"K01", "K02", "K03"} and written
+    assert {p.name for p in (tmp_path / "out").iterdir()} == {w.file.name for w in result.workbooks}
+    assert result.issues.has_errors
+
+
+def test_help_text_cut_with_clip_is_accepted_by_a_validation() -> None:
+    # generate cuts the help of an input column with clip() where it used to cut characters
+    text = "あ" * 253 + ASTRAL + "い"  # 256 units
+    assert clip(text, 255) == "あ" * 253 + ASTRAL
+    assert Validation("A1", prompt=clip(text, 255)).prompt == "あ" * 253 + ASTRAL
+    with pytest.raises(XlsxLimitError):
+        Validation("A1", prompt=text[:255])  # cutting characters is not enough

@@ -454,6 +454,20 @@ def _check_structure(raw: Dict[str, RawSheet], check: _Checker) -> Dict[str, Raw
     return usable
 
 
+def _check_lengths(sheets: Dict[str, RawSheet], check: _Checker) -> None:
+    """A cell longer than an Excel cell holds cannot go into a survey workbook: point at it."""
+    from .xlsx import CELL_TEXT_LIMIT, utf16_length  # here: xlsx imports this module
+
+    for sheet in sheets.values():
+        columns = {index: name for name, index in sheet.header.items()}
+        for number, row in sheet.rows:
+            for index, text in enumerate(row, start=1):
+                if len(text) * 2 > CELL_TEXT_LIMIT and utf16_length(text) > CELL_TEXT_LIMIT:  # cheap test first
+                    check.add("master_value_too_long", sheet.name, f"{column_letter(index)}{number}",
+                              column=columns.get(index, "セルの値"), length=f"{utf16_length(text):,}",
+                              limit=f"{CELL_TEXT_LIMIT:,}")
+
+
 def _settings(sheet: RawSheet, check: _Checker) -> Optional[Settings]:
     values: Dict[str, Tuple[str, str]] = {}
     for number, row in sheet.rows:
@@ -662,6 +676,7 @@ def check_raw(raw: Dict[str, RawSheet], file: str) -> Tuple[Optional[Master], Is
     """Check every sheet of a read master; build the model when there is no error."""
     check = _Checker(file)
     sheets = _check_structure(raw, check)
+    _check_lengths(sheets, check)
     settings = _settings(sheets[SETTINGS_SHEET], check) if SETTINGS_SHEET in sheets else None
     # None when the sheet is missing or unusable (already reported): references to it
     # are then not checked, so one missing heading does not bury the report under
