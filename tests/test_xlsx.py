@@ -28,12 +28,19 @@ def _book() -> tuple:
 
 
 # text with XML specials, surrounding spaces, line breaks, full-width and astral characters
-texts = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+any_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+# text made of the pieces of _xHHHH_ escapes (which Excel and calamine decode, openpyxl does not), CR and spaces
+escape_like = st.lists(st.sampled_from(["_x0041_", "_x005F_", "_x000D_", "_x000d_", "_xD842_", "_", "x", "x005F_",
+                                        "0041", "_x004", "\r", "\r\n", "\n", " ", "a", "𠮷"]),
+                       min_size=1, max_size=8).map("".join)
+texts = st.one_of(any_text, escape_like)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(values=st.lists(texts, min_size=1, max_size=6))
 @example(values=["a&b<c>\"'", " lead", "trail ", "行1\n行2", "cr\rlf\r\n", "𠮷野家", "\x01ctrl", "=1+1", "\x1b\r0"])
+@example(values=["_x0041_", "_x005F_", "_x005F_x0041_", "\r", "\r\n", "a_x000D_b", "__x0041_x0042_", " _x0041_ ",
+                 "x005F_", "_x0041_\r\n_x004a_"])
 def test_any_text_reads_back_in_openpyxl_and_calamine(tmp_path_factory: pytest.TempPathFactory, values: list) -> None:
     path = tmp_path_factory.mktemp("x") / "t.xlsx"
     book, ids = _book()

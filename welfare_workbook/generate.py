@@ -33,7 +33,8 @@ from .issues import IssueList
 from .master import Department, Master, column_letter
 from .spec import SheetSpec, load_lists, template_version
 from .wareki import date_label
-from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, header_footer_text
+from .excel_limits import VALIDATION_MESSAGE_LIMIT, VALIDATION_TITLE_LIMIT, clip
+from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, XlsxLimitError, header_footer_text
 
 MISSING_TEXT = "未入力"
 INPUT_NUMBER_LIMIT = 999_999_999_999
@@ -157,13 +158,14 @@ def _validations(sheet: Sheet, spec: SheetSpec, items: Sequence[ItemRow], years:
     last = FIRST_ROW + len(items) - 1
     for col in spec.input_columns:
         letter = column_letter(spec.index(col.id))
-        help_text = {"prompt": col.help_for(years)[:255],  # Excel's limits for input messages
-                     "prompt_title": col.label_for(years)[:32]}
+        help_text = {"prompt": clip(col.help_for(years), VALIDATION_MESSAGE_LIMIT),  # Excel's limits
+                     "prompt_title": clip(col.label_for(years), VALIDATION_TITLE_LIMIT)}
         if col.choices:
             choice_list = lists[col.choices]
             sheet.validations.append(Validation(
                 f"{letter}{FIRST_ROW}:{letter}{last}", "list", choice_list.name, error_title="一覧から選んでください",
-                error=f"{choice_list.label}は {' ／ '.join(choice_list.values)} から選んでください。"[:255],
+                error=clip(f"{choice_list.label}は {' ／ '.join(choice_list.values)} から選んでください。",
+                           VALIDATION_MESSAGE_LIMIT),
                 **help_text))
         elif col.type in ("integer", "decimal", "indicator"):
             by_type: Dict[str, List[str]] = {}
@@ -428,9 +430,15 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
     workbooks = []
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     for number, (dept, path) in enumerate(planned, start=1):
-        book, counts = workbook_book(master, dept, generated_at=generated_at)
         try:
+            book, counts = workbook_book(master, dept, generated_at=generated_at)
             atomic_write(path, book.save)
+        except XlsxLimitError as exc:  # a master text too long for Excel: an issue, not a broken file
+            printed = {"header": "印刷ヘッダー", "footer": "印刷フッター"}.get(exc.cell or "")
+            issues.add(iss.make("generate_value_too_long", file=path.name, sheet=exc.sheet,
+                                cell=None if printed else exc.cell, respondent_id=dept.id, part=printed or "セルの値",
+                                length=f"{exc.length:,}", limit=f"{exc.limit:,}"))
+            continue
         except OSError as exc:
             issues.add(iss.make("generate_unwritable", file=path.name, detail=exc.strerror or str(exc)))
             continue

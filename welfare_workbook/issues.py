@@ -93,6 +93,10 @@ CATALOGUE: Dict[str, tuple] = {
         ERROR,
         "{where}「{value}」は{column}として使えません。{choices} のいずれかを入力してください。",
     ),
+    "master_value_too_long": (
+        ERROR,
+        "{where}{column}が {length} 文字あり、Excel の 1 セルの上限（{limit} 文字）を超えています。短くしてください。",
+    ),
     "master_no_respondents": (
         ERROR,
         "マスタに回答課が一つもありません。「指標」の回答課ID か「取組」の主担当課ID を入力してください。",
@@ -105,6 +109,11 @@ CATALOGUE: Dict[str, tuple] = {
     "generate_unwritable": (
         ERROR,
         "「{file}」を書き込めません（{detail}）。ファイルを Excel で開いていないか、書き込み権限があるか確認してください。",
+    ),
+    "generate_value_too_long": (
+        ERROR,
+        "「{file}」を作成できませんでした。{where}{part}が {length} 文字になり、Excel の上限（{limit} 文字）を"
+        "超えます。もとになったマスタの値（課名、取組の内容など）を短くしてください。",
     ),
     "generate_removed_stale": (
         INFO,

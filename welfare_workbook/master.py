@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 from . import issues as iss
+from .excel_limits import CELL_TEXT_LIMIT, utf16_length
 from .issues import IssueList
 from .master_io import (  # re-exported (__all__): the package imports these from here
     DEFAULT_SAMPLE, SAMPLES, MasterSource, RawSheet, raw_sheet, read_csv_text, read_raw, sample_path, sample_rows,
@@ -261,6 +262,18 @@ def _rows(declared: MasterSheet, sheet: RawSheet, refs: _Refs, check: _Checker,
             yield values
 
 
+def _check_lengths(sheets: Dict[str, RawSheet], check: _Checker) -> None:
+    """A cell longer than an Excel cell holds cannot go into a survey workbook: point at it."""
+    for sheet in sheets.values():
+        columns = {index: name for name, index in sheet.header.items()}
+        for number, row in sheet.rows:
+            for index, text in enumerate(row, start=1):
+                if len(text) * 2 > CELL_TEXT_LIMIT and utf16_length(text) > CELL_TEXT_LIMIT:  # cheap test first
+                    check.add("master_value_too_long", sheet.name, f"{column_letter(index)}{number}",
+                              column=columns.get(index, "セルの値"), length=f"{utf16_length(text):,}",
+                              limit=f"{CELL_TEXT_LIMIT:,}")
+
+
 def _settings(sheet: RawSheet, check: _Checker) -> Optional[Settings]:
     """調査設定: one 項目 | 値 row per declared item."""
     item_header, value_header = SETTINGS.headers
@@ -329,6 +342,7 @@ def check_raw(raw: Dict[str, RawSheet], file: str) -> Tuple[Optional[Master], Is
     """Check every sheet of a read master; build the model when there is no error."""
     check = _Checker(file)
     sheets = _check_structure(raw, check)
+    _check_lengths(sheets, check)
     settings = _settings(sheets[SETTINGS_SHEET], check) if SETTINGS_SHEET in sheets else None
     refs = _Refs(actions=_numbers(sheets.get(ACTIONS.name), ACTIONS.header("no")),
                  indicators=_numbers(sheets.get(INDICATORS.name), INDICATORS.header("no")))

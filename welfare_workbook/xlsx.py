@@ -11,6 +11,17 @@ styles from a :class:`StyleSheet`; column widths, row heights, merged cells, fro
 header rows, data validations, conditional formats (expression rules with a fill),
 sheet and workbook protection, print set-up and defined names.
 
+The writer refuses what Excel would "repair" (drop) on opening, rather than write it:
+a sheet name Excel does not allow, a text longer than Excel's limit for where it goes
+(:data:`CELL_TEXT_LIMIT`, :data:`HEADER_FOOTER_LIMIT`, the validation limits), a value
+that is not text, a number, a bool or a :class:`Formula` (a date, NaN, infinity). It
+never shortens or changes text on its own: it raises :class:`XlsxLimitError` (a text too
+long) or :class:`XlsxError` (anything else; both are ``ValueError``), at once for sheet
+names, cell values and validations, on saving for headers and footers. A caller for
+whom cutting is acceptable (help texts) cuts with :func:`clip`; data that is too long
+is the caller's to report. Limits count UTF-16 code units, as Excel does
+(``LEN("𠮷")`` is 2): a character beyond U+FFFF counts twice.
+
 >>> styles = StyleSheet()
 >>> bold = styles.add(font=Font(bold=True))
 >>> book = Book(styles)
@@ -28,14 +39,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import zipfile
 from dataclasses import dataclass, field
 from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from .excel_limits import (
+    CELL_TEXT_LIMIT, FORMULA_LIMIT, HEADER_FOOTER_LIMIT, NUMBER_LIMIT, SHEET_NAME_LIMIT, VALIDATION_MESSAGE_LIMIT,
+    VALIDATION_TITLE_LIMIT, clip, utf16_length,
+)
 from .excel import xlsx_text
 from .master import column_letter
 
-__all__ = ["Font", "Style", "StyleSheet", "Validation", "Sheet", "Book", "Formula", "column_letter", "escape"]
+__all__ = ["Font", "Style", "StyleSheet", "Validation", "Sheet", "Book", "Formula", "column_letter", "escape",
+           "XlsxError", "XlsxLimitError", "check_sheet_name", "clip", "utf16_length", "xstring", "CELL_TEXT_LIMIT",
+           "SHEET_NAME_LIMIT", "HEADER_FOOTER_LIMIT", "VALIDATION_TITLE_LIMIT", "VALIDATION_MESSAGE_LIMIT",
+           "FORMULA_LIMIT", "NUMBER_LIMIT"]
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -43,8 +62,61 @@ _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+# an underscore that starts what Excel (and calamine) read as an escape: _x0041_ is 'A'
+_XSTRING_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+
+
+class XlsxError(ValueError):
+    """A value the writer refuses because Excel would not open it as written: a programming
+    error (a date, NaN, a sheet name Excel does not allow), or see :class:`XlsxLimitError`.
+
+    ``sheet`` and ``cell`` say where it was to go ('header', 'footer' or a validation's
+    range when it is not a cell).
+    """
+
+    def __init__(self, message: str, *, sheet: Optional[str] = None, cell: Optional[str] = None) -> None:
+        where = "!".join(part for part in (_quoted(sheet) if sheet is not None else None, cell) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.sheet = sheet
+        self.cell = cell
+
+
+class XlsxLimitError(XlsxError):
+    """A text longer than Excel allows where it goes; ``length`` and ``limit`` in UTF-16 code units.
+
+    Text can come from data: a caller checks it first or turns this into a message, as
+    ``generate`` does.
+    """
+
+    def __init__(self, what: str, length: int, limit: int, *, sheet: Optional[str] = None,
+                 cell: Optional[str] = None) -> None:
+        super().__init__(f"{what} of {length:,} characters is longer than Excel's limit of {limit:,} "
+                         "(UTF-16 code units)", sheet=sheet, cell=cell)
+        self.what = what
+        self.length = length
+        self.limit = limit
+
+
+def _quoted(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+def _too_long(text: str, limit: int) -> int:
+    """The UTF-16 length of ``text`` when it is over ``limit``, else 0 (cheap for short text)."""
+    if len(text) * 2 <= limit:  # no text of n code points has more than 2n units
+        return 0
+    length = utf16_length(text)
+    return length if length > limit else 0
+
+
 def escape(text: str, quote: bool = False) -> str:
-    """Text for XML content (``quote``: for an attribute value), illegal characters dropped."""
+    """Text for XML content (``quote``: for an attribute value), illegal characters dropped.
+
+    A CR is written as the character reference ``&#13;``, not as ``_x000D_`` as Excel
+    writes it: every XML parser gives the reference back as CR, while openpyxl reads
+    ``_x000D_`` literally.
+    """
     text = xlsx_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "\r" in text:  # a parser turns a literal CR into LF; a character reference survives
         text = text.replace("\r", "&#13;")
@@ -53,10 +125,32 @@ def escape(text: str, quote: bool = False) -> str:
     return text
 
 
+def xstring(text: str) -> str:
+    r"""Text Excel reads back as written where it decodes ``_xHHHH_`` escapes (headers,
+    validation messages): a literal ``_x0041_`` gets Office's ``_x005F_`` for its underscore.
+
+    >>> xstring("_x0041_ and __x000D_")
+    '_x005F_x0041_ and __x005F_x000D_'
+    """
+    return _XSTRING_ESCAPE.sub("_x005F_", text) if "_x" in text else text
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _inline_string(text: str) -> str:
     # plain text repeats across thousands of workbooks (plan texts): escape it once
     kept = xlsx_text(text)  # whether spaces lead or trail is decided after dropping what XML cannot hold
+    length = _too_long(kept, CELL_TEXT_LIMIT)
+    if length:
+        raise XlsxLimitError("text", length, CELL_TEXT_LIMIT)
+    if "_x" in kept and _XSTRING_ESCAPE.search(kept):
+        # Excel and calamine read _x0041_ as 'A', openpyxl reads inline text literally, so
+        # Office's _x005F_x0041_ would come back as that in openpyxl. Split into runs, no
+        # run holds an escape: Excel and calamine decode each run alone, openpyxl joins
+        # them undecoded, and all read the text as written.
+        cuts = [0] + [match.start() + 1 for match in _XSTRING_ESCAPE.finditer(kept)] + [len(kept)]
+        runs = "".join(f'<r><t xml:space="preserve">{escape(kept[start:end])}</t></r>'
+                       for start, end in zip(cuts, cuts[1:]))
+        return f'" t="inlineStr"><is>{runs}</is></c>'
     space = ' xml:space="preserve"' if kept != kept.strip() else ""
     return f'" t="inlineStr"><is><t{space}>{escape(kept)}</t></is></c>'
 
@@ -206,12 +300,28 @@ class Validation:
     prompt_title: str = ""
     prompt: str = ""
 
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise :class:`XlsxLimitError` for a title or message Excel would drop (with the validation)."""
+        for what, value, limit in (("errorTitle", self.error_title, VALIDATION_TITLE_LIMIT),
+                                   ("promptTitle", self.prompt_title, VALIDATION_TITLE_LIMIT),
+                                   ("error", self.error, VALIDATION_MESSAGE_LIMIT),
+                                   ("prompt", self.prompt, VALIDATION_MESSAGE_LIMIT)):
+            length = _too_long(xlsx_text(value), limit) if len(value) * 2 > limit else 0  # short: cheap
+            if length:
+                raise XlsxLimitError(f"validation {what}", length, limit, cell=self.sqref)
+
     def to_xml(self) -> str:
+        self.check()  # the fields may have changed since it was made
         attrs = [("type", self.type), ("errorStyle", self.error_style), ("operator", self.operator),
                  ("allowBlank", "1"), ("showInputMessage", "1"), ("showErrorMessage", "1"),
                  ("errorTitle", self.error_title), ("error", self.error),
-                 ("promptTitle", self.prompt_title), ("prompt", self.prompt), ("sqref", self.sqref)]
-        text = "".join(f' {name}="{escape(value, True)}"' for name, value in attrs if value)
+                 ("promptTitle", self.prompt_title), ("prompt", self.prompt)]
+        # titles and messages are ST_Xstring: Excel decodes _xHHHH_ in them
+        text = "".join(f' {name}="{escape(xstring(value), True)}"' for name, value in attrs if value)
+        text += f' sqref="{escape(self.sqref, True)}"'
         inner = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in (("formula1", self.formula1),
                                                                           ("formula2", self.formula2)) if value)
         return f"<dataValidation{text}>{inner}</dataValidation>"
@@ -243,10 +353,15 @@ class Sheet:
     _last_col: int = 1
 
     def append_row(self, row: int, cells: Sequence[Cell], height: Optional[float] = None) -> None:
-        """Write row ``row`` (rows must come in increasing order); ``None`` values keep only the style."""
+        """Write row ``row`` (rows must come in increasing order); ``None`` values keep only the style.
+
+        A value is text, an int, a float, a bool or a :class:`Formula`; anything else (a
+        date, NaN, an infinity) raises :class:`XlsxError`, a text over
+        :data:`CELL_TEXT_LIMIT` or a formula over :data:`FORMULA_LIMIT` raises
+        :class:`XlsxLimitError`, both naming the cell.
+        """
         if row <= self._last_row:
             raise ValueError(f"row {row} written after row {self._last_row}")
-        self._last_row = row
         parts = [f'<row r="{row}"' + (f' ht="{height:g}" customHeight="1">' if height else ">")]
         for col, value, style in cells:
             ref = f"{column_letter(col)}{row}"
@@ -254,16 +369,29 @@ class Sheet:
             if value is None or value == "":
                 parts.append(head + '"/>')
             elif isinstance(value, Formula):
+                length = _too_long(value, FORMULA_LIMIT)
+                if length:
+                    raise XlsxLimitError("formula", length, FORMULA_LIMIT, sheet=self.name, cell=ref)
                 parts.append(f"{head}\"><f>{escape(value)}</f><v></v></c>")
             elif isinstance(value, str):
-                parts.append(head + _inline_string(value))
+                try:
+                    parts.append(head + _inline_string(value))
+                except XlsxLimitError as exc:  # the cached part knows no address
+                    raise XlsxLimitError(exc.what, exc.length, exc.limit, sheet=self.name, cell=ref) from None
             elif isinstance(value, bool):
                 parts.append(f'{head}" t="b"><v>{int(value)}</v></c>')
-            else:
+            elif isinstance(value, (int, float)) and -NUMBER_LIMIT <= value <= NUMBER_LIMIT:  # False for NaN
                 parts.append(f'{head}"><v>{value}</v></c>')
+            elif isinstance(value, (int, float)):
+                raise XlsxError(f"{value!r} is not a number Excel can hold", sheet=self.name, cell=ref)
+            else:
+                # a date would need a number format and a serial number; the workbooks show text
+                raise XlsxError(f"{type(value).__name__} {value!r} is not text, a number, a bool or a Formula",
+                                sheet=self.name, cell=ref)
             if col > self._last_col:
                 self._last_col = col
         parts.append("</row>")
+        self._last_row = row  # only once the whole row is accepted
         self._rows.append("".join(parts))
 
     def to_xml(self) -> str:
@@ -310,10 +438,15 @@ class Sheet:
                        'header="0.3" footer="0.3"/>')
             out.append(f'<pageSetup paperSize="9" fitToWidth="1" fitToHeight="0" orientation="{setup.get("orientation", "portrait")}"/>')
             header, footer = setup.get("header", ""), setup.get("footer", "")
+            for what, text in (("header", header), ("footer", footer)):
+                length = _too_long(xlsx_text(text), HEADER_FOOTER_LIMIT) if len(text) > 127 else 0  # 2 × 127 < 255
+                if length:
+                    raise XlsxLimitError(what, length, HEADER_FOOTER_LIMIT, sheet=self.name, cell=what)
             if header or footer:
+                # header and footer text is ST_Xstring: Excel (and openpyxl) decode _xHHHH_ there
                 out.append("<headerFooter>"
-                           + (f"<oddHeader>{escape(header)}</oddHeader>" if header else "")
-                           + (f"<oddFooter>{escape(footer)}</oddFooter>" if footer else "")
+                           + (f"<oddHeader>{escape(xstring(header))}</oddHeader>" if header else "")
+                           + (f"<oddFooter>{escape(xstring(footer))}</oddFooter>" if footer else "")
                            + "</headerFooter>")
         if self.text_numbers_ok:
             out.append(f'<ignoredErrors><ignoredError sqref="{self.text_numbers_ok}" numberStoredAsText="1"/>'
@@ -327,8 +460,64 @@ def header_footer_text(text: str) -> str:
     return text.replace("&", "&&")
 
 
+def check_sheet_name(name: str, taken: Sequence[str] = ()) -> None:
+    """Raise :class:`XlsxError` unless Excel accepts ``name`` for a sheet besides those ``taken``.
+
+    >>> check_sheet_name("取組状況", ["記入方法"])
+    >>> check_sheet_name("記入方法", ["記入方法"])
+    Traceback (most recent call last):
+    ...
+    welfare_workbook.xlsx.XlsxError: sheet name '記入方法' is taken (Excel compares names ignoring case)
+    """
+    if not name:
+        raise XlsxError("a sheet name cannot be empty")
+    length = _too_long(name, SHEET_NAME_LIMIT) if len(name) > SHEET_NAME_LIMIT // 2 else 0
+    if length:
+        raise XlsxLimitError(f"sheet name {name!r}", length, SHEET_NAME_LIMIT)
+    problem = ""
+    if _SHEET_NAME_FORBIDDEN.search(name):
+        problem = "holds one of [ ] : * ? / \\"
+    elif name[0] == "'" or name[-1] == "'":
+        problem = "starts or ends with an apostrophe"
+    elif name.casefold() == "history":
+        problem = "is reserved by Excel"
+    elif xlsx_text(name) != name:
+        problem = "holds a character an .xlsx cannot hold"
+    elif _XSTRING_ESCAPE.search(name):  # Excel would decode it, openpyxl and calamine do not
+        problem = "holds an _xHHHH_ escape"
+    elif name.casefold() in {other.casefold() for other in taken}:
+        problem = "is taken (Excel compares names ignoring case)"
+    if problem:
+        raise XlsxError(f"sheet name {name!r} {problem}")
+
+
 # ---------------------------------------------------------------------------
 # the book
+
+# The theme part Excel writes, cut to what the schema requires: ECMA-376 lets a package
+# go without one, but some mail filters flag an .xlsx that has none, and these files
+# travel by mail. Office's colours; the fonts only matter to text styled by the theme.
+_SCHEME_FILL = '<a:solidFill><a:schemeClr val="phClr"/></a:solidFill>'
+THEME_XML = (
+    f'{_DECLARATION}<a:theme xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" name="Office Theme">'
+    '<a:themeElements><a:clrScheme name="Office">'
+    '<a:dk1><a:sysClr val="windowText" lastClr="000000"/></a:dk1>'
+    '<a:lt1><a:sysClr val="window" lastClr="FFFFFF"/></a:lt1>'
+    + "".join(f'<a:{name}><a:srgbClr val="{rgb}"/></a:{name}>' for name, rgb in (
+        ("dk2", "44546A"), ("lt2", "E7E6E6"), ("accent1", "4472C4"), ("accent2", "ED7D31"),
+        ("accent3", "A5A5A5"), ("accent4", "FFC000"), ("accent5", "5B9BD5"), ("accent6", "70AD47"),
+        ("hlink", "0563C1"), ("folHlink", "954F72")))
+    + '</a:clrScheme><a:fontScheme name="Office">'
+    + "".join(f'<a:{kind}><a:latin typeface="{latin}"/><a:ea typeface=""/><a:cs typeface=""/>'
+              f'<a:font script="Jpan" typeface="ＭＳ Ｐゴシック"/></a:{kind}>'
+              for kind, latin in (("majorFont", "Calibri Light"), ("minorFont", "Calibri")))
+    + '</a:fontScheme><a:fmtScheme name="Office">'
+    f'<a:fillStyleLst>{_SCHEME_FILL * 3}</a:fillStyleLst><a:lnStyleLst>'
+    + "".join(f'<a:ln w="{width}">{_SCHEME_FILL}</a:ln>' for width in (6350, 12700, 19050))
+    + "</a:lnStyleLst><a:effectStyleLst>" + "<a:effectStyle><a:effectLst/></a:effectStyle>" * 3
+    + f"</a:effectStyleLst><a:bgFillStyleLst>{_SCHEME_FILL * 3}</a:bgFillStyleLst></a:fmtScheme>"
+    "</a:themeElements><a:objectDefaults/><a:extraClrSchemeLst/></a:theme>"
+)
 
 
 @dataclass
@@ -344,12 +533,16 @@ class Book:
     created: Optional[dt.datetime] = None
 
     def add_sheet(self, name: str, state: str = "visible") -> Sheet:
+        """A new sheet at the end; a name Excel would refuse raises :class:`XlsxError` at once."""
+        check_sheet_name(name, [s.name for s in self.sheets])
         sheet = Sheet(name, state)
         self.sheets.append(sheet)
         return sheet
 
     def parts(self) -> List[Tuple[str, str]]:
         """(zip path, XML text) of every part, in the order they are stored."""
+        for index, sheet in enumerate(self.sheets):  # a sheet may have been renamed since it was added
+            check_sheet_name(sheet.name, [s.name for s in self.sheets[:index]])
         count = len(self.sheets)
         active = next((i for i, s in enumerate(self.sheets) if s.selected), 0)
         overrides = "".join(
@@ -362,6 +555,8 @@ class Book:
             '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
             'spreadsheetml.sheet.main+xml"/>'
             f"{overrides}"
+            '<Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'theme+xml"/>'
             '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
             'spreadsheetml.styles+xml"/>'
             '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.'
@@ -380,7 +575,8 @@ class Book:
             f'{_DECLARATION}<Relationships xmlns="{_PKG_REL_NS}">'
             + "".join(f'<Relationship Id="rId{i}" Type="{_REL_NS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
                       for i in range(1, count + 1))
-            + f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/styles" Target="styles.xml"/></Relationships>'
+            + f'<Relationship Id="rId{count + 1}" Type="{_REL_NS}/theme" Target="theme/theme1.xml"/>'
+            + f'<Relationship Id="rId{count + 2}" Type="{_REL_NS}/styles" Target="styles.xml"/></Relationships>'
         )
         sheets = "".join(
             f'<sheet name="{escape(s.name, True)}" sheetId="{i}"'
@@ -421,7 +617,7 @@ class Book:
         parts = [("[Content_Types].xml", content_types), ("_rels/.rels", root_rels),
                  ("docProps/app.xml", app), ("docProps/core.xml", core),
                  ("xl/workbook.xml", workbook), ("xl/_rels/workbook.xml.rels", book_rels),
-                 ("xl/styles.xml", self.styles.to_xml())]
+                 ("xl/theme/theme1.xml", THEME_XML), ("xl/styles.xml", self.styles.to_xml())]
         parts += [(f"xl/worksheets/sheet{i}.xml", s.to_xml()) for i, s in enumerate(self.sheets, start=1)]
         return parts
 
