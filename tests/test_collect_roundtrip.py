@@ -20,7 +20,7 @@ from welfare_workbook import answers
 from welfare_workbook import pipeline
 import answer_oracles
 from welfare_workbook.cli import cli
-from welfare_workbook.returns import STATUS_OK
+from welfare_workbook.returns import ReturnStatus
 from welfare_workbook.contract import META_MARKER, META_SHEET, layout_for
 from welfare_workbook.generate import GenerateResult
 from welfare_workbook.master import Master
@@ -83,7 +83,7 @@ def _check_round_trip(master: Master, folder: Path, returns: List[Filled], out_d
     assert result.missing == []
     for ret in returns:
         assert roster[ret.respondent_id].current.file == ret.shown
-    assert {r.file: r.status for r in result.returns} == {r.shown: STATUS_OK for r in returns}
+    assert {r.file: r.status for r in result.returns} == {r.shown: ReturnStatus.SUBMITTED for r in returns}
     rows = read_answers(out_dir / "answers.csv")
     assert_all_answers_present(rows, returns)
     assert result.outputs["answers"] == str(out_dir / "answers.csv")

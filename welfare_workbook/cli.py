@@ -189,7 +189,9 @@ def _print_collect(result: Any) -> None:
         ret = row.current
         detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
         _echo(f"  {row.department.id:<5} {row.department.name:<12} {row.status:<4} {detail}")
-    others = [r for r in result.returns if r.respondent_id is None or r.status in ("対象外",)]
+    from .returns import ReturnStatus
+
+    others = [r for r in result.returns if r.respondent_id is None or r.status == ReturnStatus.OUT_OF_SCOPE]
     for ret in others:
         _echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")
     shown = [i for i in result.issues if i.severity != "info"]

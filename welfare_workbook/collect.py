@@ -29,7 +29,7 @@ from .normalize import (
     NA_VALUE, cell_value, clean_chars, is_clean_text, is_na, normalize_choice, normalize_number, normalize_text,
     same_as_kind,
 )
-from .returns import STATUS_OLD, InputCell, Return
+from .returns import InputCell, Return, ReturnStatus
 from .sources import find_files, undecodable
 from .spec import SheetSpec, load_specs
 
@@ -436,7 +436,7 @@ def pick_current(returns: List[Return]) -> None:
         newest = group[0]
         current = {(c.sheet, c.row_key, c.field): c for c in newest.cells}
         for old in group[1:]:
-            old.status = STATUS_OLD
+            old.status = ReturnStatus.SUPERSEDED
             old.issues = [i for i in old.issues if i.severity != ERROR or i.code.startswith("file_")]
             old.add("superseded", newer=newest.file)
             for cell in old.cells:

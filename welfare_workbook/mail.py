@@ -38,6 +38,7 @@ from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
 from .issues import IssueList
 from .master import Department, Master, cell_text, read_csv_text
+from .returns import RosterStatus
 from .wareki import date_label
 
 KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK = "配布", "督促", "差戻し"
@@ -57,7 +58,7 @@ XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.she
 CHECKS_FILE = "確認結果.xlsx"  # written by merge.collect
 SENDBACK_DIR = "差戻し"
 ROSTER_SHEET, ISSUES_SHEET = "提出状況", "確認結果"
-REMIND_STATUSES = ("未提出", "要修正")
+REMIND_STATUSES = (RosterStatus.NOT_SUBMITTED, RosterStatus.NEEDS_FIX)
 PLACEHOLDERS = ("自治体名", "計画名", "調査名", "対象年度", "提出期限", "事務局", "連絡先", "課ID", "課名",
                 "担当者", "添付ファイル", "状況", "依頼内容", "修正内容")
 # input that cannot be used at all: the command stops with exit code 2
@@ -370,7 +371,7 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
         checks = read_checks(master, folder, issues)
         if checks is None:
             return [], issues
-        wanted = REMIND_STATUSES if kind == KIND_REMIND else ("要修正",)
+        wanted = REMIND_STATUSES if kind == KIND_REMIND else (RosterStatus.NEEDS_FIX,)
         books = find_workbooks(master, folder / SENDBACK_DIR, issues) if kind == KIND_SENDBACK else {}
         for row in checks:
             if row.status not in wanted:
@@ -410,7 +411,7 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
         request = ""
         if kind == KIND_REMIND:
             request = ("貴課からのご提出をまだ確認できておりません。提出期限までにご提出くださいますよう"
-                       "お願いいたします。" if status == "未提出" else
+                       "お願いいたします。" if status == RosterStatus.NOT_SUBMITTED else
                        "ご提出いただいた調査票に、直していただきたい箇所があります。"
                        "差戻しのファイルで下記の箇所を直して、再度ご提出くださいますようお願いいたします。")
         values = template_values(master, dept, 添付ファイル=attachment.name if attachment else "", 状況=status,

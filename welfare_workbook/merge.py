@@ -9,28 +9,16 @@ from typing import Any, Dict, List, Optional
 
 from .issues import Issue
 from .master import Department, Master
-from .returns import STATUS_FIX, STATUS_OK, STATUS_OLD, STATUS_OUT, Return
+from .returns import Return, ReturnStatus, RosterStatus
 
 
 OUT_OF_SCOPE = {"wrong_survey", "unknown_respondent", "meta_missing"}
 
 
-ROSTER_MISSING = "未提出"
-
-
-ROSTER_OK = "提出済"
-
-
-ROSTER_FIX = "要修正"
-
-
-ROSTER_RESUBMITTED = "再提出"
-
-
 @dataclass
 class RosterRow:
     department: Department
-    status: str
+    status: RosterStatus
     current: Optional[Return] = None
     returns: int = 0
 
@@ -44,7 +32,7 @@ class CollectResult:
 
     @property
     def current(self) -> List[Return]:
-        return [r for r in self.returns if r.status != STATUS_OLD]
+        return [r for r in self.returns if r.status != ReturnStatus.SUPERSEDED]
 
     @property
     def valid(self) -> bool:
@@ -52,7 +40,7 @@ class CollectResult:
 
     @property
     def missing(self) -> List[Department]:
-        return [row.department for row in self.roster if row.status == ROSTER_MISSING]
+        return [row.department for row in self.roster if row.status == RosterStatus.NOT_SUBMITTED]
 
     @property
     def issues(self) -> List[Issue]:
@@ -72,12 +60,12 @@ class CollectResult:
         }
 
 
-def return_status(ret: Return) -> str:
-    if ret.status == STATUS_OLD:
-        return STATUS_OLD
+def return_status(ret: Return) -> ReturnStatus:
+    if ret.status == ReturnStatus.SUPERSEDED:
+        return ReturnStatus.SUPERSEDED
     if any(i.code in OUT_OF_SCOPE for i in ret.issues):
-        return STATUS_OUT
-    return STATUS_FIX if ret.errors else STATUS_OK
+        return ReturnStatus.OUT_OF_SCOPE
+    return ReturnStatus.NEEDS_FIX if ret.errors else ReturnStatus.SUBMITTED
 
 
 def roster(master: Master, returns: List[Return]) -> List[RosterRow]:
@@ -89,20 +77,22 @@ def roster(master: Master, returns: List[Return]) -> List[RosterRow]:
     for dept in master.respondents():
         mine = by_respondent.get(dept.id, [])
         # a return whose values were read counts before one that could not be (e.g. last year's form)
-        current = sorted((r for r in mine if r.status != STATUS_OLD), key=lambda r: not r.readable)
+        current = sorted((r for r in mine if r.status != ReturnStatus.SUPERSEDED), key=lambda r: not r.readable)
         if not current:
-            rows.append(RosterRow(dept, ROSTER_MISSING, None, len(mine)))
+            rows.append(RosterRow(dept, RosterStatus.NOT_SUBMITTED, None, len(mine)))
             continue
         ret = current[0]
         if ret.errors:
-            status = ROSTER_FIX
+            status = RosterStatus.NEEDS_FIX
+        elif any(r.status == ReturnStatus.SUPERSEDED for r in mine):
+            status = RosterStatus.RESUBMITTED
         else:
-            status = ROSTER_RESUBMITTED if any(r.status == STATUS_OLD for r in mine) else ROSTER_OK
+            status = RosterStatus.SUBMITTED
         rows.append(RosterRow(dept, status, ret, len(mine)))
     return rows
 
 
 def roster_status(result: CollectResult) -> Dict[str, str]:
     """The roster as the 集計表 shows it: 提出済 (incl. 再提出), 要修正 or 未提出."""
-    shown = {ROSTER_RESUBMITTED: ROSTER_OK}
+    shown = {RosterStatus.RESUBMITTED: RosterStatus.SUBMITTED}
     return {row.department.id: shown.get(row.status, row.status) for row in result.roster}

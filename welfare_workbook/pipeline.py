@@ -14,7 +14,7 @@ from .generate import build_workbook
 from .master import Master
 from .merge import CollectResult, return_status, roster, roster_status
 from .report import write_check_workbook, write_sendbacks
-from .returns import STATUS_OLD
+from .returns import ReturnStatus
 from .summary import write_summary
 from .validate import validate_returns
 
@@ -72,7 +72,7 @@ def _read_all(master: Master, sources: Sequence[Path], progress: Optional[Callab
             progress(number, len(files))
     phase.read()
     pick_current(returns)
-    current = [r for r in returns if r.status != STATUS_OLD and r.readable]
+    current = [r for r in returns if r.status != ReturnStatus.SUPERSEDED and r.readable]
     validate_returns(current, master)
     for ret in returns:
         ret.status = return_status(ret)

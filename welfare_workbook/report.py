@@ -17,7 +17,7 @@ from .excel import (
 )
 from .issues import ERROR, WARNING
 from .master import Department, Master, column_letter
-from .returns import STATUS_FIX, InputCell, Return
+from .returns import InputCell, Return, ReturnStatus
 from .spec import load_specs
 from .wareki import date_label
 
@@ -173,7 +173,7 @@ def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkb
     written: Dict[str, Path] = {}
     for row in result.roster:
         ret: Optional[Return] = row.current
-        if ret is None or ret.status != STATUS_FIX or not ret.respondent_id:
+        if ret is None or ret.status != ReturnStatus.NEEDS_FIX or not ret.respondent_id:
             continue
         path = folder / sendback_filename(master, row.department.name)
         atomic_write(path, build_sendback(master, ret, blank).save)
