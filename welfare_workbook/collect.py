@@ -151,7 +151,7 @@ def _sheet_rows(book: Any, xml_of: Callable[[str], bytes], scan_of: Callable[[st
         if not scan_of(part).within:
             cells, far = sheet_size(xml_of(part))
             if cells > limits.max_cells:
-                ret.add("sheet_too_large", sheet=sheet, cell=far, cells=f"{cells:,}", limit=f"{limits.max_cells:,}")
+                ret.add("sheet_too_large", sheet=sheet, cell=far, cells=cells, limit=limits.max_cells)
                 return None
         return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except Exception as exc:  # one broken sheet: the others are still read

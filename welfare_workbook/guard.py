@@ -437,14 +437,15 @@ def open_return_zip(path: Path, ret: Return, limits: Limits) -> Optional[zipfile
             return None
         head = _first_bytes(path)
     except OSError as exc:
-        ret.add("file_unreadable", detail=_ERRNO_TEXT.get(exc.errno or 0, exc.strerror or str(exc)))
+        ret.add("file_unreadable", detail=_ERRNO_TEXT.get(exc.errno or 0, exc.strerror or str(exc)), errno=exc.errno)
         return None
     size = info.st_size
     if size == 0 or not head:
         ret.add("file_empty")
         return None
     if size > limits.max_bytes:
-        ret.add("file_too_large", detail=f"ファイルの大きさが {_mb(size)} MB", limit=_mb(limits.max_bytes))
+        ret.add("file_too_large", detail=f"ファイルの大きさが {_mb(size)} MB", limit=_mb(limits.max_bytes), size=size,
+                limit_bytes=limits.max_bytes)
         return None
     if head[:8] == OLE_MAGIC:
         data = path.read_bytes()
@@ -497,7 +498,8 @@ def check_zip(zf: zipfile.ZipFile, names: set, limits: Limits) -> Optional[Tuple
         infos = zf.infolist()
         total = sum(info.file_size for info in infos)
         if total > limit:
-            return "file_too_large", {"detail": f"展開すると {_mb(total)} MB", "limit": _mb(limit)}
+            return "file_too_large", {"detail": f"展開すると {_mb(total)} MB", "limit": _mb(limit), "size": total,
+                                      "limit_bytes": limit}
         plain = all(info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos)
         if not plain or sum(info.compress_size for info in infos) * DEFLATE_MAX_RATIO > limit:
             inflated = 0
@@ -513,14 +515,15 @@ def check_zip(zf: zipfile.ZipFile, names: set, limits: Limits) -> Optional[Tuple
                         if inflated > limit:
                             return "file_too_large", {
                                 "detail": f"展開すると {_mb(limit)} MB を超える大きさ（記録された大きさ {_mb(total)} MB と"
-                                          "食い違っています）", "limit": _mb(limit)}
+                                          "食い違っています）", "limit": _mb(limit), "declared_size": total,
+                                "limit_bytes": limit}
         strings = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
         if strings is not None:
             data = zf.read(strings)
             # every item starts with its own '<': counting those (fast) bounds the item count
             count = len(_SST_ITEM_RE.findall(data)) if data.count(b"<") > limits.max_cells else 0
             if count > limits.max_cells:
-                return "strings_too_many", {"count": f"{count:,}", "limit": f"{limits.max_cells:,}"}
+                return "strings_too_many", {"count": count, "limit": limits.max_cells}
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
         return "file_corrupt", {"detail": f"zip として読めません: {exc}"[:100]}
     return None
