@@ -30,6 +30,7 @@ from welfare_workbook.spec import load_specs
 NO_SOFFICE = "LibreOffice (soffice) is not installed; CI installs it"
 RETURN_KEYS = {"file", "respondent_id", "respondent", "status", "errors", "warnings"}
 ISSUE_KEYS = {"file", "respondent_id", "sheet", "cell", "code", "severity", "message"}
+JSON_KEYS = {"valid", "counts", "returns", "missing", "issues", "outputs"}  # DESIGN §2, and the counts of every report
 
 
 def _fill_all(master: Master, generated: GenerateResult, folder: Path) -> List[Filled]:
@@ -175,8 +176,8 @@ def test_cli_json_valid(filled, tmp_path) -> None:
     result = _invoke(folder, "--out", tmp_path / "out", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"valid", "returns", "missing", "issues", "outputs"}
-    assert data["valid"] is True
+    assert set(data) == JSON_KEYS  # the documented keys, and the counts every report has
+    assert data["valid"] is True and data["counts"]["errors"] == 0
     assert data["missing"] == []
     assert len(data["returns"]) == len(returns)
     for ret in data["returns"]:
@@ -199,8 +200,8 @@ def test_cli_json_error_exit_1(sample_master, generated, tmp_path) -> None:
     result = _invoke(folder, "--out", tmp_path / "out", "--json")
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"valid", "returns", "missing", "issues", "outputs"}
-    assert data["valid"] is False
+    assert set(data) == JSON_KEYS
+    assert data["valid"] is False and data["counts"]["errors"] == 1
     assert [set(r) for r in data["returns"]] == [RETURN_KEYS]
     assert data["returns"][0]["status"] == "要修正" and data["returns"][0]["errors"] == 1
     errors = [i for i in data["issues"] if i["severity"] == "error"]

@@ -29,7 +29,7 @@ from .contract import (
     FIRST_ROW, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET, ItemRow, is_generated_workbook, meta_entries, row_hash,
     sheet_items, year_labels,
 )
-from .issues import IssueList
+from .issues import IssueList, Report
 from .master import Department, Master, column_letter
 from .spec import SheetSpec, load_lists, template_version
 from .wareki import date_label
@@ -55,12 +55,14 @@ class GeneratedWorkbook:
 
 
 @dataclass
-class GenerateResult:
+class GenerateResult(Report):
+    """The ``generate`` report: the workbooks written; valid when no issue is an error."""
+
     workbooks: List[GeneratedWorkbook]
     issues: IssueList
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {"workbooks": [w.to_dict() for w in self.workbooks], "issues": self.issues.to_list()}
+    def report_data(self) -> Dict[str, Any]:
+        return {"workbooks": [w.to_dict() for w in self.workbooks]}
 
 
 # ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from . import issues as iss
 from .answers import csv_cell
 from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
-from .issues import IssueList
+from .issues import IssueList, Report
 from .master import Department, Master, cell_text, read_csv_text
 from .returns import RosterStatus
 from .wareki import date_label
@@ -490,9 +490,15 @@ class SmtpSettings:
 
 
 @dataclass
-class SendResult:
+class SendResult(Report):
+    """What :func:`send` delivered (a message refused for some addresses counts as sent)."""
+
     sent: List[Draft]
     issues: IssueList
+
+    def report_data(self) -> Dict[str, Any]:
+        return {"sent": [{"respondent_id": d.respondent_id, "to": list(d.to),
+                          "file": d.file.name if d.file else None} for d in self.sent]}
 
 
 def _append_log(path: Path, rows: List[List[str]]) -> None:

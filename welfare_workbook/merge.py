@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from .issues import Issue
+from .issues import ERROR, Issue, Report
 from .master import Department, Master
 from .returns import Return, ReturnStatus, RosterStatus
 
@@ -24,7 +24,13 @@ class RosterRow:
 
 
 @dataclass
-class CollectResult:
+class CollectResult(Report):
+    """The verdict of a collect run: every return, the roster, and what was written.
+
+    ``valid`` when no current return has an error (errors of a superseded return are
+    listed, and counted, but no longer matter).
+    """
+
     returns: List[Return]
     roster: List[RosterRow]
     notes: List[Issue] = field(default_factory=list)  # about files skipped while searching
@@ -36,7 +42,7 @@ class CollectResult:
 
     @property
     def valid(self) -> bool:
-        return not any(r.errors for r in self.current)
+        return not any(r.errors for r in self.current) and not any(i.severity == ERROR for i in self.notes)
 
     @property
     def missing(self) -> List[Department]:
@@ -46,18 +52,28 @@ class CollectResult:
     def issues(self) -> List[Issue]:
         return self.notes + [i for r in self.returns for i in r.issues]
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self, *, context: bool = False) -> Dict[str, Any]:
+        """The ``collect --json`` object (DESIGN §2): valid, counts, returns, missing, issues, outputs.
+
+        ``context=True`` adds each issue's context.
+        """
         return {
             "valid": self.valid,
+            "counts": self.counts,
             "returns": [r.to_dict() for r in self.returns],
             "missing": [{"respondent_id": d.id, "respondent": d.name} for d in self.missing],
-            "issues": [
-                {"file": i.file, "respondent_id": i.respondent_id, "sheet": i.sheet, "cell": i.cell,
-                 "code": i.code, "severity": i.severity, "message": i.message}
-                for i in self.issues
-            ],
+            "issues": [_issue_dict(i, context) for i in self.issues],
             "outputs": dict(self.outputs),
         }
+
+
+def _issue_dict(issue: Issue, context: bool) -> Dict[str, Any]:
+    data: Dict[str, Any] = {"file": issue.file, "respondent_id": issue.respondent_id, "sheet": issue.sheet,
+                            "cell": issue.cell, "code": issue.code, "severity": issue.severity,
+                            "message": issue.message}
+    if context:
+        data["context"] = issue.context.to_dict()
+    return data
 
 
 def return_status(ret: Return) -> ReturnStatus:

@@ -8,13 +8,13 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from . import issues as iss
 from .answers import NEEDS_FIX, csv_text, read_answers
-from .issues import Issue
+from .issues import Issue, Report
 from .master import MASTER_COLUMNS, load_master, read_raw, write_master_xlsx
 from .wareki import fiscal_year_label, parse_date, parse_fiscal_year, short_label
 
 
 @dataclass
-class RolloverResult:
+class RolloverResult(Report):
     next_year: int
     added: int
     replaced: int
