@@ -189,6 +189,14 @@ def test_cli_json_valid(filled, tmp_path) -> None:
         assert set(issue) == ISSUE_KEYS
     assert Path(data["outputs"]["answers"]) == tmp_path / "out" / "answers.csv"
     assert Path(data["outputs"]["answers"]).exists()
+    # issues.json is the same verdict, each issue with its context, plus the survey and the roster
+    verdict = json.loads((tmp_path / "out" / "issues.json").read_text(encoding="utf-8"))
+    assert Path(data["outputs"]["issues"]) == tmp_path / "out" / "issues.json"
+    assert {k: verdict[k] for k in data} == {**data, "issues": verdict["issues"]}
+    assert [{k: v for k, v in i.items() if k != "context"} for i in verdict["issues"]] == data["issues"]
+    assert all(isinstance(i["context"], dict) for i in verdict["issues"])
+    assert verdict["survey"]["name"] == master.settings.survey_name
+    assert [r["respondent_id"] for r in verdict["roster"]] == [d.id for d in master.respondents()]
 
 
 def test_cli_json_error_exit_1(sample_master, generated, tmp_path) -> None:
@@ -207,7 +215,9 @@ def test_cli_json_error_exit_1(sample_master, generated, tmp_path) -> None:
     errors = [i for i in data["issues"] if i["severity"] == "error"]
     assert [(i["code"], i["file"], i["sheet"], i["cell"]) for i in errors] == [
         ("not_a_number", ret.shown, "取組状況", ret.cells[key])]
-    assert "約100" in errors[0]["message"]
+    verdict = json.loads((tmp_path / "out" / "issues.json").read_text(encoding="utf-8"))
+    [error] = [i for i in verdict["issues"] if i["severity"] == "error"]
+    assert error["context"]["value"] == "約100" and error["context"]["respondent"] == ret.respondent
     assert len(data["missing"]) == 10 and all(set(m) == {"respondent_id", "respondent"} for m in data["missing"])
 
 

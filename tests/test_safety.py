@@ -949,7 +949,7 @@ def test_module_constants_are_the_defaults(monkeypatch) -> None:
 # 5. an interrupted run leaves the previous outputs
 
 
-OUTPUT_NAMES = ("answers.csv", "indicators.csv", "確認結果.xlsx", "集計表.xlsx")
+OUTPUT_NAMES = ("answers.csv", "indicators.csv", "issues.json", "確認結果.xlsx", "集計表.xlsx")
 TEMP_NAME = re.compile(r"^\.~.*\.tmp$")
 
 
@@ -959,6 +959,8 @@ def _outputs(out: Path) -> Dict[str, bytes]:
 
 
 def _complete(name: str, data: bytes) -> bool:
+    if name.endswith(".json"):
+        return isinstance(json.loads(data.decode("utf-8")), dict)
     if name.endswith(".csv"):
         text = data.decode("utf-8-sig")
         return text.endswith("\r\n") and len(list(csv.reader(io.StringIO(text, newline="")))) >= 1

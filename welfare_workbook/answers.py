@@ -197,7 +197,18 @@ _SHORT_TEXT = 40  # texts up to this length recur across returns (names, labels,
 
 
 def write_collected_answers(master: Master, result: HasReturns, path: Path) -> AnswerSet:
-    """answers.csv of a collect result, and its :class:`~welfare_workbook.summary.AnswerSet`, in one pass.
+    """Write answers.csv of a collect result (atomically); its :class:`AnswerSet`.
+
+    Raises OSError when the file cannot be written; :func:`collected_answers` gives the
+    bytes and the set without writing (collect keeps the set when the write fails).
+    """
+    data, answers = collected_answers(master, result)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    return answers
+
+
+def collected_answers(master: Master, result: HasReturns) -> Tuple[bytes, AnswerSet]:
+    """answers.csv of a collect result (its bytes), and its :class:`AnswerSet`, in one pass.
 
     The same bytes as ``write_answer_values(answer_values(master, result), path)`` and the
     same set as ``AnswerSet.from_values`` of those rows (tested), with less work per
@@ -252,6 +263,4 @@ def write_collected_answers(master: Master, result: HasReturns, path: Path) -> A
             buffer.write("\r\n")
             if answers.status.get(respondent_id) != NEEDS_FIX:
                 answers.status[respondent_id] = NEEDS_FIX if ret.status == ReturnStatus.NEEDS_FIX else SUBMITTED
-    data = csv_bytes(buffer.getvalue())
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
-    return answers
+    return csv_bytes(buffer.getvalue()), answers

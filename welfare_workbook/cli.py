@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional, Tuple
 import click
 
 from ._version import __version__
-from .issues import ERROR, Issue, IssueList, make
+from .issues import ERROR, Issue, IssueList
 from .wareki import fiscal_year_label
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -203,9 +203,10 @@ def _print_collect(result: Any) -> None:
     _echo("")
     _echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・"
           f"自動で読み替えた値など（情報）{infos} 件")
-    for key, label in (("answers", "回答データ"), ("checks", "確認結果"), ("sendback", "差戻し"),
-                       ("summary", "集計表"), ("indicators", "指標データ")):
-        _echo(f"{label}: {result.outputs.get(key)}")
+    for key, label in (("answers", "回答データ"), ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
+                       ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ")):
+        if key in result.outputs:  # an output that could not be written is an issue above
+            _echo(f"{label}: {result.outputs[key]}")
 
 
 @cli.command()
@@ -244,24 +245,19 @@ def collect(returns: Tuple[Path, ...], master_path: Optional[str], out: Path, as
               show_default=True, help="集計表.xlsx と indicators.csv を書き出すフォルダ。")
 def report(answers_paths: Tuple[Path, ...], master_path: Optional[str], out: Path) -> None:
     """answers.csv とマスタから集計表（審議会資料）を作り直す。"""
-    from .answers import AnswerSet
-    from .summary import write_summary
+    from .pipeline import write_report
 
     for path in answers_paths:
         if not path.is_file():
             _echo(f"「{path}」が見つかりません。collect が出力した answers.csv を指定してください。", err=True)
             sys.exit(EXIT_USAGE)
     master = _master_or_exit(master_path)
-    answers = AnswerSet()
-    for path in answers_paths:
-        try:
-            answers.update(AnswerSet.from_csv(path))
-        except (ValueError, OSError) as exc:
-            _print_issues([make("answers_unreadable", file=path.name, detail=str(exc))], err=True)
-            sys.exit(EXIT_INVALID)
-    written = write_summary(master, answers, out)
-    _echo(f"集計表を作成しました: {written['summary']}")
-    _echo(f"指標データ: {written['indicators']}")
+    result = write_report(master, list(answers_paths), out)  # unreadable input, unwritable output: issues
+    if not result.valid:
+        _print_issues(result.issues, err=True)
+        sys.exit(EXIT_INVALID)
+    _echo(f"集計表を作成しました: {result.outputs['summary']}")
+    _echo(f"指標データ: {result.outputs['indicators']}")
 
 
 @cli.command()

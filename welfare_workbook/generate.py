@@ -24,7 +24,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._version import __version__
 from . import issues as iss
-from .excel import BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, atomic_write, estimate_lines, safe_filename
+from .excel import (
+    BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, OutputGuard, atomic_write,
+    estimate_lines, os_error_text, safe_filename,
+)
 from .contract import (
     FIRST_ROW, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET, ItemRow, is_generated_workbook, meta_entries, row_hash,
     sheet_items, year_labels,
@@ -407,8 +410,10 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
             if path.name in names or path.name.startswith("~$"):
                 continue
             if is_generated_workbook(path):
-                path.unlink()
-                issues.add(iss.make("generate_removed_stale", file=path.name))
+                with OutputGuard(issues.items, path.name, code="output_not_removed") as guard:
+                    path.unlink()
+                if guard.ok:
+                    issues.add(iss.make("generate_removed_stale", file=path.name))
             else:
                 issues.add(iss.make("generate_foreign_file", file=path.name))
     workbooks = []
@@ -417,8 +422,8 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
         book, counts = workbook_book(master, dept, generated_at=generated_at)
         try:
             atomic_write(path, book.save)
-        except OSError as exc:
-            issues.add(iss.make("generate_unwritable", file=path.name, detail=exc.strerror or str(exc)))
+        except OSError as exc:  # open in Excel, a read-only folder…: the other workbooks are still written
+            issues.add(iss.make("generate_unwritable", file=path.name, detail=os_error_text(exc), errno=exc.errno))
             continue
         workbooks.append(GeneratedWorkbook(dept.id, dept.name, path, sum(counts.values()), counts))
         if progress:

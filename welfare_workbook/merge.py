@@ -4,15 +4,21 @@ and who is missing. :class:`CollectResult` is the ``collect`` report object.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from .contract import survey_id
 from .issues import ERROR, Issue, Report
 from .master import Department, Master
 from .returns import Return, ReturnStatus, RosterStatus
 
 
 OUT_OF_SCOPE = {"wrong_survey", "unknown_respondent", "meta_missing"}
+ISSUES_FILE = "issues.json"  # the machine-readable verdict collect writes (see CollectResult.verdict)
+CHECKS_FILE = "確認結果.xlsx"  # the same verdict for people
+VERDICT_KEYS = ("valid", "returns", "missing", "issues", "outputs", "survey", "roster")
 
 
 @dataclass
@@ -22,19 +28,26 @@ class RosterRow:
     current: Optional[Return] = None
     returns: int = 0
 
+    def to_dict(self) -> Dict[str, Any]:
+        ret = self.current
+        return {"respondent_id": self.department.id, "respondent": self.department.name, "status": str(self.status),
+                "file": ret.file if ret else None, "errors": ret.errors if ret else 0,
+                "warnings": ret.warnings if ret else 0, "returns": self.returns}
+
 
 @dataclass
 class CollectResult(Report):
     """The verdict of a collect run: every return, the roster, and what was written.
 
-    ``valid`` when no current return has an error (errors of a superseded return are
-    listed, and counted, but no longer matter).
+    ``valid`` when no current return has an error and every output was written
+    (errors of a superseded return are listed, and counted, but no longer matter).
     """
 
     returns: List[Return]
     roster: List[RosterRow]
     notes: List[Issue] = field(default_factory=list)  # about files skipped while searching
     outputs: Dict[str, str] = field(default_factory=dict)
+    output_issues: List[Issue] = field(default_factory=list)  # outputs that could not be written
 
     @property
     def current(self) -> List[Return]:
@@ -42,7 +55,8 @@ class CollectResult(Report):
 
     @property
     def valid(self) -> bool:
-        return not any(r.errors for r in self.current) and not any(i.severity == ERROR for i in self.notes)
+        return not any(r.errors for r in self.current) and \
+            not any(i.severity == ERROR for i in self.notes + self.output_issues)
 
     @property
     def missing(self) -> List[Department]:
@@ -50,12 +64,12 @@ class CollectResult(Report):
 
     @property
     def issues(self) -> List[Issue]:
-        return self.notes + [i for r in self.returns for i in r.issues]
+        return self.notes + [i for r in self.returns for i in r.issues] + self.output_issues
 
     def to_dict(self, *, context: bool = False) -> Dict[str, Any]:
         """The ``collect --json`` object (DESIGN §2): valid, counts, returns, missing, issues, outputs.
 
-        ``context=True`` adds each issue's context.
+        ``context=True`` adds each issue's context, as ``issues.json`` holds it.
         """
         return {
             "valid": self.valid,
@@ -65,6 +79,15 @@ class CollectResult(Report):
             "issues": [_issue_dict(i, context) for i in self.issues],
             "outputs": dict(self.outputs),
         }
+
+    def verdict(self, master: Master) -> Dict[str, Any]:
+        """What ``issues.json`` holds: the ``collect --json`` object with each issue's context,
+        plus the survey it belongs to and the roster (mail reads these, never 確認結果.xlsx)."""
+        data = self.to_dict(context=True)
+        data["survey"] = {"id": survey_id(master), "name": master.settings.survey_name,
+                          "fiscal_year": master.settings.fiscal_year}
+        data["roster"] = [row.to_dict() for row in self.roster]
+        return data
 
 
 def _issue_dict(issue: Issue, context: bool) -> Dict[str, Any]:
@@ -112,3 +135,18 @@ def roster_status(result: CollectResult) -> Dict[str, str]:
     """The roster as the 集計表 shows it: 提出済 (incl. 再提出), 要修正 or 未提出."""
     shown = {RosterStatus.RESUBMITTED: RosterStatus.SUBMITTED}
     return {row.department.id: shown.get(row.status, row.status) for row in result.roster}
+
+
+def read_verdict(path: Path) -> Dict[str, Any]:
+    """The object of an ``issues.json`` written by collect.
+
+    Raises OSError when it cannot be read and ValueError when it is not such a file
+    (not JSON, or a key of :data:`VERDICT_KEYS` missing).
+    """
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict):
+        raise ValueError("JSON のオブジェクトではありません")
+    missing = [key for key in VERDICT_KEYS if key not in data]
+    if missing:
+        raise ValueError(f"項目「{missing[0]}」がありません")
+    return data
