@@ -166,6 +166,51 @@ def stage_collect(n: int, r: int, work: str, folder: str = "returns") -> Dict[st
             "rss_mb": peak_rss_mb()}
 
 
+def stage_collect_parallel(n: int, r: int, work: str, workers: int = 2) -> Dict[str, Any]:
+    """collect with ``workers`` reading processes (this stage is not pinned to one core)."""
+    from welfare_workbook.pipeline import collect
+
+    warm_imports()
+    master = synthetic_master(n, r)
+    start = time.perf_counter()
+    result = collect(master, [Path(work) / "returns"], Path(work) / "collected_parallel", workers=workers)
+    return {"seconds": time.perf_counter() - start, "files": len(result.returns), "rss_mb": peak_rss_mb()}
+
+
+def stage_collect_one_new(n: int, r: int, work: str) -> Dict[str, Any]:
+    """collect with a cache after one new arrival: the other n-1 returns were collected before
+    (set-up, not timed); only the run after the arrival is timed."""
+    from welfare_workbook.pipeline import collect
+
+    warm_imports()
+    master = synthetic_master(n, r)
+    inbox, cache = Path(work) / "inbox", Path(work) / "cache"
+    inbox.mkdir(exist_ok=True)
+    files = sorted((Path(work) / "returns").glob("*.xlsx"))
+    for path in files[:-1]:
+        shutil.copy2(path, inbox / path.name)
+    collect(master, [inbox], Path(work) / "collected_inbox", cache_dir=cache)
+    shutil.copy2(files[-1], inbox / files[-1].name)
+    start = time.perf_counter()
+    result = collect(master, [inbox], Path(work) / "collected_inbox", cache_dir=cache)
+    # per file of the whole folder, so that its ratio to a full collect is the ratio of the runs
+    return {"seconds": time.perf_counter() - start, "files": len(result.returns), "rss_mb": peak_rss_mb()}
+
+
+def stage_calamine_read(n: int, r: int, work: str) -> Dict[str, Any]:
+    """A bare python-calamine read of the sheets collect reads (_meta and 取組状況) of every return."""
+    import python_calamine
+
+    warm_imports()
+    start = time.perf_counter()
+    files = sorted((Path(work) / "returns").glob("*.xlsx"))
+    for path in files:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        for sheet in ("_meta", "取組状況"):
+            book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    return {"seconds": time.perf_counter() - start, "files": len(files), "rss_mb": peak_rss_mb()}
+
+
 def stage_read_validate(n: int, r: int, work: str) -> Dict[str, Any]:
     """collect without writing its outputs: the same work the naive pipeline does."""
     from welfare_workbook.pipeline import read_all
@@ -238,8 +283,12 @@ def stage_unzip_floor(n: int, r: int, work: str, folder: str = "returns") -> Dic
     return {"seconds": time.perf_counter() - start, "files": files, "rss_mb": peak_rss_mb()}
 
 
+UNPINNED = {"stage_collect_parallel"}  # stages that measure using more than one core
+
+
 def _child(stage: Callable, args: tuple, queue: Any) -> None:
-    pin_one_core()
+    if stage.__name__ not in UNPINNED:
+        pin_one_core()
     try:
         queue.put(stage(*args))
     except BaseException as exc:  # report, don't hang the parent
@@ -291,6 +340,8 @@ def main(argv: List[str]) -> int:
             ("generate", stage_generate), ("deflate floor", stage_deflate_floor), ("(fill returns)", stage_fill),
             ("collect", stage_collect), ("read + validate", stage_read_validate),
             ("naive collect", stage_naive_collect), ("unzip floor", stage_unzip_floor),
+            ("calamine read", stage_calamine_read), ("collect 2 processes", stage_collect_parallel),
+            ("collect, 1 new", stage_collect_one_new),
         ]
         if args.libreoffice:
             steps += [("(LibreOffice re-save)", stage_resave, min(args.libreoffice, n)),
@@ -308,7 +359,8 @@ def main(argv: List[str]) -> int:
     compare = {"generate": (None, "deflate floor"), "collect": ("naive collect", "unzip floor"),
                "read + validate": ("naive collect", "unzip floor"),
                "naive collect": (None, "unzip floor"), "deflate floor": (None, None), "unzip floor": (None, None),
-               "cold start --help": (None, None)}
+               "cold start --help": (None, None), "calamine read": (None, "unzip floor"),
+               "collect 2 processes": ("naive collect", "unzip floor"), "collect, 1 new": (None, None)}
     if args.libreoffice:
         compare.update({"collect LO": ("naive collect LO", "unzip floor LO"), "naive collect LO": (None, "unzip floor LO"),
                         "unzip floor LO": (None, None)})
@@ -325,6 +377,14 @@ def main(argv: List[str]) -> int:
         rss = "" if m["rss_mb"] != m["rss_mb"] else f"{m['rss_mb']:.0f}"
         print(f"{name:<20}{m['seconds']:>9.2f}{per:>10.2f}{vs_naive:>14}{vs_floor:>10}{rss:>13}")
     print(f"answers collected: {results['collect'].get('answers')} (naive read {results['naive collect'].get('answers')})")
+    print()
+    print("ratios (same run):")
+    print(f"  read + check + validate per return / bare calamine read of its sheets: "
+          f"{per_file('read + validate') / per_file('calamine read'):.2f}× (goal ≤ 2.5×)")
+    print(f"  collect on 2 processes vs 1: {per_file('collect') / per_file('collect 2 processes'):.2f}× faster "
+          f"(goal ≥ 1.7×; {os.cpu_count()} cores)")
+    print(f"  collect after one new arrival / full collect of all {n}: "
+          f"{100 * results['collect, 1 new']['seconds'] / results['collect']['seconds']:.1f}% (goal ≤ 5%)")
     if args.json_out:
         payload = {"n": n, "r": r, "python": platform.python_version(), "machine": platform.machine(),
                    "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "stages": results}

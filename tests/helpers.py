@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from welfare_workbook import __version__
 from welfare_workbook.cli import cli
-from welfare_workbook.master import sample_rows, write_master_xlsx
+from welfare_workbook.master import sample_path, sample_rows, write_master_xlsx
 from welfare_workbook.spec import template_version
 
 PathLike = Union[str, Path]
@@ -357,6 +357,10 @@ def write_master(rows: Dict[str, List[List[str]]], path: Path) -> Path:
 
 # ---------------------------------------------------------------------------
 # command line
+
+
+# commands other than demo and init-master need a master named on the command line
+SAMPLE_MASTER_ARGS = ("--master", str(sample_path()))
 
 
 def run_cli(*args: str) -> Result:

@@ -50,3 +50,15 @@ def test_help_runs_as_a_module_without_importing_pandas():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8")
     assert result.returncode == 0, result.stderr
     assert "generate" in result.stdout
+
+
+def test_readme_python_example_runs(tmp_path: Path, monkeypatch) -> None:
+    """The README's library example, run as written, prints what its comments say."""
+    code = re.search(r"```python\n(.*?)```", README, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8",
+                             cwd=tmp_path)
+    assert printed.returncode == 0, printed.stderr
+    promised = [line.split("# ")[-1].split("（")[0].strip() for line in code.splitlines() if line.startswith("print(")]
+    assert printed.stdout.split("\n")[:len(promised)] == promised
+    assert (tmp_path / "output" / "回収結果" / "answers.csv").is_file()

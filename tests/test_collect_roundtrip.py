@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from collect_helpers import (
     Filled, assert_all_answers_present, fill, read_answers, roster_of, sha256_tree, soffice_convert_all,
 )
-from helpers import read_meta, soffice_path
+from helpers import SAMPLE_MASTER_ARGS, read_meta, soffice_path
 from welfare_workbook import answers
 from welfare_workbook import pipeline
 import answer_oracles
@@ -168,11 +168,11 @@ def test_answer_tuples_match_answer_rows(filled, tmp_path) -> None:
 
 
 def _invoke(*args) -> "object":
-    return CliRunner().invoke(cli, ["collect", *[str(a) for a in args]], catch_exceptions=False)
+    return CliRunner().invoke(cli, ["collect", *SAMPLE_MASTER_ARGS, *[str(a) for a in args]], catch_exceptions=False)
 
 
 def test_cli_json_valid(filled, tmp_path) -> None:
-    master, folder, returns = filled["dai3ji"]  # the bundled sample is the default master
+    master, folder, returns = filled["dai3ji"]  # the bundled sample, named by _invoke
     result = _invoke(folder, "--out", tmp_path / "out", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

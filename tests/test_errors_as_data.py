@@ -23,7 +23,7 @@ from welfare_workbook.answers import ANSWER_COLUMNS
 from welfare_workbook.cli import cli
 from welfare_workbook.generate import GenerateResult, generate
 from welfare_workbook.issues import Context, Issue, IssueList, Report, make
-from welfare_workbook.mail import SendResult
+from welfare_workbook.mail import MailResult, SendResult
 from welfare_workbook.master import Master, sample_path
 from welfare_workbook.master_check import MasterReport, check_master
 from welfare_workbook.merge import CollectResult, read_verdict
@@ -91,7 +91,7 @@ def _assert_report(report: Any) -> Dict[str, Any]:
     data = report.to_dict()
     assert data["valid"] is report.valid and set(data["counts"]) == COUNT_KEYS
     assert data["counts"] == report.counts
-    assert sum(report.counts.values()) == len(list(report.issues)) == len(data["issues"])
+    assert sum(report.counts.values()) == len(report.report_issues()) == len(data["issues"])
     json.dumps(data, allow_nan=False)
     return data
 
@@ -144,6 +144,12 @@ def test_rollover_summary_and_send_results_are_reports(sample_master: Master, tm
 
     assert _assert_report(SendResult([], IssueList())) == {"valid": True, "counts": dict.fromkeys(COUNT_KEYS, 0),
                                                            "sent": [], "issues": []}
+    mail = MailResult("督促", [], IssueList())
+    assert _assert_report(mail)["kind"] == "督促" and mail.valid
+    mail.sent = SendResult([], IssueList([make("mail_smtp_failed", file="SMTP", host="smtp.example.jp", port=587,
+                                               detail="接続できません", count=2)]))
+    data = _assert_report(mail)  # the sending's issues count too
+    assert not mail.valid and data["counts"]["errors"] == 1 and data["issues"][0]["context"]["count"] == 2
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from helpers import (
-    GUIDE_SHEET, LISTS_SHEET, META_SHEET, dict_differences, dump_workbook, has_forbidden_filename_chars,
+    GUIDE_SHEET, LISTS_SHEET, META_SHEET, SAMPLE_MASTER_ARGS, dict_differences, dump_workbook, has_forbidden_filename_chars,
     header_columns, input_cells, master_rows, meta_keys_by_sheet, read_meta, run_cli, set_value,
     soffice_convert, soffice_path, sqref_cells, unlocked_cells, validations_at, write_master,
 )
@@ -525,7 +525,7 @@ def test_safe_filename_examples() -> None:
 
 
 def _generate_json(out: Path, *extra: str):
-    result = run_cli("generate", "--out", str(out), "--json", *extra)
+    result = run_cli("generate", *SAMPLE_MASTER_ARGS, "--out", str(out), "--json", *extra)
     payload = json.loads(result.stdout)
     return result, payload
 
@@ -577,7 +577,7 @@ def test_generate_removes_stale_and_keeps_foreign_files(tmp_path: Path, generate
     assert by_code[("generate_foreign_file", foreign.name)]["context"] == {}  # the file is the whole story
 
     # the plain-text output names the foreign file too
-    text = run_cli("generate", "--out", str(out))
+    text = run_cli("generate", *SAMPLE_MASTER_ARGS, "--out", str(out))
     assert text.exit_code == 0
     assert foreign.name in text.stdout and "注意" in text.stdout
 

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from welfare_workbook.cli import cli
 from welfare_workbook.generate import GenerateResult
 from welfare_workbook.mail import build_messages, render
-from welfare_workbook.master import Master, load_master, sample_rows, write_master_xlsx
+from welfare_workbook.master import Master, load_master, sample_path, sample_rows, write_master_xlsx
 from welfare_workbook.merge import CollectResult
 from welfare_workbook.pipeline import collect
 from welfare_workbook.simulate import fill_workbook, plan_answers
@@ -40,7 +40,10 @@ def _no_mail_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(*args: Any, input: Optional[str] = None) -> Any:
-    return CliRunner().invoke(cli, ["mail", *[str(a) for a in args]], input=input, catch_exceptions=False)
+    """``welfare-workbook mail ARGS``, with the bundled sample as --master unless ARGS name one."""
+    master = [] if "--master" in args else ["--master", sample_path()]
+    return CliRunner().invoke(cli, ["mail", *[str(a) for a in [*args[:1], *master, *args[1:]]]], input=input,
+                              catch_exceptions=False)
 
 
 def parse(path: Path) -> Any:

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from helpers import (
-    JAPANESE, column_of, drop_column, master_rows, run_cli, run_module, set_value, write_master,
+    JAPANESE, SAMPLE_MASTER_ARGS, column_of, drop_column, master_rows, run_cli, run_module, set_value, write_master,
 )
 from welfare_workbook.master import Master, load_master, sample_path
 from welfare_workbook.wareki import date_label, fiscal_year_label, parse_date, parse_fiscal_year, short_label
@@ -328,13 +328,13 @@ def test_check_master_json_output(tmp_path: Path) -> None:
         ("master_unknown_type", "指標", cell, "error")
     ]
 
-    ok = run_cli("check-master", "--json")
+    ok = run_cli("check-master", *SAMPLE_MASTER_ARGS, "--json")
     assert ok.exit_code == 0
     assert json.loads(ok.stdout) == {"valid": True, "issues": []}
 
 
 def test_check_master_accepts_the_bundled_sample(tmp_path: Path) -> None:
-    result = run_cli("check-master")
+    result = run_cli("check-master", *SAMPLE_MASTER_ARGS)
     assert result.exit_code == 0, result.output
     assert "問題はありません" in result.stdout
     assert "取組 37" in result.stdout and "指標 20" in result.stdout

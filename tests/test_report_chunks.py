@@ -8,6 +8,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
+from helpers import SAMPLE_MASTER_ARGS
 from welfare_workbook import pipeline
 from welfare_workbook.cli import cli
 from welfare_workbook.simulate import fill_workbook, plan_answers
@@ -34,7 +35,7 @@ def test_report_from_chunks_equals_one_collect(sample_master, generated, tmp_pat
     parts = [pipeline.collect(sample_master, [chunk], tmp_path / f"out_{chunk.name}") for chunk in chunks]
     assert all(part.missing for part in parts)  # each chunk alone misses the other half
 
-    result = CliRunner().invoke(cli, ["report", "--answers", parts[0].outputs["answers"],
+    result = CliRunner().invoke(cli, ["report", *SAMPLE_MASTER_ARGS, "--answers", parts[0].outputs["answers"],
                                       "--answers", parts[1].outputs["answers"], "--out", str(tmp_path / "merged")])
     assert result.exit_code == 0, result.output
     merged = tmp_path / "merged" / "集計表.xlsx"
@@ -49,7 +50,7 @@ def test_report_refuses_one_unreadable_chunk(sample_master, tmp_path):
     good.write_text("respondent_id,sheet,item_id,field,value\n", encoding="utf-8")
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["report", "--answers", str(good), "--answers", str(bad),
+    result = CliRunner().invoke(cli, ["report", *SAMPLE_MASTER_ARGS, "--answers", str(good), "--answers", str(bad),
                                       "--out", str(tmp_path / "o")])
     assert result.exit_code == 1
     assert "bad.csv" in result.output and "Traceback" not in result.output

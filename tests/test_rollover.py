@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from helpers import header_columns, master_rows, set_value, write_master
+from helpers import SAMPLE_MASTER_ARGS, header_columns, master_rows, set_value, write_master
 from welfare_workbook import rollover
 from welfare_workbook import pipeline
 from welfare_workbook import merge
@@ -68,9 +68,9 @@ def collected(sample_master: Master, generated, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture(scope="module")
 def r7(collected: Collected, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Next year's master from the valid answers, through the command line (default master)."""
+    """Next year's master from the valid answers, through the command line (the bundled sample as master)."""
     out = tmp_path_factory.mktemp("r7") / "R7.xlsx"
-    result = run("rollover", "--answers", collected.valid, "--out", out)
+    result = run("rollover", *SAMPLE_MASTER_ARGS, "--answers", collected.valid, "--out", out)
     assert result.exit_code == 0, result.output + result.stderr
     return out
 
@@ -144,7 +144,7 @@ def expected_2024(master: Master, plans: Dict[str, Answer]) -> Dict[Tuple[str, s
 
 def test_refuses_while_answers_need_fixing(collected: Collected, tmp_path: Path) -> None:
     out = tmp_path / "R7.xlsx"
-    result = run("rollover", "--answers", collected.invalid, "--out", out)
+    result = run("rollover", *SAMPLE_MASTER_ARGS, "--answers", collected.invalid, "--out", out)
     assert result.exit_code == 1, result.output
     assert not out.exists()
     assert "Traceback" not in result.output + result.stderr
@@ -157,7 +157,7 @@ def test_refuses_while_answers_need_fixing(collected: Collected, tmp_path: Path)
 
 def test_force_writes_despite_errors(collected: Collected, tmp_path: Path) -> None:
     out = tmp_path / "R7.xlsx"
-    result = run("rollover", "--answers", collected.invalid, "--out", out, "--force")
+    result = run("rollover", *SAMPLE_MASTER_ARGS, "--answers", collected.invalid, "--out", out, "--force")
     assert result.exit_code == 0, result.stderr
     assert out.exists()
     results = results_by_key(sheet_rows(out, "実績"))
@@ -173,14 +173,14 @@ def test_valid_answers_roll_over_without_force(r7: Path) -> None:
 
 
 def test_missing_answers_is_a_usage_error(tmp_path: Path) -> None:
-    result = run("rollover", "--answers", tmp_path / "nope.csv", "--out", tmp_path / "R7.xlsx")
+    result = run("rollover", *SAMPLE_MASTER_ARGS, "--answers", tmp_path / "nope.csv", "--out", tmp_path / "R7.xlsx")
     assert result.exit_code == 2
     assert "見つかりません" in result.stderr
     assert not (tmp_path / "R7.xlsx").exists()
 
 
 def test_out_must_be_another_xlsx(collected: Collected, tmp_path: Path) -> None:
-    result = run("rollover", "--answers", collected.valid, "--out", tmp_path / "R7.csv")
+    result = run("rollover", *SAMPLE_MASTER_ARGS, "--answers", collected.valid, "--out", tmp_path / "R7.csv")
     assert result.exit_code == 2
     assert not (tmp_path / "R7.csv").exists()
     master = write_master(master_rows(), tmp_path / "master.xlsx")
@@ -196,7 +196,7 @@ def test_wrong_columns_is_an_error_in_japanese(tmp_path: Path, content: str) -> 
     bad = tmp_path / "answers.csv"
     bad.write_text(content, encoding="utf-8")
     out = tmp_path / "R7.xlsx"
-    result = run("rollover", "--answers", bad, "--out", out)
+    result = run("rollover", *SAMPLE_MASTER_ARGS, "--answers", bad, "--out", out)
     assert result.exit_code == 1, (result.output, result.stderr, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert JAPANESE.search(result.stderr) and "answers.csv" in result.stderr

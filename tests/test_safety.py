@@ -56,7 +56,7 @@ from collect_helpers import (
     Filled, answers_at, fill, issues_of, keys_of, read_answers, return_of, roster_of, row_of, soffice_convert_all,
     the_issue,
 )
-from helpers import run_cli, soffice_path
+from helpers import SAMPLE_MASTER_ARGS, run_cli, soffice_path
 from welfare_workbook import answers
 from welfare_workbook import rollover
 from welfare_workbook import pipeline
@@ -273,7 +273,6 @@ class Corpus:
     names: Dict[str, str] = field(default_factory=dict)  # case -> file name as reported
     cells: Dict[str, str] = field(default_factory=dict)  # case -> cell
     before: Dict[str, str] = field(default_factory=dict)  # input states before collect
-    seconds: float = 0.0
     unreadable: bool = True
     has_soffice: bool = False
 
@@ -470,11 +469,9 @@ def corpus(sample_master: Master, generated, tmp_path_factory) -> Corpus:
 
     before = file_states(folder)
     out = base / "回収 結果"
-    started = time.perf_counter()
     result = pipeline.collect(master, [folder], out)
-    seconds = time.perf_counter() - started
     return Corpus(master, folder, out, result, read_answers(out / "answers.csv"), filled, names, cells, before,
-                  seconds, unreadable, has_soffice)
+                  unreadable, has_soffice)
 
 
 # ---------------------------------------------------------------------------
@@ -510,10 +507,6 @@ def test_collect_twice_gives_identical_answers(corpus: Corpus, tmp_path: Path) -
     assert [(i.code, i.file, i.sheet, i.cell) for i in again.issues] == [
         (i.code, i.file, i.sheet, i.cell) for i in corpus.result.issues]
     assert file_states(corpus.folder) == corpus.before
-
-
-def test_collect_time_is_bounded(corpus: Corpus) -> None:
-    assert corpus.seconds < 120, corpus.seconds
 
 
 # ---------------------------------------------------------------------------
@@ -643,11 +636,16 @@ def test_zip_bomb_lying_about_its_size(corpus: Corpus) -> None:
     assert corpus.codes("lying_bomb") == {"file_too_large": 1}
 
 
-def test_zip_bomb_checked_in_bounded_time(corpus: Corpus, tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_zip_bomb_inflation_is_bounded(corpus: Corpus) -> None:
+    """The guard stops inflating a part a chunk past its budget, whatever the zip declares
+    (bounded work without a wall-clock condition: the benchmark measures time)."""
+    from welfare_workbook.guard import _inflated_size
+
+    with zipfile.ZipFile(corpus.folder / corpus.names["lying_bomb"]) as zf:
+        biggest = max(zf.infolist(), key=lambda info: info.compress_size)
+        assert _inflated_size(zf, biggest, 5 * MIB, 20 * MIB) <= 6 * MIB
     ret = read_return(corpus.folder / corpus.names["lying_bomb"], "bomb.xlsx", corpus.master,
                       Limits(max_bytes=20 * MIB))
-    assert time.perf_counter() - started < 10
     assert [i.code for i in ret.issues] == ["file_too_large"] and ret.issues[0].context["limit_bytes"] == 20 * MIB
 
 
@@ -742,7 +740,7 @@ def test_hostile_corpus_under_a_memory_cap(corpus: Corpus, tmp_path: Path) -> No
         resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 ** 3, 2 * 1024 ** 3))
 
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, "-m", "welfare_workbook", "collect", str(corpus.folder), "--out",
+    proc = subprocess.run([sys.executable, "-m", "welfare_workbook", "collect", *SAMPLE_MASTER_ARGS, str(corpus.folder), "--out",
                            str(tmp_path / "out"), "--json"], capture_output=True, timeout=300, preexec_fn=limit,
                           env=env)
     assert proc.returncode == 1, proc.stderr.decode("utf-8", "replace")[-2000:]
@@ -926,7 +924,7 @@ def test_merged_cells_over_input_area(corpus: Corpus) -> None:
 
 def test_max_mb_option(sample_master: Master, workbook_of, tmp_path: Path) -> None:
     ret = fill(sample_master, workbook_of["K08"], tmp_path / "returns")
-    result = run_cli("collect", tmp_path / "returns", "--out", tmp_path / "out", "--json", "--max-mb", "0.01")
+    result = run_cli("collect", *SAMPLE_MASTER_ARGS, tmp_path / "returns", "--out", tmp_path / "out", "--json", "--max-mb", "0.01")
     assert result.exit_code == 1, result.output
     issues = json.loads(result.stdout)["issues"]
     assert [(i["code"], i["file"]) for i in issues if i["severity"] == "error"] == [("file_too_large", ret.shown)]
@@ -938,10 +936,10 @@ def test_max_mb_option(sample_master: Master, workbook_of, tmp_path: Path) -> No
 def test_max_cells_option(sample_master: Master, workbook_of, tmp_path: Path) -> None:
     """A value typed at Z5000 makes a sheet of 130,000 cells: read by default, refused under 100,000."""
     ret = fill(sample_master, workbook_of["K08"], tmp_path / "returns", edit=lambda wb: wb[CH].cell(5000, 26, "メモ"))
-    result = run_cli("collect", tmp_path / "returns", "--out", tmp_path / "default", "--json")
+    result = run_cli("collect", *SAMPLE_MASTER_ARGS, tmp_path / "returns", "--out", tmp_path / "default", "--json")
     assert ("input_outside", CH, "Z5000") in {(i["code"], i["sheet"], i["cell"])
                                               for i in json.loads(result.stdout)["issues"]}
-    result = run_cli("collect", tmp_path / "returns", "--out", tmp_path / "out", "--json", "--max-cells", "100000")
+    result = run_cli("collect", *SAMPLE_MASTER_ARGS, tmp_path / "returns", "--out", tmp_path / "out", "--json", "--max-cells", "100000")
     assert result.exit_code == 1, result.output
     errors = [i for i in json.loads(result.stdout)["issues"] if i["severity"] == "error"]
     assert [(i["code"], i["file"], i["sheet"], i["cell"]) for i in errors] == [
@@ -991,7 +989,8 @@ def test_interrupted_run_leaves_previous_outputs(sample_master: Master, generate
         for wb in generated.workbooks:
             fill(master, wb, folder / f"第{version}版", seed=version)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "welfare_workbook", "collect", str(folder), "--out", str(out), "--json"]
+    command = [sys.executable, "-m", "welfare_workbook", "collect", *SAMPLE_MASTER_ARGS, str(folder), "--out", str(out),
+               "--json"]
     started = time.perf_counter()
     first = subprocess.run(command, capture_output=True, timeout=600)
     duration = time.perf_counter() - started

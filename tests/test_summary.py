@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from helpers import fill_rgb
+from helpers import SAMPLE_MASTER_ARGS, fill_rgb
 from welfare_workbook import pipeline
 from welfare_workbook import summary
 from welfare_workbook.cli import cli
@@ -563,7 +563,7 @@ def _values(ws: Any) -> List[Tuple[Any, ...]]:
 
 def test_report_rebuilds_an_equivalent_summary(cycle: Cycle, tmp_path: Path) -> None:
     other = tmp_path / "other"
-    result = CliRunner().invoke(cli, ["report", "--answers", str(cycle.out / "answers.csv"), "--out", str(other)])
+    result = CliRunner().invoke(cli, ["report", *SAMPLE_MASTER_ARGS, "--answers", str(cycle.out / "answers.csv"), "--out", str(other)])
     assert result.exit_code == 0, result.output
     rebuilt = openpyxl.load_workbook(other / summary.SUMMARY_FILE)
     original = openpyxl.load_workbook(cycle.out / summary.SUMMARY_FILE)  # fresh: reading cells adds them
@@ -575,7 +575,7 @@ def test_report_rebuilds_an_equivalent_summary(cycle: Cycle, tmp_path: Path) -> 
 
 
 def test_report_missing_answers_is_a_usage_error(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["report", "--answers", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(cli, ["report", *SAMPLE_MASTER_ARGS, "--answers", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "見つかりません" in result.stderr
     assert not (tmp_path / "o").exists()
@@ -590,7 +590,7 @@ def test_report_missing_answers_is_a_usage_error(tmp_path: Path) -> None:
 def test_report_wrong_columns_is_an_error_in_japanese(tmp_path: Path, content: str) -> None:
     bad = tmp_path / "answers.csv"
     bad.write_text(content, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["report", "--answers", str(bad), "--out", str(tmp_path / "o")])
+    result = CliRunner().invoke(cli, ["report", *SAMPLE_MASTER_ARGS, "--answers", str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output

@@ -11,5 +11,6 @@ from ._version import __version__
 
 from .master import load_master, sample_path  # noqa: E402
 from .generate import build_workbook, generate  # noqa: E402
+from .pipeline import collect  # noqa: E402
 
-__all__ = ["__version__", "load_master", "sample_path", "build_workbook", "generate"]
+__all__ = ["__version__", "load_master", "sample_path", "build_workbook", "generate", "collect"]

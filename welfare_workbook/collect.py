@@ -18,9 +18,11 @@ import functools
 import operator
 import zipfile
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from .contract import FIRST_ROW, HEADER_ROW, META_MARKER, META_SHEET, ItemRow, layout_for, read_meta, row_hash, year_labels
+from .contract import (
+    FIRST_ROW, HEADER_ROW, META_MARKER, META_SHEET, ItemRow, MetaRow, layout_for, read_meta, row_hash, year_labels,
+)
 from .guard import MIB, Area, Limits, SheetScan, inspect_zip, open_return_zip, sheet_parts, sheet_size, scan_sheet
 from .identify import check_file_name, identify_by_content, identify_by_meta
 from .issues import ERROR
@@ -63,82 +65,108 @@ def read_return(path: Path, shown: str, master: Master, limits: Optional[Limits]
     return ret
 
 
-def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master, limits: Limits) -> None:
+def _open_book(path: Path, ret: Return) -> Any:
+    """python-calamine's view of the workbook, or None (with an issue) when it cannot open it."""
     import python_calamine as calamine
 
     try:
         if undecodable(str(path)):  # calamine cannot open a path that is not valid UTF-8
             with open(path, "rb") as handle:
-                book = calamine.CalamineWorkbook.from_filelike(handle)
-        else:
-            book = calamine.CalamineWorkbook.from_path(str(path))
+                return calamine.CalamineWorkbook.from_filelike(handle)
+        return calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for broken parts
         ret.add("file_corrupt", detail=f"{type(exc).__name__}: {exc}"[:120])
-        return
-    specs = load_specs()
-    sheet_names = list(book.sheet_names)
-    parts = sheet_parts(zf)
-    read: Dict[str, Optional[List[List[Any]]]] = {}
-    xml: Dict[str, bytes] = {}
+        return None
 
-    scans: Dict[str, SheetScan] = {}
 
-    def xml_of(part: str) -> bytes:
-        if part not in xml:
-            xml[part] = zf.read(part)
-        return xml[part]
+class _Parts:
+    """A return's sheets, each read (and size-checked) at most once, when first needed."""
 
-    def scan_of(part: str) -> SheetScan:
-        if part not in scans:
-            scans[part] = scan_sheet(xml_of(part), limits.max_cells)
-        return scans[part]
+    def __init__(self, book: Any, zf: zipfile.ZipFile, ret: Return, limits: Limits) -> None:
+        self.book, self.zf, self.ret, self.limits = book, zf, ret, limits
+        self.sheet_names = list(book.sheet_names)
+        self.parts = sheet_parts(zf)
+        self._xml: Dict[str, bytes] = {}
+        self._scans: Dict[str, SheetScan] = {}
+        self._rows: Dict[str, Optional[List[List[Any]]]] = {}
 
-    def rows_of(sheet: str) -> Optional[List[List[Any]]]:
+    def xml_of(self, part: str) -> bytes:
+        if part not in self._xml:
+            self._xml[part] = self.zf.read(part)
+        return self._xml[part]
+
+    def scan_of(self, part: str) -> SheetScan:
+        if part not in self._scans:
+            self._scans[part] = scan_sheet(self.xml_of(part), self.limits.max_cells)
+        return self._scans[part]
+
+    def rows_of(self, sheet: str) -> Optional[List[List[Any]]]:
         """A sheet's values; None (with an issue) when it is too large to read or broken."""
-        if sheet not in read:
-            read[sheet] = _sheet_rows(book, xml_of, scan_of, parts.get(sheet), sheet, ret, limits)
-        return read[sheet]
+        if sheet not in self._rows:
+            self._rows[sheet] = _sheet_rows(self.book, self.xml_of, self.scan_of, self.parts.get(sheet), sheet,
+                                            self.ret, self.limits)
+        return self._rows[sheet]
 
+
+def _identify(parts: _Parts, ret: Return, master: Master) -> Optional[Tuple[Dict[str, Any], List[MetaRow]]]:
+    """(_meta pairs, row table) of a return of this survey, or None when it is not one.
+
+    A workbook that lost its ``_meta`` is matched by content, and its table is the
+    contract's layout for the respondent found.
+    """
     meta: Dict[str, Any] = {}
-    table: List[Tuple[str, int, str, str]] = []
-    if META_SHEET in sheet_names:
-        meta_rows = rows_of(META_SHEET)
+    table: List[MetaRow] = []
+    if META_SHEET in parts.sheet_names:
+        meta_rows = parts.rows_of(META_SHEET)
         if meta_rows is not None:
             meta, table = read_meta(meta_rows, cell_value)
         if meta.get(META_MARKER) is None and not table:
             meta = {}
-    if not meta:
-        if not identify_by_content(rows_of, sheet_names, ret, master):
-            ret.add("meta_missing")
-            return
-        layout = layout_for(master, ret.respondent_id or "")
-        table = [(sheet, row, item.key, digest) for sheet, rows in layout.items() for row, item, digest in rows]
-        meta = {"sheets": ",".join(layout), "fiscal_year": master.settings.fiscal_year,
-                "respondent_id": ret.respondent_id}
-        meta.update({f"columns:{name}": ",".join(c.id for c in specs[name].columns) for name in layout})
-    elif not identify_by_meta(meta, ret, master):
+    if meta:
+        return (meta, table) if identify_by_meta(meta, ret, master) else None
+    if not identify_by_content(parts.rows_of, parts.sheet_names, ret, master):
+        ret.add("meta_missing")
+        return None
+    layout = layout_for(master, ret.respondent_id or "")
+    specs = load_specs()
+    table = [(sheet, row, item.key, digest) for sheet, rows in layout.items() for row, item, digest in rows]
+    meta = {"sheets": ",".join(layout), "fiscal_year": master.settings.fiscal_year,
+            "respondent_id": ret.respondent_id}
+    meta.update({f"columns:{name}": ",".join(c.id for c in specs[name].columns) for name in layout})
+    return meta, table
+
+
+def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master, limits: Limits) -> None:
+    book = _open_book(path, ret)
+    if book is None:
         return
+    parts = _Parts(book, zf, ret, limits)
+    found = _identify(parts, ret, master)
+    if found is None:
+        return
+    meta, table = found
     check_file_name(ret, master)
     survey_sheets = [s for s in str(meta.get("sheets", "")).split(",") if s]
-    facts = inspect_zip(zf, survey_sheets, parts, xml_of, scan_of)
+    facts = inspect_zip(zf, survey_sheets, parts.parts, parts.xml_of, parts.scan_of)
     ret.saved = facts.saved
     if facts.has_macros:
         ret.add("file_macro")
+    specs = load_specs()
     years = year_labels(master.settings.fiscal_year)
     expected_items = _ExpectedItems(master, ret.respondent_id or "")
     for sheet in survey_sheets:
         if sheet not in specs:
             continue
-        if sheet not in sheet_names:
+        if sheet not in parts.sheet_names:
             ret.add("sheet_missing", sheet=sheet)
             continue
-        columns = str(meta.get(f"columns:{sheet}", "")).split(",")
-        rows = rows_of(sheet)
+        rows = parts.rows_of(sheet)
         if rows is None:
             continue
+        columns = str(meta.get(f"columns:{sheet}", "")).split(",")
         expected = [(row, key, digest) for s, row, key, digest in table if s == sheet]
-        _read_sheet(ret, specs[sheet], columns, rows, expected, expected_items, master,
-                    facts.list_cells.get(sheet), years, facts.formula_cells.get(sheet), facts.merged.get(sheet))
+        sheet_facts = _SheetFacts(facts.list_cells.get(sheet), facts.formula_cells.get(sheet), facts.merged.get(sheet))
+        _SheetReader(ret, specs[sheet], columns, rows, master, sheet_facts).read(expected, expected_items, years)
     ret.readable = True
 
 
@@ -171,6 +199,14 @@ class _ExpectedItems:
             self._items = {(name, item.key): item for name, rows in layout_for(self.master, self.dept_id).items()
                            for _, item, _ in rows}
         return self._items.get((sheet, key))
+
+
+class _SheetFacts(NamedTuple):
+    """What the zip told about one sheet (see :func:`~.guard.inspect_zip`)."""
+
+    list_cells: Optional[Area]  # cells still under a list validation
+    formula_cells: Optional[Dict[Tuple[int, int], str]]  # (col, row) -> formula text
+    merged: Optional[List[Tuple[int, int, int, int]]]  # merged ranges (c1, r1, c2, r2)
 
 
 CONTEXT_FIELDS = ("unit", "prev1_value", "prev1_content")  # locked values the checks look at
@@ -216,93 +252,113 @@ def _text_row_hash(values: Tuple[str, ...]) -> str:
     return row_hash(values)
 
 
-def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[List[Any]],
-                expected: List[Tuple[int, str, str]], expected_items: _ExpectedItems, master: Master,
-                list_cells: Optional[Area], years: Dict[str, str],
-                formula_cells: Optional[Dict[Tuple[int, int], str]] = None,
-                merged: Optional[List[Tuple[int, int, int, int]]] = None) -> None:
-    position = {column_id: index for index, column_id in enumerate(columns, start=1)}
-    check_col = next((position.get(c.id) for c in spec.columns if c.check), None)
-    locked = [position.get(c.id) for c in spec.locked_columns]
-    nrows = len(rows)
+class _SheetReader:
+    """Reads one survey sheet of a return against the rows the contract expects.
 
-    def value(row: int, col: Optional[int]) -> Any:
-        if not col or row < 1 or row > nrows:
+    The steps: the header labels; for each expected row, where it is now (by its
+    locked-text hash when it moved) and its input cells; then anything typed where no
+    item is (extra rows, right of the table, merged input cells), reported, never
+    dropped silently. What every row needs is worked out once per sheet.
+    """
+
+    def __init__(self, ret: Return, spec: SheetSpec, columns: List[str], rows: List[List[Any]],
+                 master: Master, facts: "_SheetFacts") -> None:
+        self.ret, self.spec, self.rows, self.master, self.facts = ret, spec, rows, master, facts
+        self.nrows = len(rows)
+        self.width = len(columns)
+        position = self.position = {column_id: index for index, column_id in enumerate(columns, start=1)}
+        self.check_col = next((position.get(c.id) for c in spec.columns if c.check), None)
+        self.locked = [position.get(c.id) for c in spec.locked_columns]
+        present = [c for c in self.locked if c]
+        # the locked cells of a row at once, when every locked column is there
+        self.locked_of = operator.itemgetter(*[c - 1 for c in present]) if len(present) == len(self.locked) > 1 else None
+        self.locked_end = max(present, default=0)
+        self.context_at = [(c.id, position.get(c.id)) for c in _context_columns(spec)]
+        self.inputs = [(col.id, index, column_letter(index), col.type == "indicator", col.type,
+                        bool(col.choices) and facts.list_cells is not None)
+                       for col, index in ((col, position.get(col.id)) for col in spec.input_columns) if index]
+        self.input_indexes = [position[c.id] for c in spec.input_columns if c.id in position]
+        self.hashes: Optional[Dict[str, List[int]]] = None  # built only when a row is out of place
+        self.claimed: set = set()
+
+    def value(self, row: int, col: Optional[int]) -> Any:
+        if not col or row < 1 or row > self.nrows:
             return ""
-        line = rows[row - 1]
+        line = self.rows[row - 1]
         if col > len(line):
             return ""
         found = line[col - 1]
         return found if type(found) is str else cell_value(found)
 
-    # the locked cells of a row at once, when every locked column is there
-    present = [c for c in locked if c]
-    locked_of = operator.itemgetter(*[c - 1 for c in present]) if len(present) == len(locked) > 1 else None
-    locked_end = max(present, default=0)
-
-    def locked_hash(row: int) -> str:
-        if row < 1 or row > nrows:
+    def locked_hash(self, row: int) -> str:
+        if row < 1 or row > self.nrows:
             return ""
-        line = rows[row - 1]
-        width = len(line)
-        if locked_of is not None and width >= locked_end:
-            return _row_hash(locked_of(line))
-        return _row_hash([line[c - 1] if c and c <= width else "" for c in locked])
+        line = self.rows[row - 1]
+        if self.locked_of is not None and len(line) >= self.locked_end:
+            return _row_hash(self.locked_of(line))
+        return _row_hash([line[c - 1] if c and c <= len(line) else "" for c in self.locked])
 
-    # header labels
-    for col in spec.columns:
-        index = position.get(col.id)
-        found = cell_text(value(HEADER_ROW, index))
-        label = col.label_for(years)
-        if index and found != label:
-            ret.add("header_changed", sheet=spec.name, cell=f"{column_letter(index)}{HEADER_ROW}",
-                    value=found, expected=label)
+    def read(self, expected: List[Tuple[int, str, str]], expected_items: _ExpectedItems, years: Dict[str, str]) -> None:
+        self.check_header(years)
+        for expected_row, key, digest in expected:
+            item_id, value_type = _item_info(self.master, key)
+            row = self.locate(expected_row, key, digest, item_id, expected_items)
+            if row is not None:
+                self.claimed.add(row)
+                self.read_row(row, key, item_id, value_type)
+        self.report_merged()
+        self.report_strays()
 
-    # what every row needs, worked out once per sheet
-    sheet = spec.name
-    cells = ret.cells
-    context_at = [(c.id, position.get(c.id)) for c in _context_columns(spec)]
-    inputs = [(col.id, index, column_letter(index), col.type == "indicator", col.type,
-               bool(col.choices) and list_cells is not None)
-              for col, index in ((col, position.get(col.id)) for col in spec.input_columns) if index]
-    hashes: Optional[Dict[str, List[int]]] = None  # built only when a row is out of place
-    claimed = set()
-    no_col = position.get("no", 1)
-    for expected_row, key, digest in expected:
-        item_id, value_type = _item_info(master, key)
-        if locked_hash(expected_row) == digest:
-            row = expected_row
-        else:
-            if hashes is None:
-                hashes = {}
-                for number in range(FIRST_ROW, nrows + 1):
-                    hashes.setdefault(locked_hash(number), []).append(number)
-            free = [r for r in hashes.get(digest, []) if r not in claimed]
-            if free:
-                row = free[0]
-                ret.add("row_moved", sheet=spec.name, cell=f"A{row}", item=item_id, expected_row=expected_row,
-                        row=row)
-            elif cell_text(value(expected_row, no_col)) == item_id:
-                row = expected_row
-                item = expected_items.get(spec.name, key)
-                for col, index in zip(spec.locked_columns, locked):
-                    want = item.context.get(col.source or "", "") if item else None
-                    if index and want is not None and cell_text(value(row, index)) != cell_text(want):
-                        ret.add("locked_changed", sheet=spec.name, cell=f"{column_letter(index)}{row}",
-                                value=cell_text(value(row, index)), expected=want[:60])
-            else:
-                ret.add("row_missing", sheet=spec.name, item=item_id, expected_row=expected_row)
-                continue
-        claimed.add(row)
-        if check_col and formula_cells is not None and (check_col, row) not in formula_cells:
-            ret.add("formula_overwritten", sheet=spec.name, cell=f"{column_letter(check_col)}{row}",
-                    value=str(value(row, check_col))[:60])
+    def check_header(self, years: Dict[str, str]) -> None:
+        for col in self.spec.columns:
+            index = self.position.get(col.id)
+            found = cell_text(self.value(HEADER_ROW, index))
+            label = col.label_for(years)
+            if index and found != label:
+                self.ret.add("header_changed", sheet=self.spec.name, cell=f"{column_letter(index)}{HEADER_ROW}",
+                             value=found, expected=label)
+
+    def locate(self, expected_row: int, key: str, digest: str, item_id: str,
+               expected_items: _ExpectedItems) -> Optional[int]:
+        """Where the row of ``key`` is now: in place, moved (found by its hash), edited in
+        place (its No. is still there), or gone (None)."""
+        if self.locked_hash(expected_row) == digest:
+            return expected_row
+        if self.hashes is None:
+            self.hashes = {}
+            for number in range(FIRST_ROW, self.nrows + 1):
+                self.hashes.setdefault(self.locked_hash(number), []).append(number)
+        free = [r for r in self.hashes.get(digest, []) if r not in self.claimed]
+        if free:
+            self.ret.add("row_moved", sheet=self.spec.name, cell=f"A{free[0]}", item=item_id,
+                         expected_row=expected_row, row=free[0])
+            return free[0]
+        if cell_text(self.value(expected_row, self.position.get("no", 1))) == item_id:
+            self.report_locked_edits(expected_row, expected_items.get(self.spec.name, key))
+            return expected_row
+        self.ret.add("row_missing", sheet=self.spec.name, item=item_id, expected_row=expected_row)
+        return None
+
+    def report_locked_edits(self, row: int, item: Optional[ItemRow]) -> None:
+        for col, index in zip(self.spec.locked_columns, self.locked):
+            want = item.context.get(col.source or "", "") if item else None
+            if index and want is not None and cell_text(self.value(row, index)) != cell_text(want):
+                self.ret.add("locked_changed", sheet=self.spec.name, cell=f"{column_letter(index)}{row}",
+                             value=cell_text(self.value(row, index)), expected=want[:60])
+
+    def read_row(self, row: int, key: str, item_id: str, value_type: str) -> None:
+        ret, sheet, facts = self.ret, self.spec.name, self.facts
+        formula_cells, list_cells = facts.formula_cells, facts.list_cells
+        if self.check_col and formula_cells is not None and (self.check_col, row) not in formula_cells:
+            ret.add("formula_overwritten", sheet=sheet, cell=f"{column_letter(self.check_col)}{row}",
+                    value=str(self.value(row, self.check_col))[:60])
         # a row past the sheet's end (only a tampered _meta points there) reads as empty
-        line = rows[row - 1] if 1 <= row <= nrows else []
+        line = self.rows[row - 1] if 1 <= row <= self.nrows else []
         line_width = len(line)
         ret.context[(sheet, key)] = {column_id: _cell_text(line[index - 1]) if index and index <= line_width else ""
-                                     for column_id, index in context_at}
-        for field_id, index, letter, typed_by_row, col_type, check_list in inputs:
+                                     for column_id, index in self.context_at}
+        cells = ret.cells
+        for field_id, index, letter, typed_by_row, col_type, check_list in self.inputs:
             found = line[index - 1] if index <= line_width else ""
             typed = found if found.__class__ is str else cell_value(found)
             cells.append(InputCell(sheet, row, index, field_id, key, item_id, typed, "",
@@ -316,27 +372,26 @@ def _read_sheet(ret: Return, spec: SheetSpec, columns: List[str], rows: List[Lis
             elif typed.__class__ is str and isinstance(found, (dt.date, dt.time, dt.timedelta)):  # as ISO text
                 ret.add("date_typed", sheet=sheet, cell=f"{letter}{row}", value=typed[:60])
 
-    # anything typed into rows that belong to no item, or right of the table, is
-    # reported, never dropped silently
-    input_indexes = [position[c.id] for c in spec.input_columns if c.id in position]
-    rows_read = sorted(claimed)
-    for c1, r1, c2, r2 in merged or []:
-        first = bisect.bisect_left(rows_read, r1)
-        if any(c1 <= i <= c2 for i in input_indexes) and first < len(rows_read) and rows_read[first] <= r2:
-            ret.add("merged_input", sheet=spec.name, cell=f"{column_letter(c1)}{r1}",
-                    range=f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}")
-    width = len(columns)
-    for row in range(FIRST_ROW, nrows + 1):
-        line = rows[row - 1]
-        if row not in claimed:
-            for index in input_indexes:
-                found = value(row, index)
-                if found != "":
-                    ret.add("row_extra", sheet=spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60])
-        for index in range(width + 1, len(line) + 1):
-            found = value(row, index)
+    def report_merged(self) -> None:
+        rows_read = sorted(self.claimed)
+        for c1, r1, c2, r2 in self.facts.merged or []:
+            first = bisect.bisect_left(rows_read, r1)
+            if any(c1 <= i <= c2 for i in self.input_indexes) and first < len(rows_read) and rows_read[first] <= r2:
+                self.ret.add("merged_input", sheet=self.spec.name, cell=f"{column_letter(c1)}{r1}",
+                             range=f"{column_letter(c1)}{r1}:{column_letter(c2)}{r2}")
+
+    def report_strays(self) -> None:
+        """Values in rows that belong to no item, or right of the table."""
+        for row in range(FIRST_ROW, self.nrows + 1):
+            if row not in self.claimed:
+                self._report_values(row, self.input_indexes, "row_extra")
+            self._report_values(row, range(self.width + 1, len(self.rows[row - 1]) + 1), "input_outside")
+
+    def _report_values(self, row: int, indexes: Iterable[int], code: str) -> None:
+        for index in indexes:
+            found = self.value(row, index)
             if found != "":
-                ret.add("input_outside", sheet=spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60])
+                self.ret.add(code, sheet=self.spec.name, cell=f"{column_letter(index)}{row}", value=str(found)[:60])
 
 
 # ---------------------------------------------------------------------------

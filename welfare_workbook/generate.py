@@ -193,36 +193,65 @@ def _validations(sheet: Sheet, spec: SheetSpec, items: Sequence[ItemRow], years:
 def _survey_sheet(book: Book, spec: SheetSpec, items: Sequence[ItemRow], master: Master, dept: Department,
                   years: Dict[str, str]) -> List[List[Any]]:
     """Write one survey sheet; returns its _meta rows (sheet, row, key, hash)."""
-    st = _styles()
     sheet = book.add_sheet(spec.name)
-    settings = master.settings
     ncols = len(spec.columns)
     last_row = FIRST_ROW + len(items) - 1
-    fmt = {"survey": settings.survey_name, "department": dept.name, **years}
+    _sheet_heading(sheet, spec, master, dept, years)
+    meta_rows = _item_rows(sheet, spec, items)
+    st = _styles()
+    # required inputs still empty are shaded, so a department sees its own gaps
+    for col_id, condition in _required_conditions(spec, FIRST_ROW).items():
+        letter = column_letter(spec.index(col_id))
+        sheet.conditional.append((f"{letter}{FIRST_ROW}:{letter}{last_row}", condition, st.missing))
+    _validations(sheet, spec, items, years)
+    sheet.freeze_row = FIRST_ROW
+    # No. and text answers that look like numbers would otherwise carry Excel's green warning mark
+    sheet.text_numbers_ok = f"A{FIRST_ROW}:{column_letter(ncols)}{last_row}"
+    first_input = spec.index(spec.input_columns[0].id) if spec.input_columns else 1
+    sheet.active_cell = f"{column_letter(first_input)}{FIRST_ROW}"
+    _print_setup(sheet, ncols, last_row, f"${HEADER_ROW}:${HEADER_ROW}", dept.name)
+    _protect(sheet, master.settings.password)
+    return meta_rows
 
+
+def _sheet_heading(sheet: Sheet, spec: SheetSpec, master: Master, dept: Department, years: Dict[str, str]) -> None:
+    """Rows 1 to HEADER_ROW: title, who and when, the sheet's note, the column labels."""
+    st = _styles()
+    settings = master.settings
+    fmt = {"survey": settings.survey_name, "department": dept.name, **years}
     sheet.append_row(1, [(1, spec.title.format(**fmt), st.title)])
     deadline = date_label(settings.deadline) if settings.deadline else ""
     sheet.append_row(2, [(1, f"回答課：{dept.name}　　対象年度：{years['year']}　　提出期限：{deadline}　　"
                              f"提出先：{settings.secretariat}", st.bold)])
     sheet.append_row(3, [(1, spec.note.format(**fmt), st.note)], height=30)
-    sheet.merged.append(f"A3:{column_letter(ncols)}3")
+    sheet.merged.append(f"A3:{column_letter(len(spec.columns))}3")
     sheet.append_row(HEADER_ROW, [(index, col.label_for(years), st.header)
                                   for index, col in enumerate(spec.columns, start=1)], height=40)
     sheet.widths = {index: col.width for index, col in enumerate(spec.columns, start=1)}
 
-    # per column, what its cells are, decided once, not per row: (column, kind, spec, style id
-    # or, for input columns, style id per value type)
+
+def _column_plan(spec: SheetSpec) -> List[Tuple[int, str, Any, Any]]:
+    """Per column, what its cells are, decided once, not per row: (column, kind, spec, style
+    id or, for input columns, style id per value type)."""
+    st = _styles()
     columns: List[Tuple[int, str, Any, Any]] = []
     for index, col in enumerate(spec.columns, start=1):
         align = "center" if col.align == "center" else "left"
         if col.input:
-            columns.append((index, "input", col, {kind: st.cells[("input", align, 0 if kind in ("integer", "decimal")
-                                                                    else 49)]
-                                                  for kind in ("integer", "decimal", "text", col.type)}))
+            styles = {kind: st.cells[("input", align, 0 if kind in ("integer", "decimal") else 49)]
+                      for kind in ("integer", "decimal", "text", col.type)}
+            columns.append((index, "input", col, styles))
         elif col.check:
             columns.append((index, "check", col, st.cells[("check", align)]))
         else:
             columns.append((index, "locked", col, st.cells[("locked", align)]))
+    return columns
+
+
+def _item_rows(sheet: Sheet, spec: SheetSpec, items: Sequence[ItemRow]) -> List[List[Any]]:
+    """One row per item: locked context, empty input cells, the check formula; row heights
+    fit the locked text. Returns the _meta rows (sheet, row, key, hash of the locked texts)."""
+    columns = _column_plan(spec)
     check_formula = _check_formula(spec)
     meta_rows = []
     for offset, item in enumerate(items):
@@ -243,19 +272,6 @@ def _survey_sheet(book: Book, spec: SheetSpec, items: Sequence[ItemRow], master:
                     lines = max(lines, estimate_lines(value, col.width))
         sheet.append_row(row, cells, height=min(409, 13.5 * lines + 4))
         meta_rows.append([spec.name, row, item.key, row_hash(locked)])
-
-    # required inputs still empty are shaded, so a department sees its own gaps
-    for col_id, condition in _required_conditions(spec, FIRST_ROW).items():
-        letter = column_letter(spec.index(col_id))
-        sheet.conditional.append((f"{letter}{FIRST_ROW}:{letter}{last_row}", condition, st.missing))
-    _validations(sheet, spec, items, years)
-    sheet.freeze_row = FIRST_ROW
-    # No. and text answers that look like numbers would otherwise carry Excel's green warning mark
-    sheet.text_numbers_ok = f"A{FIRST_ROW}:{column_letter(ncols)}{last_row}"
-    first_input = spec.index(spec.input_columns[0].id) if spec.input_columns else 1
-    sheet.active_cell = f"{column_letter(first_input)}{FIRST_ROW}"
-    _print_setup(sheet, ncols, last_row, f"${HEADER_ROW}:${HEADER_ROW}", dept.name)
-    _protect(sheet, settings.password)
     return meta_rows
 
 

@@ -477,7 +477,10 @@ def open_return_zip(path: Path, ret: Return, limits: Limits) -> Optional[zipfile
     return zf
 
 
-def check_zip(zf: zipfile.ZipFile, names: set, limits: Limits) -> Optional[Tuple[str, Dict[str, Any]]]:
+Problem = Optional[Tuple[str, Dict[str, Any]]]  # (issue code, its fields), or None
+
+
+def check_zip(zf: zipfile.ZipFile, names: set, limits: Limits) -> Problem:
     """Why a zip cannot be read as a workbook (issue code and fields), or None.
 
     Sizes are checked before calamine inflates anything: the declared sizes first,
@@ -486,46 +489,68 @@ def check_zip(zf: zipfile.ZipFile, names: set, limits: Limits) -> Optional[Tuple
     at deflate's highest ratio needs no inflating.
     """
     try:
-        if "mimetype" in names:
-            with zf.open("mimetype") as part:
-                if b"opendocument" in part.read(200):
-                    return "file_ods", {}
-        if "xl/workbook.bin" in names:
-            return "file_xlsb", {}
-        if "xl/workbook.xml" not in names:
-            return "file_not_workbook", {"detail": "Excel ブックの構成がありません"}
-        limit = limits.max_bytes
-        infos = zf.infolist()
-        total = sum(info.file_size for info in infos)
-        if total > limit:
-            return "file_too_large", {"detail": f"展開すると {_mb(total)} MB", "limit": _mb(limit), "size": total,
-                                      "limit_bytes": limit}
-        plain = all(info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos)
-        if not plain or sum(info.compress_size for info in infos) * DEFLATE_MAX_RATIO > limit:
-            inflated = 0
-            for info in infos:
-                probe = copy.copy(info)
-                probe.file_size = limit + 1  # read what the data holds, not what the header claims
-                with zf.open(probe) as part:
-                    while True:
-                        chunk = part.read(MIB)
-                        if not chunk:
-                            break
-                        inflated += len(chunk)
-                        if inflated > limit:
-                            return "file_too_large", {
-                                "detail": f"展開すると {_mb(limit)} MB を超える大きさ（記録された大きさ {_mb(total)} MB と"
-                                          "食い違っています）", "limit": _mb(limit), "declared_size": total,
-                                "limit_bytes": limit}
-        strings = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
-        if strings is not None:
-            data = zf.read(strings)
-            # every item starts with its own '<': counting those (fast) bounds the item count
-            count = len(_SST_ITEM_RE.findall(data)) if data.count(b"<") > limits.max_cells else 0
-            if count > limits.max_cells:
-                return "strings_too_many", {"count": count, "limit": limits.max_cells}
+        return _kind_problem(zf, names) or _size_problem(zf, limits.max_bytes) or _strings_problem(zf, names, limits)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
         return "file_corrupt", {"detail": f"zip として読めません: {exc}"[:100]}
+
+
+def _kind_problem(zf: zipfile.ZipFile, names: set) -> Problem:
+    """A zip that is another kind of document (.ods, .xlsb, not a workbook at all)."""
+    if "mimetype" in names:
+        with zf.open("mimetype") as part:
+            if b"opendocument" in part.read(200):
+                return "file_ods", {}
+    if "xl/workbook.bin" in names:
+        return "file_xlsb", {}
+    if "xl/workbook.xml" not in names:
+        return "file_not_workbook", {"detail": "Excel ブックの構成がありません"}
+    return None
+
+
+def _size_problem(zf: zipfile.ZipFile, limit: int) -> Problem:
+    infos = zf.infolist()
+    total = sum(info.file_size for info in infos)
+    if total > limit:
+        return "file_too_large", {"detail": f"展開すると {_mb(total)} MB", "limit": _mb(limit), "size": total,
+                                  "limit_bytes": limit}
+    plain = all(info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos)
+    if plain and sum(info.compress_size for info in infos) * DEFLATE_MAX_RATIO <= limit:
+        return None
+    inflated = 0
+    for info in infos:
+        inflated += _inflated_size(zf, info, limit - inflated, limit)
+        if inflated > limit:
+            return "file_too_large", {
+                "detail": f"展開すると {_mb(limit)} MB を超える大きさ（記録された大きさ {_mb(total)} MB と"
+                          "食い違っています）", "limit": _mb(limit), "declared_size": total, "limit_bytes": limit}
+    return None
+
+
+def _inflated_size(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, limit: int) -> int:
+    """What a part really inflates to, read in chunks and given up once past ``budget``."""
+    probe = copy.copy(info)
+    # read what the data holds, not what the header claims; past the limit, so that the
+    # reader never reaches its end (and its CRC check) before the budget is spent
+    probe.file_size = limit + 1
+    size = 0
+    with zf.open(probe) as part:
+        while size <= budget:
+            chunk = part.read(MIB)
+            if not chunk:
+                break
+            size += len(chunk)
+    return size
+
+
+def _strings_problem(zf: zipfile.ZipFile, names: set, limits: Limits) -> Problem:
+    strings = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
+    if strings is None:
+        return None
+    data = zf.read(strings)
+    # every item starts with its own '<': counting those (fast) bounds the item count
+    count = len(_SST_ITEM_RE.findall(data)) if data.count(b"<") > limits.max_cells else 0
+    if count > limits.max_cells:
+        return "strings_too_many", {"count": count, "limit": limits.max_cells}
     return None
 
 

@@ -31,7 +31,8 @@ ERROR = "error"
 WARNING = "warning"
 INFO = "info"
 SEVERITIES = (ERROR, WARNING, INFO)
-SEVERITY_LABEL = {ERROR: "エラー", WARNING: "注意", INFO: "情報"}  # as people read them
+# how a severity is written for people (console output, workbooks)
+SEVERITY_LABEL: Dict[str, str] = {ERROR: "エラー", WARNING: "注意", INFO: "情報"}
 
 # code -> (severity, Japanese message template). Templates use str.format fields;
 # {where} is filled with 「シート名」セル when a location is known.
@@ -188,6 +189,11 @@ CATALOGUE: Dict[str, tuple] = {
     "file_is_folder": (
         INFO,
         "「{file}」は Excel ブックの名前がついたフォルダです。ファイルではないので、フォルダの中から提出ファイルを探しました。",
+    ),
+    "cache_rebuilt": (
+        INFO,
+        "前回までの読み取り結果の控え（{file}）の一部が読めなかったため、その分のファイルを読み直しました。"
+        "結果は変わりません。",
     ),
     # --- collect: identification -----------------------------------------------
     "meta_missing": (
@@ -664,13 +670,18 @@ class Report:
 
     issues: Any  # Iterable[Issue], supplied by the result
 
+    def report_issues(self) -> List[Issue]:
+        """The issues ``valid``, ``counts`` and ``to_dict()`` look at: ``issues`` unless a
+        result holds more (mail: the drafting's and the sending's)."""
+        return list(self.issues)
+
     @property
     def valid(self) -> bool:
-        return not any(issue.severity == ERROR for issue in self.issues)
+        return not any(issue.severity == ERROR for issue in self.report_issues())
 
     @property
     def counts(self) -> Dict[str, int]:
-        return count_issues(self.issues)
+        return count_issues(self.report_issues())
 
     def report_data(self) -> Dict[str, Any]:
         """The command's own keys: by default its dataclass fields other than ``issues``."""
@@ -682,5 +693,5 @@ class Report:
     def to_dict(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"valid": self.valid, "counts": self.counts}
         data.update(self.report_data())
-        data["issues"] = [issue.to_dict() for issue in self.issues]
+        data["issues"] = [issue.to_dict() for issue in self.report_issues()]
         return data

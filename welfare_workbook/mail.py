@@ -4,7 +4,9 @@
 files on disk and a Japanese template; :func:`write_drafts` writes them as ``.eml``
 files (``X-Unsent: 1``: Outlook opens them as drafts) with an ``index.csv``;
 :func:`send` delivers them through SMTP and keeps ``送信記録.csv``. :func:`run_mail`
-is the whole ``mail`` command. Nothing here touches the network except :func:`send`.
+drafts and writes one kind of mail and returns a :class:`MailResult`; :func:`send_mail`
+sends those drafts. Nothing here prints or prompts (the command line asks before
+sending), and nothing touches the network except :func:`send`.
 
 Which file goes to whom is decided by the hidden ``_meta`` sheet of each workbook
 (respondent and survey), never by its file name.
@@ -23,7 +25,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import re
 import string
 import unicodedata
@@ -35,7 +36,7 @@ from . import issues as iss
 from .answers import csv_cell
 from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
-from .issues import IssueList, Report
+from .issues import Issue, IssueList, Report
 from .master import Department, Master, cell_text, read_csv_text
 from .merge import CHECKS_FILE, ISSUES_FILE, read_verdict
 from .returns import RosterStatus
@@ -588,72 +589,95 @@ def _smtp_detail(exc: Any) -> str:
 # the command
 
 
-def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out: Optional[Path] = None,
-             templates: Optional[Path] = None, max_size_mb: float = DEFAULT_MAX_SIZE_MB, sender: str = "",
-             send_now: bool = False, smtp: Optional[SmtpSettings] = None,
-             echo: Callable[..., None] = print, show_issues: Callable[..., None] = lambda issues: None,
-             confirm: Callable[[str], bool] = lambda text: False,
-             ask_password: Callable[[], str] = lambda: "") -> int:
-    """The ``mail`` command; returns the exit code (0 ok, 1 an error issue or not sent, 2 usage).
+@dataclass
+class MailResult(Report):
+    """What :func:`run_mail` did: the drafts written (or why none could be) and, once sent, the outcome.
 
-    Console I/O comes in as callables so the library never prompts by itself.
+    As a :class:`~welfare_workbook.issues.Report`, its ``valid``, ``counts`` and ``to_dict()``
+    take in the sending's issues too, once :func:`send_mail` has run.
+    """
+
+    kind: str
+    drafts: List[Draft]
+    issues: IssueList
+    sender: str = ""
+    sender_name: str = ""
+    maildir: Optional[Path] = None  # None: the input could not be used, nothing was written
+    index: Optional[Path] = None
+    sent: Optional[SendResult] = None  # set by send_mail
+
+    @property
+    def input_missing(self) -> bool:
+        """The folder or collect result to work from is missing or unusable (a usage error)."""
+        return any(i.code in INPUT_MISSING for i in self.issues)
+
+    @property
+    def log(self) -> Optional[Path]:
+        return self.maildir / SEND_LOG if self.maildir is not None else None
+
+    @property
+    def has_errors(self) -> bool:
+        """An error in drafting (a department left without its mail) or in sending."""
+        return self.issues.has_errors or (self.sent is not None and self.sent.issues.has_errors)
+
+    def report_issues(self) -> List[Issue]:
+        return list(self.issues) + (list(self.sent.issues) if self.sent is not None else [])
+
+    def report_data(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "maildir": None if self.maildir is None else str(self.maildir),
+                "index": None if self.index is None else str(self.index),
+                "drafts": [{"respondent_id": d.respondent_id, "respondent": d.respondent, "to": list(d.to),
+                            "status": str(d.status), "attachment": d.attachment.name if d.attachment else None,
+                            "file": d.file.name if d.file else None} for d in self.drafts],
+                "sent": None if self.sent is None else self.sent.report_data()["sent"]}
+
+
+def check_sending(sender: str, smtp: SmtpSettings) -> str:
+    """The sender address to send with (folded); raises :class:`MailError` when sending cannot work."""
+    sender = unicodedata.normalize("NFKC", sender or "").strip()
+    if not _ADDRESS.fullmatch(sender):
+        raise MailError("送信するには、差出人のアドレスを --from か環境変数 WELFARE_MAIL_FROM で指定してください。")
+    if not smtp.host:
+        raise MailError("送信するには、SMTP サーバーを --smtp-host か環境変数 WELFARE_SMTP_HOST で指定してください。")
+    return sender
+
+
+def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out: Optional[Path] = None,
+             templates: Optional[Path] = None, max_size_mb: float = DEFAULT_MAX_SIZE_MB,
+             sender: str = "") -> MailResult:
+    """The drafting half of the ``mail`` command: build the drafts and write them into ``out``.
+
+    ``out`` defaults to ``output/メール/<kind>``. Nothing is written when the folder to
+    work from is unusable (``result.input_missing``). Raises :class:`MailError` when
+    the template or the sender address cannot be used. Sending is :func:`send_mail`,
+    after the caller has asked whoever runs it; nothing here prints or prompts.
     """
     kind = normalize_kind(kind)
-    smtp = smtp or SmtpSettings()
     sender = unicodedata.normalize("NFKC", sender or "").strip()
-    if send_now and not _ADDRESS.fullmatch(sender):
-        echo("送信するには、差出人のアドレスを --from か環境変数 WELFARE_MAIL_FROM で指定してください。", err=True)
-        return 2
-    if send_now and not smtp.host:
-        echo("送信するには、SMTP サーバーを --smtp-host か環境変数 WELFARE_SMTP_HOST で指定してください。", err=True)
-        return 2
     if sender and not _ADDRESS.fullmatch(sender):
-        echo(f"差出人「{sender}」はメールアドレスとして読めません。--from を確認してください。", err=True)
-        return 2
-    try:
-        drafts, issues = build_messages(master, kind, from_dir, templates=templates, max_size_mb=max_size_mb)
-    except MailError as exc:
-        echo(str(exc), err=True)
-        return 2
-    if any(i.code in INPUT_MISSING for i in issues):
-        show_issues(list(issues), err=True)
-        return 2
-    maildir = Path(out) if out is not None else DEFAULT_MAILDIR / kind
+        raise MailError(f"差出人「{sender}」はメールアドレスとして読めません。--from を確認してください。")
+    drafts, issues = build_messages(master, kind, from_dir, templates=templates, max_size_mb=max_size_mb)
     sender_name = f"{master.settings.municipality} {master.settings.secretariat}".strip()
-    index = write_drafts(drafts, maildir, kind=kind, sender=sender, sender_name=sender_name)
-    show_issues(list(issues))
-    _echo_drafts(echo, kind, drafts, maildir, index)
-    has_errors = issues.has_errors
-    if send_now and drafts:
-        listing = "\n".join(f"  {d.respondent_id}  {d.respondent}  {', '.join(d.to)}" for d in drafts)
-        if not confirm(f"次の {len(drafts)} 通を SMTP サーバー {smtp.host}:{smtp.port} で送信します（差出人 {sender}）。\n"
-                       f"{listing}\n送信しますか？"):
-            echo(f"送信を取りやめました。下書きは {maildir} にあります。")
-            return 1
-        if smtp.user and not smtp.password:
-            smtp.password = os.environ.get("WELFARE_SMTP_PASSWORD") or ask_password()
-        result = send(drafts, smtp, sender, sender_name=sender_name, log=maildir / SEND_LOG)
-        show_issues(list(result.issues))
-        failed = len(drafts) - len(result.sent)
-        echo(f"{len(result.sent)} 通を送信しました" + (f"（{failed} 通は送信できませんでした）" if failed else "") + "。")
-        echo(f"送信記録: {maildir / SEND_LOG}")
-        has_errors = has_errors or result.issues.has_errors
-    return 1 if has_errors else 0
+    result = MailResult(kind, drafts, issues, sender, sender_name)
+    if result.input_missing:
+        return result
+    result.maildir = Path(out) if out is not None else DEFAULT_MAILDIR / kind
+    result.index = write_drafts(drafts, result.maildir, kind=kind, sender=sender, sender_name=sender_name)
+    return result
 
 
-def _echo_drafts(echo: Callable[..., None], kind: str, drafts: Sequence[Draft], maildir: Path, index: Path) -> None:
-    if not drafts:
-        who = {KIND_REMIND: "督促の対象（未提出・要修正）", KIND_SENDBACK: "差戻しの対象（要修正）"}.get(kind, "送付先")
-        echo(f"{kind}: {who}の課はありません。")
-        return
-    echo(f"{kind}: {len(drafts)} 通の下書きを {maildir} に作成しました。")
-    for d in drafts:
-        parts = [d.respondent_id, d.respondent, d.status, ", ".join(d.to)]
-        if d.attachment is not None:
-            parts.append(f"{d.attachment.name}（{size_label(d.attachment.stat().st_size)}）")
-        echo("  " + "  ".join(p for p in parts if p))
-    echo(f"一覧: {index}")
+def send_mail(result: MailResult, smtp: SmtpSettings) -> SendResult:
+    """Send the drafts :func:`run_mail` wrote, logging to ``送信記録.csv`` beside them; kept in ``result.sent``.
+
+    ``smtp.password`` must already be filled in when ``smtp.user`` is set.
+    """
+    if result.maildir is None:
+        raise MailError("下書きがないため送信できません。")
+    sender = check_sending(result.sender, smtp)
+    result.sent = send(result.drafts, smtp, sender, sender_name=result.sender_name, log=result.log)
+    return result.sent
 
 
-__all__ = ["Draft", "KINDS", "MailError", "SendResult", "SmtpSettings", "build_messages", "load_template",
-           "render", "run_mail", "send", "template_values", "write_drafts"]
+__all__ = ["Draft", "KINDS", "MailError", "MailResult", "SendResult", "SmtpSettings", "build_messages",
+           "check_sending", "load_template", "render", "run_mail", "send", "send_mail", "size_label",
+           "template_values", "write_drafts"]

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .answers import ANSWERS_FILE, collected_answers
-from .collect import Limits, find_files, normalize_return, pick_current, read_return
+from .batch import Batch, Progress
+from .collect import Limits, find_files, pick_current
 from .excel import OutputGuard, atomic_write
 from .generate import build_workbook
 from .issues import Issue, IssueList, Report, make
@@ -62,43 +63,48 @@ class _LongLived:
             gc.enable()
 
 
-def read_all(master: Master, sources: Sequence[Path],
-             progress: Optional[Callable[[int, int], None]] = None, limits: Optional[Limits] = None) -> CollectResult:
-    """Find, read, normalise, de-duplicate and validate every return (no output written)."""
+def read_all(master: Master, sources: Sequence[Path], progress: Progress = None, limits: Optional[Limits] = None,
+             workers: int = 1, cache_dir: Optional[Path] = None, batch: Optional[Batch] = None) -> CollectResult:
+    """Find, read, normalise, de-duplicate and validate every return (no output written).
+
+    ``workers`` processes read the files (returns are independent until validation);
+    with ``cache_dir``, what was learned from each file is kept there and a file
+    already read with the same bytes, master and tool version is not read again. A
+    ``batch`` given instead tells afterwards how many files were read.
+    """
     with _LongLived() as phase:
-        return _read_all(master, sources, progress, limits, phase)
+        return _read_all(master, sources, progress, batch or Batch(master, limits, workers, cache_dir), phase)
 
 
-def _read_all(master: Master, sources: Sequence[Path], progress: Optional[Callable[[int, int], None]],
-              limits: Optional[Limits], phase: _LongLived) -> CollectResult:
+def _read_all(master: Master, sources: Sequence[Path], progress: Progress, batch: Batch,
+              phase: _LongLived) -> CollectResult:
     files, notes = find_files(sources)
-    returns = []
-    for number, (path, shown) in enumerate(files, start=1):
-        ret = read_return(path, shown, master, limits)
-        normalize_return(ret, master)
-        returns.append(ret)
-        if progress:
-            progress(number, len(files))
+    returns = batch.read(files, progress)
     phase.read()
     pick_current(returns)
     current = [r for r in returns if r.status != ReturnStatus.SUPERSEDED and r.readable]
-    validate_returns(current, master)
+    todo = batch.needs_validation(current)
+    before = {id(r): len(r.issues) for r in todo}
+    validate_returns(todo, master)
+    batch.remember_validation(todo, before)
     for ret in returns:
         ret.status = return_status(ret)
+    notes.extend(batch.finish())
     return CollectResult(returns, roster(master, returns), notes)
 
 
-def collect(master: Master, sources: Sequence[Path], out_dir: Path,
-            progress: Optional[Callable[[int, int], None]] = None, limits: Optional[Limits] = None) -> CollectResult:
+def collect(master: Master, sources: Sequence[Path], out_dir: Path, progress: Progress = None,
+            limits: Optional[Limits] = None, workers: int = 1, cache_dir: Optional[Path] = None) -> CollectResult:
     """The ``collect`` command: read every return and write all outputs into ``out_dir``.
 
     ``limits`` bounds what one return may use (size, cells); the default is the
-    module constants of :mod:`welfare_workbook.collect`. An output that cannot be
-    written is an issue of the result (see the module's docstring), never an exception.
+    module constants of :mod:`welfare_workbook.guard`. ``workers`` and ``cache_dir``
+    as for :func:`read_all`. An output that cannot be written is an issue of the
+    result (see the module's docstring), never an exception.
     """
     out_dir = Path(out_dir)
     with _LongLived() as phase:
-        result = _read_all(master, sources, progress, limits, phase)
+        result = _read_all(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
         write_outputs(master, result, out_dir)
     return result
 

@@ -100,14 +100,19 @@ def build_sendback(master: Master, ret: Return, blank: BlankWorkbook) -> Any:
     ``blank(master, department)`` gives the fresh workbook (the writer's ``build_workbook``,
     passed in so that report depends on the contract only).
     """
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     dept = master.departments[ret.respondent_id or ""]
     wb = blank(master, dept)
-    specs = load_specs()
     # where each (sheet, row key) sits in the fresh workbook
     position = {(sheet, item.key): row for sheet, rows in layout_for(master, dept.id).items() for row, item, _ in rows}
+    by_old_cell = _put_answers(wb, ret, position)
+    requests = _mark_problems(wb, ret, position, by_old_cell)
+    _request_sheet(wb, master, dept.name, ret.file, requests)
+    return wb
+
+
+def _put_answers(wb: Any, ret: Return, position: Dict[tuple, int]) -> Dict[tuple, InputCell]:
+    """Write each typed value into its row of the fresh workbook; (sheet, old cell) -> input cell."""
+    specs = load_specs()
     by_old_cell: Dict[tuple, InputCell] = {}
     for cell in ret.cells:
         new_row = position.get((cell.sheet, cell.row_key))
@@ -116,7 +121,17 @@ def build_sendback(master: Master, ret: Return, blank: BlankWorkbook) -> Any:
         by_old_cell[(cell.sheet, cell.cell)] = cell
         if cell.raw != "":
             put(wb[cell.sheet], new_row, specs[cell.sheet].index(cell.field), cell.raw)
+    return by_old_cell
 
+
+def _mark_problems(wb: Any, ret: Return, position: Dict[tuple, int],
+                   by_old_cell: Dict[tuple, InputCell]) -> List[List[Any]]:
+    """Errors and warnings as comments on their cells (errors shaded), and as request lines
+    (No., severity, sheet, cell in the fresh workbook, message)."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    specs = load_specs()
     fill = PatternFill("solid", fgColor=ERROR_FILL)
     requests: List[List[Any]] = []
     for issue in ret.issues:
@@ -137,15 +152,21 @@ def build_sendback(master: Master, ret: Return, blank: BlankWorkbook) -> Any:
             target.comment = Comment(note, "事務局", width=320, height=140)
         requests.append([len(requests) + 1, SEVERITY_LABEL[issue.severity], issue.sheet or "", new_cell,
                          issue.message])
+    return requests
+
+
+def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests: List[List[Any]]) -> None:
+    """The 修正依頼 sheet, first and selected: what to fix, where, by when."""
+    from openpyxl.styles import Alignment, Font
 
     ws = wb.create_sheet(REQUEST_SHEET, 0)
     bold = Font(name=FONT_NAME, bold=True, size=14)
     body = Font(name=FONT_NAME)
     wrap = Alignment(wrap_text=True, vertical="top")
     deadline = date_label(master.settings.deadline) if master.settings.deadline else ""
-    ws["A1"] = f"{master.settings.survey_name}　修正のお願い（{dept.name}）"
+    ws["A1"] = f"{master.settings.survey_name}　修正のお願い（{dept_name}）"
     ws["A1"].font = bold
-    ws["A2"] = (f"ご提出いただいた「{ret.file}」に、直していただきたい箇所があります。下の一覧の箇所を直し、"
+    ws["A2"] = (f"ご提出いただいた「{file}」に、直していただきたい箇所があります。下の一覧の箇所を直し、"
                 f"このファイルを{deadline}までに{master.settings.secretariat}へ提出してください。"
                 "赤く色をつけたセルにはコメントで内容を記しています。")
     ws["A2"].alignment = wrap
@@ -164,7 +185,6 @@ def build_sendback(master: Master, ret: Return, blank: BlankWorkbook) -> Any:
     wb.active = 0
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet.title == REQUEST_SHEET
-    return wb
 
 
 def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkbook,

@@ -1,0 +1,211 @@
+"""What the command line prints: issues, summaries and the progress bar, in Japanese.
+
+Kept apart from the commands so each command reads as its few library calls. Text
+goes through ``click.echo``; :func:`welfare_workbook.cli.main` makes the console
+streams replace what a cp932 console cannot show.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional
+
+import click
+
+from .issues import ERROR, SEVERITY_LABEL, Issue, IssueList
+from .returns import ReturnStatus
+
+if TYPE_CHECKING:  # mail is imported only by the mail command
+    from .mail import MailResult, SmtpSettings
+
+
+def echo(text: str = "", err: bool = False) -> None:
+    click.echo(text, err=err)
+
+
+def print_json(obj: Any) -> None:
+    """JSON on stdout; falls back to \\u escapes when the console cannot show a character."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        text = json.dumps(obj, ensure_ascii=True, indent=2, default=str)
+    echo(text)
+
+
+def print_issues(issues: Iterable[Issue], err: bool = False) -> None:
+    """One line per issue: [重要度] file 「sheet」 cell: message (parts the message already names are left out)."""
+    for issue in issues:
+        parts = [issue.file or ""]
+        if issue.sheet and f"「{issue.sheet}」シート" not in issue.message:
+            parts.append(f"「{issue.sheet}」")
+        if issue.cell and issue.cell not in issue.message:
+            parts.append(issue.cell)
+        place = " ".join(p for p in parts if p)
+        echo(f"[{SEVERITY_LABEL.get(issue.severity, issue.severity)}] {place}: {issue.message}", err=err)
+
+
+# ---------------------------------------------------------------------------
+# master
+
+
+def print_master_problems(issues: IssueList, as_json: bool) -> None:
+    """Why a master cannot be used (stderr; the result object on stdout under --json)."""
+    if as_json:
+        print_json({"valid": False, "issues": issues.to_list()})
+        return
+    print_issues(issues, err=True)
+    echo(f"マスタにエラーが {issues.count(ERROR)} 件あります。直してから実行してください。", err=True)
+
+
+def print_master_check(master: Any, issues: IssueList) -> None:
+    """check-master: every problem, then a one-line verdict."""
+    print_issues(issues)
+    if master is None:
+        echo(f"エラーが {issues.count(ERROR)} 件あります。", err=True)
+        return
+    echo(f"マスタに問題はありません（担当課 {len(master.departments)}・基本施策 {len(master.measures)}・"
+         f"取組 {len(master.actions)}・指標 {len(master.indicators)}・実績 {len(master.results)} 行、"
+         f"回答課 {len(master.respondents())}）。")
+
+
+# ---------------------------------------------------------------------------
+# generate, collect, report, rollover, demo
+
+
+def print_generated(master: Any, result: Any, out: Any) -> None:
+    """generate: the issues, then one line per workbook with its item counts."""
+    print_issues(result.issues)
+    name = master.settings.survey_name
+    if master.settings.fiscal_year_label not in name:
+        name += f"（{master.settings.fiscal_year_label}）"
+    echo(f"{name}: {len(result.workbooks)} 課分の調査票を {out} に作成しました。")
+    for wb in result.workbooks:
+        detail = "・".join(f"{sheet} {count}" for sheet, count in wb.sheets.items())
+        echo(f"  {wb.respondent_id}  {wb.respondent}  {wb.file.name}  （{detail}）")
+
+
+def print_collect(result: Any) -> None:
+    """Terminal summary of collect: the roster, then errors and warnings (info only as a count)."""
+    echo("提出状況:")
+    for row in result.roster:
+        ret = row.current
+        detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
+        echo(f"  {row.department.id:<5} {row.department.name:<12} {row.status:<4} {detail}")
+    for ret in (r for r in result.returns if r.respondent_id is None or r.status == ReturnStatus.OUT_OF_SCOPE):
+        echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")
+    shown = [i for i in result.issues if i.severity != "info"]
+    if shown:
+        echo("")
+        echo("確認が必要な箇所:")
+        print_issues(shown)
+    infos = sum(1 for i in result.issues if i.severity == "info")
+    echo("")
+    echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・自動で読み替えた値など（情報）{infos} 件")
+    for key, label in (("answers", "回答データ"), ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
+                       ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ")):
+        if key in result.outputs:  # an output that could not be written is an issue above
+            echo(f"{label}: {result.outputs[key]}")
+
+
+def print_summary_written(written: Mapping[str, Any]) -> None:
+    echo(f"集計表を作成しました: {written['summary']}")
+    echo(f"指標データ: {written['indicators']}")
+
+
+def print_rollover(result: Any, out: Any, year_label: str) -> None:
+    echo(f"{result.next_year} 年度（{year_label}）のマスタを作成しました: {out}")
+    echo(f"  実績に {result.added} 行を追加（同じ年度の既存 {result.replaced} 行は置き換え）")
+
+
+def print_simulation(lines: Iterable[str]) -> None:
+    echo("")
+    echo("担当課の記入を模擬します（一部はよくある誤りを含みます）:")
+    for line in lines:
+        echo(f"  {line}")
+    echo("")
+
+
+def print_demo_end(collected: Any) -> None:
+    echo("")
+    echo(f"確認結果は {collected.outputs['checks']} 、差戻し用のブックは {collected.outputs['sendback']} にあります。")
+    echo(f"審議会資料の集計表は {collected.outputs['summary']} にあります。")
+
+
+# ---------------------------------------------------------------------------
+# mail
+
+
+def print_drafts(result: MailResult) -> None:
+    """mail: the issues, then the drafts written (one line per department) and the index."""
+    from .mail import KIND_REMIND, KIND_SENDBACK, size_label
+
+    print_issues(result.issues)
+    if not result.drafts:
+        who = {KIND_REMIND: "督促の対象（未提出・要修正）", KIND_SENDBACK: "差戻しの対象（要修正）"}.get(result.kind, "送付先")
+        echo(f"{result.kind}: {who}の課はありません。")
+        return
+    echo(f"{result.kind}: {len(result.drafts)} 通の下書きを {result.maildir} に作成しました。")
+    for d in result.drafts:
+        parts = [d.respondent_id, d.respondent, d.status, ", ".join(d.to)]
+        if d.attachment is not None:
+            parts.append(f"{d.attachment.name}（{size_label(d.attachment.stat().st_size)}）")
+        echo("  " + "  ".join(p for p in parts if p))
+    echo(f"一覧: {result.index}")
+
+
+def send_question(result: MailResult, smtp: SmtpSettings) -> str:
+    """The question asked before sending: who gets what, through which server."""
+    listing = "\n".join(f"  {d.respondent_id}  {d.respondent}  {', '.join(d.to)}" for d in result.drafts)
+    return (f"次の {len(result.drafts)} 通を SMTP サーバー {smtp.host}:{smtp.port} で送信します"
+            f"（差出人 {result.sender}）。\n{listing}\n送信しますか？")
+
+
+def print_sent(result: MailResult) -> None:
+    assert result.sent is not None
+    print_issues(result.sent.issues)
+    failed = len(result.drafts) - len(result.sent.sent)
+    echo(f"{len(result.sent.sent)} 通を送信しました" + (f"（{failed} 通は送信できませんでした）" if failed else "") + "。")
+    echo(f"送信記録: {result.log}")
+
+
+# ---------------------------------------------------------------------------
+# progress
+
+
+class Progress:
+    """A progress bar on a terminal for long runs (quiet under --json or when piped).
+
+    Passed as the ``progress(done, total)`` callback of the library; ASCII bars so a
+    cp932 console shows them too.
+    """
+
+    MIN_FILES = 6  # a handful of files needs no bar
+
+    def __init__(self, label: str, quiet: bool = False) -> None:
+        self.label = label
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar: Optional[Any] = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < self.MIN_FILES:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=self.label, unit="件", ascii=True, leave=False, file=sys.stderr)
+        self.bar.update(done - self.bar.n)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+__all__: List[str] = ["Progress", "echo", "print_collect", "print_demo_end", "print_drafts",
+                      "print_generated", "print_issues", "print_json", "print_master_check", "print_master_problems",
+                      "print_rollover", "print_sent", "print_simulation", "print_summary_written", "send_question"]
