@@ -238,6 +238,15 @@ def test_library_collect_never_raises_for_an_unwritable_output(sample_master: Ma
     assert (out / "確認結果.xlsx").is_file() and (out / "answers.csv").is_file()
 
 
+def test_demo_goes_on_when_an_output_is_locked(tmp_path: Path) -> None:
+    """The demo run again while its 確認結果.xlsx is open (here: a folder in its place): no crash."""
+    (tmp_path / "回収結果" / "確認結果.xlsx").mkdir(parents=True)
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "「確認結果.xlsx」を書き込めませんでした" in result.output
+    assert (tmp_path / "回収結果" / "集計表.xlsx").is_file() and "審議会資料の集計表は" in result.output
+
+
 @pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0,
                     reason="root (as in CI) and Windows ignore a folder's write permission")
 def test_read_only_output_folder(one_return: Path, tmp_path: Path) -> None:

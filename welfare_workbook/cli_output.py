@@ -129,9 +129,12 @@ def print_simulation(lines: Iterable[str]) -> None:
 
 
 def print_demo_end(collected: Any) -> None:
+    outputs = collected.outputs  # an output that could not be written is missing here (and an issue above)
     echo("")
-    echo(f"確認結果は {collected.outputs['checks']} 、差戻し用のブックは {collected.outputs['sendback']} にあります。")
-    echo(f"審議会資料の集計表は {collected.outputs['summary']} にあります。")
+    if "checks" in outputs and "sendback" in outputs:
+        echo(f"確認結果は {outputs['checks']} 、差戻し用のブックは {outputs['sendback']} にあります。")
+    if "summary" in outputs:
+        echo(f"審議会資料の集計表は {outputs['summary']} にあります。")
 
 
 # ---------------------------------------------------------------------------
