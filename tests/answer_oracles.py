@@ -15,7 +15,7 @@ from welfare_workbook.answers import (
 from welfare_workbook.contract import year_labels
 from welfare_workbook.excel import atomic_write
 from welfare_workbook.master import Master
-from welfare_workbook.returns import STATUS_OLD, STATUS_OUT
+from welfare_workbook.returns import ReturnStatus
 from welfare_workbook.spec import load_specs
 
 
@@ -32,7 +32,7 @@ def answer_values(master: Master, result: HasReturns) -> List[Tuple[Any, ...]]:
     rows: List[Tuple[Any, ...]] = []
     append = rows.append
     for ret in result.returns:
-        if ret.status in (STATUS_OLD, STATUS_OUT) or not ret.respondent_id:
+        if ret.status in (ReturnStatus.SUPERSEDED, ReturnStatus.OUT_OF_SCOPE) or not ret.respondent_id:
             continue
         respondent_id, respondent, file, status = ret.respondent_id, ret.respondent, ret.file, ret.status
         for cell in ret.cells:

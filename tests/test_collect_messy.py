@@ -345,8 +345,8 @@ def test_unreadable_file(corpus: Corpus, case: str, code: str) -> None:
         pytest.skip(NO_SOFFICE)
     name = corpus.names[case]
     issue = the_issue(corpus.result, code, name)
-    assert issue.severity == "error"
-    assert name in issue.message
+    assert issue.severity == "error" and issue.file == name
+    assert name in issue.message  # the wording, on purpose: a file's message names the file
     assert _codes(corpus, name) == {code: 1}
     ret = return_of(corpus.result, name)
     assert ret.respondent_id is None and ret.readable is False and ret.cells == []
@@ -354,7 +354,7 @@ def test_unreadable_file(corpus: Corpus, case: str, code: str) -> None:
 
 
 def test_not_workbook_says_what_it_is(corpus: Corpus) -> None:
-    assert "PDF" in the_issue(corpus.result, "file_not_workbook", corpus.names["pdf"]).message
+    assert the_issue(corpus.result, "file_not_workbook", corpus.names["pdf"]).context["detail"] == "PDF"
 
 
 @pytest.mark.parametrize("case,code", [("lock", "file_lock_skipped"), ("txt", "file_ignored")])
@@ -386,7 +386,8 @@ def test_macro_workbook(corpus: Corpus) -> None:
 def test_wrong_survey(corpus: Corpus) -> None:
     name = corpus.names["other_survey"]
     issue = the_issue(corpus.result, "wrong_survey", name)
-    assert issue.severity == "error" and "中間評価調査" in issue.message
+    assert issue.severity == "error" and "中間評価" in issue.context["found"]
+    assert issue.context["expected"] == corpus.master.settings.survey_name
     ret = return_of(corpus.result, name)
     assert ret.status == "対象外" and ret.respondent_id is None
     assert _codes(corpus, name) == {"wrong_survey": 1}
@@ -397,6 +398,8 @@ def test_wrong_year(corpus: Corpus) -> None:
     name = corpus.names["wrong_year"]
     issue = the_issue(corpus.result, "wrong_year", name)
     assert issue.severity == "error"
+    assert (issue.context["found"], issue.context["expected"]) == ("令和5年度", "令和6年度")
+    # the wording, on purpose: the department reads which year it used and which it should use
     assert "令和5年度" in issue.message and "令和6年度" in issue.message
     assert _codes(corpus, name) == {"wrong_year": 1}
     assert not [r for r in corpus.rows if r["file"] == name]
@@ -408,7 +411,8 @@ def test_wrong_year(corpus: Corpus) -> None:
 def test_unknown_respondent(corpus: Corpus) -> None:
     name = corpus.names["unknown"]
     issue = the_issue(corpus.result, "unknown_respondent", name)
-    assert issue.severity == "error" and "K12" in issue.message
+    assert issue.severity == "error" and issue.respondent_id == "K12"
+    assert str(issue.context["value"]).startswith("K12")
     ret = return_of(corpus.result, name)
     assert ret.status == "対象外" and ret.respondent_id is None
     assert not [r for r in corpus.rows if r["file"] == name]
@@ -418,7 +422,7 @@ def test_name_mismatch(corpus: Corpus) -> None:
     ret = corpus.filled["misnamed"]
     issue = the_issue(corpus.result, "name_mismatch", ret.shown)
     assert issue.severity == "warning" and issue.respondent_id == "K11"
-    assert "健康長寿課" in issue.message and "危機管理課" in issue.message
+    assert (issue.context["named"], issue.context["respondent"]) == ("健康長寿課", "危機管理課")
     got = return_of(corpus.result, ret.shown)
     assert got.respondent_id == "K11" and got.status == "提出済"
     assert _codes(corpus, ret.shown) == {"name_mismatch": 1}
@@ -431,11 +435,11 @@ def test_superseded(corpus: Corpus) -> None:
     assert got_old.status == "重複(旧版)" and got_new.status == "提出済"
     assert got_old.saved < got_new.saved and got_old.mtime > got_new.mtime  # saved time decides
     issue = the_issue(corpus.result, "superseded", old.shown)
-    assert issue.severity == "info" and new.shown in issue.message
+    assert issue.severity == "info" and issue.context["newer"] == new.shown
     key = (CH, keys_of(corpus.master, "K09", CH)[0], "grade")
     diff = the_issue(corpus.result, "superseded_diff", old.shown, CH, new.cells[key])
     assert diff.severity == "info"
-    assert old.answers[key] in diff.message and new.answers[key] in diff.message
+    assert (diff.context["old"], diff.context["value"]) == (old.answers[key], new.answers[key])
     assert _codes(corpus, old.shown) == {"superseded": 1, "superseded_diff": 1}
     assert _codes(corpus, new.shown) == {}
     # only the current return's values are kept
@@ -447,7 +451,7 @@ def test_superseded(corpus: Corpus) -> None:
 def test_meta_deleted_matched_by_content(corpus: Corpus) -> None:
     ret = corpus.filled["no_meta"]
     issue = the_issue(corpus.result, "meta_matched_by_content", ret.shown)
-    assert issue.severity == "warning" and "学校教育課" in issue.message
+    assert issue.severity == "warning" and issue.context["respondent"] == "学校教育課"
     got = return_of(corpus.result, ret.shown)
     assert got.respondent_id == "K08" and got.status == "提出済"
     assert _codes(corpus, ret.shown) == {"meta_matched_by_content": 1}
@@ -504,7 +508,7 @@ def test_same_as_left_resolved_to_last_year(corpus: Corpus) -> None:
     file = corpus.names["normalised"]
     cell = _k02_cell(corpus, ST, "content", row_key="IND:5:K02")
     issue = the_issue(corpus.result, "same_as_resolved", file, ST, cell)
-    assert issue.severity == "info" and "同左" in issue.message and "令和5年度" in issue.message
+    assert issue.severity == "info" and issue.context["raw"] == "同左" and "令和5年度" in issue.context["source"]
     previous = cell_text(item_of(corpus.master, "K02", ST, "IND:5:K02").context["prev1_content"])
     row = corpus.answer("K02", ST, cell)
     assert row["value"] == previous and row["raw"] == "同左"
@@ -516,7 +520,8 @@ def test_same_as_above_in_grade(corpus: Corpus) -> None:
     file = corpus.names["normalised"]
     above, cell = _k02_cell(corpus, CH, "grade", 3), _k02_cell(corpus, CH, "grade", 4)
     issue = the_issue(corpus.result, "same_as_resolved", file, CH, cell)
-    assert issue.severity == "info" and "〃" in issue.message
+    assert issue.severity == "info" and (issue.context["raw"], issue.context["source"]) == ("〃", "上の行")
+    assert issue.context["value"] == "◎"
     assert corpus.answer("K02", CH, above)["value"] == "◎"
     assert corpus.answer("K02", CH, cell)["value"] == "◎"
 
@@ -537,7 +542,7 @@ def test_normalised_return_is_received(corpus: Corpus) -> None:
 def test_sheet_renamed(corpus: Corpus) -> None:
     ret = corpus.filled["renamed"]
     issue = the_issue(corpus.result, "sheet_missing", ret.shown, ST)
-    assert issue.severity == "error" and ST in issue.message
+    assert issue.severity == "error" and issue.sheet == ST
     assert _codes(corpus, ret.shown) == {"sheet_missing": 1}
     # the other sheets are still read
     mine = corpus.answers("K07")
@@ -550,7 +555,7 @@ def test_locked_text_changed(corpus: Corpus) -> None:
     issue = the_issue(corpus.result, "locked_changed", file, ST, "C5")
     assert issue.severity == "error"
     name = item_of(corpus.master, "K01", ST, keys_of(corpus.master, "K01", ST)[0]).context["name"]
-    assert name[:20] in issue.message
+    assert issue.context["expected"] == name[:60] and issue.context["value"] == name + "（令和6年度から見直し）"
     assert len(issues_of(corpus.result, "locked_changed", file)) == 1
     # the row is still read where it is
     ret = corpus.filled["structure"]
@@ -564,7 +569,9 @@ def test_row_inserted_above_the_data(corpus: Corpus) -> None:
     # one insertion is one problem, not one per row below it
     assert issues_of(corpus.result, "row_moved", file) == []
     inserted = the_issue(corpus.result, "row_inserted", file, CH, "A5")
-    assert inserted.severity == "warning" and "5 行目に行が 1 行挿入" in inserted.message
+    assert inserted.severity == "warning" and (inserted.context["row"], inserted.context["count"]) == (5, 1)
+    # the wording, on purpose: it says where rows were inserted
+    assert "5 行目に行が 1 行挿入" in inserted.message
     # values are read from where the rows are now
     for key in keys:
         for field_id in ("grade", "good", "issue"):
@@ -635,7 +642,8 @@ def test_row_deleted(corpus: Corpus) -> None:
     last = keys_of(master, "K01", HO)[-1]
     issue = the_issue(corpus.result, "row_missing", file, HO)
     assert issue.severity == "error"
-    assert f"No.{last.split(':')[1]} " in issue.message and f"{row_of(master, 'K01', HO, last)} 行目" in issue.message
+    assert issue.context["item"] == last.split(":")[1]
+    assert issue.context["expected_row"] == row_of(master, "K01", HO, last)
     ho_rows = [r for r in corpus.answers("K01") if r["sheet"] == HO]
     assert len(ho_rows) == 2 * (len(keys_of(master, "K01", HO)) - 1)
     assert last.split(":")[1] not in {r["item_id"] for r in ho_rows}
@@ -645,7 +653,7 @@ def test_value_below_the_table(corpus: Corpus) -> None:
     file, master = corpus.names["structure"], corpus.master
     cell = f"{col(OT, 'project')}{row_of(master, 'K01', OT, keys_of(master, 'K01', OT)[-1]) + 1}"
     issue = the_issue(corpus.result, "row_extra", file, OT, cell)
-    assert issue.severity == "error" and "表の下に書き足した事業" in issue.message
+    assert issue.severity == "error" and issue.context["value"] == "表の下に書き足した事業"
     assert not answers_at(corpus.rows, respondent_id="K01", sheet=OT, cell=cell)
 
 
@@ -671,23 +679,31 @@ def _k03_cell(corpus: Corpus, sheet: str, field_id: str, index: int = 0, row_key
 
 
 RULES = [
-    # (code, sheet, field, row key or index, text in message)
-    ("not_a_number", ST, "value", "IND:3:K03", "約100"),
-    ("not_an_integer", ST, "value", "IND:13:K03", "1.5"),
-    ("required_empty", ST, "content", "IND:18:K03", "具体的な取組内容"),
-    ("bad_choice", CH, "grade", 0, "良い"),
-    ("required_when_empty", CH, "issue", 1, "△"),
-    ("required_when_empty", HO, "reason", 0, "見直し"),
+    # (code, sheet, field, row key or index, what the context says)
+    ("not_a_number", ST, "value", "IND:3:K03", {"value": "約100"}),
+    ("not_an_integer", ST, "value", "IND:13:K03", {"value": "1.5"}),
+    ("required_empty", ST, "content", "IND:18:K03", {"label": "令和6年度の具体的な取組内容"}),
+    ("bad_choice", CH, "grade", 0, {"value": "良い", "choices": "◎・○・△・×"}),
+    ("required_when_empty", CH, "issue", 1, {"other_value": "△"}),
+    ("required_when_empty", HO, "reason", 0, {"other_value": "見直し"}),
 ]
 
 
-@pytest.mark.parametrize("code,sheet,field_id,where,text", RULES, ids=[f"{r[0]}-{r[1]}" for r in RULES])
-def test_rule_error(corpus: Corpus, code: str, sheet: str, field_id: str, where: Any, text: str) -> None:
+@pytest.mark.parametrize("code,sheet,field_id,where,context", RULES, ids=[f"{r[0]}-{r[1]}" for r in RULES])
+def test_rule_error(corpus: Corpus, code: str, sheet: str, field_id: str, where: Any,
+                    context: Dict[str, Any]) -> None:
     file = corpus.names["rules"]
     cell = _k03_cell(corpus, sheet, field_id, *((where, "") if isinstance(where, int) else (0, where)))
     issue = the_issue(corpus.result, code, file, sheet, cell)
     assert issue.severity == "error" and issue.respondent_id == "K03"
-    assert text in issue.message and cell in issue.message
+    assert {key: issue.context.get(key) for key in context} == context
+
+
+def test_rule_message_reads_well(corpus: Corpus) -> None:
+    """The wording, on purpose: the cell, what was typed and how to type it instead."""
+    cell = _k03_cell(corpus, ST, "value", row_key="IND:3:K03")
+    message = the_issue(corpus.result, "not_a_number", corpus.names["rules"], ST, cell).message
+    assert message.startswith(f"{cell}：『約100』は数値ではありません。") and "半角数字" in message
 
 
 def test_rule_errors_are_all_and_only(corpus: Corpus) -> None:
@@ -707,7 +723,7 @@ def test_value_jump_warning(corpus: Corpus) -> None:
     file = corpus.names["normalised"]
     cell = _k02_cell(corpus, ST, "value", row_key="IND:9:K02")
     issue = the_issue(corpus.result, "value_jump", file, ST, cell)
-    assert issue.severity == "warning" and "1000" in issue.message and "405" in issue.message
+    assert issue.severity == "warning" and (issue.context["value"], issue.context["previous"]) == ("1000", "405")
 
 
 def test_same_as_last_year_warning(corpus: Corpus) -> None:
@@ -746,7 +762,7 @@ def test_check_workbook(corpus: Corpus) -> None:
     found = [r for r in issues if r["コード"] == "not_a_number" and r["ファイル"] == file]
     assert len(found) == 1
     assert (found[0]["シート"], found[0]["セル"], found[0]["重要度"]) == (ST, cell, "エラー")
-    assert "約100" in found[0]["内容"]
+    assert found[0]["内容"] == the_issue(corpus.result, "not_a_number", file, ST, cell).message
     xls = [r for r in issues if r["ファイル"] == corpus.names["xls"]]
     assert [(r["コード"], r["シート"], r["セル"]) for r in xls] == [("file_xls", None, None)]
 
@@ -776,10 +792,11 @@ def test_sendback_workbook(corpus: Corpus) -> None:
     assert [r[4] for r in listed] == [i.message for i in problems]
     for _, _, _, cell, message in listed:  # the セル column and the message name the same cell
         assert re.match(r"[A-Z]+[0-9]+：", message or "") is None if not cell else message.startswith(f"{cell}：")
-    for _, sheet, field_id, where, text in RULES:
+    for code, sheet, field_id, where, _ in RULES:
         cell = _k03_cell(corpus, sheet, field_id, *((where, "") if isinstance(where, int) else (0, where)))
         target = wb[sheet][cell]
-        assert target.comment is not None and text in target.comment.text, (sheet, cell)
+        message = the_issue(corpus.result, code, ret.shown, sheet, cell).message
+        assert target.comment is not None and message in target.comment.text, (sheet, cell)
         assert target.fill.fill_type == "solid" and target.fill.fgColor.rgb[-6:] == ERROR_FILL, (sheet, cell)
     for (sheet, row_key, field_id), typed in ret.answers.items():
         value = wb[sheet][f"{col(sheet, field_id)}{row_of(corpus.master, 'K03', sheet, row_key)}"].value

@@ -20,7 +20,7 @@ from welfare_workbook import answers
 from welfare_workbook import pipeline
 import answer_oracles
 from welfare_workbook.cli import cli
-from welfare_workbook.returns import STATUS_OK
+from welfare_workbook.returns import ReturnStatus
 from welfare_workbook.contract import META_MARKER, META_SHEET, layout_for
 from welfare_workbook.generate import GenerateResult
 from welfare_workbook.master import Master
@@ -30,6 +30,7 @@ from welfare_workbook.spec import load_specs
 NO_SOFFICE = "LibreOffice (soffice) is not installed; CI installs it"
 RETURN_KEYS = {"file", "respondent_id", "respondent", "status", "errors", "warnings"}
 ISSUE_KEYS = {"file", "respondent_id", "sheet", "cell", "code", "severity", "message"}
+JSON_KEYS = {"valid", "counts", "returns", "missing", "issues", "outputs"}  # DESIGN §2, and the counts of every report
 
 
 def _fill_all(master: Master, generated: GenerateResult, folder: Path) -> List[Filled]:
@@ -83,7 +84,7 @@ def _check_round_trip(master: Master, folder: Path, returns: List[Filled], out_d
     assert result.missing == []
     for ret in returns:
         assert roster[ret.respondent_id].current.file == ret.shown
-    assert {r.file: r.status for r in result.returns} == {r.shown: STATUS_OK for r in returns}
+    assert {r.file: r.status for r in result.returns} == {r.shown: ReturnStatus.SUBMITTED for r in returns}
     rows = read_answers(out_dir / "answers.csv")
     assert_all_answers_present(rows, returns)
     assert result.outputs["answers"] == str(out_dir / "answers.csv")
@@ -175,8 +176,8 @@ def test_cli_json_valid(filled, tmp_path) -> None:
     result = _invoke(folder, "--out", tmp_path / "out", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"valid", "returns", "missing", "issues", "outputs"}
-    assert data["valid"] is True
+    assert set(data) == JSON_KEYS  # the documented keys, and the counts every report has
+    assert data["valid"] is True and data["counts"]["errors"] == 0
     assert data["missing"] == []
     assert len(data["returns"]) == len(returns)
     for ret in data["returns"]:
@@ -188,6 +189,14 @@ def test_cli_json_valid(filled, tmp_path) -> None:
         assert set(issue) == ISSUE_KEYS
     assert Path(data["outputs"]["answers"]) == tmp_path / "out" / "answers.csv"
     assert Path(data["outputs"]["answers"]).exists()
+    # issues.json is the same verdict, each issue with its context, plus the survey and the roster
+    verdict = json.loads((tmp_path / "out" / "issues.json").read_text(encoding="utf-8"))
+    assert Path(data["outputs"]["issues"]) == tmp_path / "out" / "issues.json"
+    assert {k: verdict[k] for k in data} == {**data, "issues": verdict["issues"]}
+    assert [{k: v for k, v in i.items() if k != "context"} for i in verdict["issues"]] == data["issues"]
+    assert all(isinstance(i["context"], dict) for i in verdict["issues"])
+    assert verdict["survey"]["name"] == master.settings.survey_name
+    assert [r["respondent_id"] for r in verdict["roster"]] == [d.id for d in master.respondents()]
 
 
 def test_cli_json_error_exit_1(sample_master, generated, tmp_path) -> None:
@@ -199,14 +208,16 @@ def test_cli_json_error_exit_1(sample_master, generated, tmp_path) -> None:
     result = _invoke(folder, "--out", tmp_path / "out", "--json")
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"valid", "returns", "missing", "issues", "outputs"}
-    assert data["valid"] is False
+    assert set(data) == JSON_KEYS
+    assert data["valid"] is False and data["counts"]["errors"] == 1
     assert [set(r) for r in data["returns"]] == [RETURN_KEYS]
     assert data["returns"][0]["status"] == "要修正" and data["returns"][0]["errors"] == 1
     errors = [i for i in data["issues"] if i["severity"] == "error"]
     assert [(i["code"], i["file"], i["sheet"], i["cell"]) for i in errors] == [
         ("not_a_number", ret.shown, "取組状況", ret.cells[key])]
-    assert "約100" in errors[0]["message"]
+    verdict = json.loads((tmp_path / "out" / "issues.json").read_text(encoding="utf-8"))
+    [error] = [i for i in verdict["issues"] if i["severity"] == "error"]
+    assert error["context"]["value"] == "約100" and error["context"]["respondent"] == ret.respondent
     assert len(data["missing"]) == 10 and all(set(m) == {"respondent_id", "respondent"} for m in data["missing"])
 
 

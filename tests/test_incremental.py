@@ -9,6 +9,7 @@ carry timestamps.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 from pathlib import Path
@@ -39,12 +40,20 @@ def outputs(out: Path) -> Dict[str, Any]:
         if path.is_dir() or path.name.startswith(".~"):
             continue
         name = str(path.relative_to(out))
-        found[name] = _workbook_values(path) if path.suffix == ".xlsx" else path.read_bytes()
+        if path.suffix == ".xlsx":
+            found[name] = _workbook_values(path)
+        elif path.suffix == ".json":  # issues.json names the outputs by path: as paths inside ``out``
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data["outputs"] = {k: str(Path(v).relative_to(out)) for k, v in data["outputs"].items()}
+            found[name] = data
+        else:
+            found[name] = path.read_bytes()
     return found
 
 
 def verdict(result: Any) -> List[Any]:
-    return [(r.file, r.respondent_id, r.status, [(i.code, i.sheet, i.cell, i.message) for i in r.issues])
+    return [(r.file, r.respondent_id, r.status,
+             [(i.code, i.sheet, i.cell, i.message, dict(i.context)) for i in r.issues])  # context survives the cache
             for r in result.returns] + [(row.department.id, row.status) for row in result.roster]
 
 

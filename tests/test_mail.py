@@ -165,6 +165,7 @@ def test_missing_address_is_reported_and_its_old_draft_removed(generated: Genera
     master = master_copy(tmp_path, {"K03": ""})
     result = run("配布", "--master", master, "--from-dir", folder, "--out", out)
     assert result.exit_code == 1
+    # the wording, on purpose: who has no address and where to add it
     assert "健康長寿課（課ID K03）のメールアドレスがない" in result.output
     assert "「担当課」シートの メール 列" in result.output
     assert not (out / "配布_K03_健康長寿課.eml").exists()  # last run's draft would go to the wrong list
@@ -187,13 +188,15 @@ def test_oversized_attachment_is_reported(generated: GenerateResult, sample_mast
     out = tmp_path / "mail"
     result = run("配布", "--from-dir", folder, "--out", out, "--max-size-mb", "0.001")
     assert result.exit_code == 1
-    assert "上限（0.001 MB）を超えるため、福祉政策課へのメールを作成しませんでした" in result.output
     assert not list(out.glob("*.eml"))
     assert read_csv(out / "index.csv") == []
     drafts, issues = build_messages(sample_master, "配布", folder, max_size_mb=0.001)
     assert drafts == []
     assert {i.code for i in issues} == {"mail_attachment_too_large"}
     assert {i.respondent_id for i in issues} == {wb.respondent_id for wb in generated.workbooks}
+    assert {i.context["limit"] for i in issues} == {"0.001 MB"}
+    assert {i.context["dept"] for i in issues} == {wb.respondent for wb in generated.workbooks}
+    assert all(i.message in result.output for i in issues)
 
 
 def test_distribute_without_the_folder_is_a_usage_error(tmp_path: Path) -> None:
@@ -261,10 +264,51 @@ def test_sendback_without_its_copy_is_reported(collected: Tuple[CollectResult, P
     _, out = collected
     folder = tmp_path / "回収結果"
     folder.mkdir()
-    shutil.copy(out / "確認結果.xlsx", folder / "確認結果.xlsx")
+    shutil.copy(out / "issues.json", folder / "issues.json")
     drafts, issues = build_messages(sample_master, "差戻し", folder)
     assert drafts == []
     assert [(i.code, i.respondent_id) for i in issues] == [("mail_no_workbook", "K02")]
+
+
+def test_mail_reads_the_verdict_from_issues_json_not_the_workbook(collected: Tuple[CollectResult, Path],
+                                                                  sample_master: Master, tmp_path: Path) -> None:
+    """確認結果.xlsx is for people: without it (only issues.json) the same departments get the same fixes."""
+    result, out = collected
+    folder = tmp_path / "回収結果"
+    shutil.copytree(out, folder)
+    (folder / "確認結果.xlsx").unlink()
+    drafts, issues = build_messages(sample_master, "督促", folder)
+    assert not issues.has_errors, issues.to_list()
+    assert {d.respondent_id for d in drafts} == expected_reminders(result)
+    [k02] = [d for d in drafts if d.respondent_id == "K02"]
+    assert all(i.message in k02.body for i in result.issues if i.respondent_id == "K02" and i.severity == "error")
+
+
+def test_a_collect_output_without_issues_json_asks_to_collect_again(collected: Tuple[CollectResult, Path],
+                                                                    sample_master: Master, tmp_path: Path) -> None:
+    """An older collect's folder (確認結果.xlsx but no issues.json): a clear issue, exit 2, no drafts."""
+    _, out = collected
+    folder = tmp_path / "回収結果"
+    shutil.copytree(out, folder)
+    (folder / "issues.json").unlink()
+    drafts, issues = build_messages(sample_master, "督促", folder)
+    assert drafts == [] and [(i.code, i.file) for i in issues] == [("mail_collect_outdated", "issues.json")]
+    assert issues.items[0].context["folder"] == str(folder)
+    result = run("督促", "--from-dir", folder, "--out", tmp_path / "mail")
+    assert result.exit_code == 2
+    assert "collect をもう一度実行してください" in result.output  # the wording, on purpose: it says what to do
+    assert not list((tmp_path / "mail").glob("*.eml"))
+
+
+def test_a_broken_issues_json_is_reported(collected: Tuple[CollectResult, Path], sample_master: Master,
+                                          tmp_path: Path) -> None:
+    _, out = collected
+    folder = tmp_path / "回収結果"
+    shutil.copytree(out, folder)
+    for text in ("{not json", "[]", '{"valid": true}'):
+        (folder / "issues.json").write_text(text, encoding="utf-8")
+        drafts, issues = build_messages(sample_master, "督促", folder)
+        assert drafts == [] and [i.code for i in issues] == ["mail_collect_unreadable"], text
 
 
 def test_a_collect_result_of_another_survey_is_refused(collected: Tuple[CollectResult, Path],
@@ -275,9 +319,13 @@ def test_a_collect_result_of_another_survey_is_refused(collected: Tuple[CollectR
         if row[0] == "調査名":
             row[1] = "令和7年度 進捗状況調査"
     write_master_xlsx(rows, tmp_path / "next.xlsx")
+    next_master, _ = load_master(tmp_path / "next.xlsx")
+    drafts, issues = build_messages(next_master, "督促", out)
+    assert drafts == [] and [i.code for i in issues] == ["mail_collect_mismatch"]
+    assert issues.items[0].context["survey"] == SURVEY
+    assert issues.items[0].context["expected"] == "令和7年度 進捗状況調査"
     result = run("督促", "--master", tmp_path / "next.xlsx", "--from-dir", out, "--out", tmp_path / "mail")
     assert result.exit_code == 2
-    assert "別の調査（令和6年度 進捗状況調査 確認結果）" in result.output
     assert not list((tmp_path / "mail").glob("*.eml"))
 
 
@@ -295,10 +343,13 @@ def test_a_workbook_of_another_survey_is_not_attached(generated: GenerateResult,
     assert ("mail_no_workbook", "K02") in [(i.code, i.respondent_id) for i in issues]
 
 
-def test_remind_without_a_collect_result_is_a_usage_error(tmp_path: Path) -> None:
+def test_remind_without_a_collect_result_is_a_usage_error(sample_master: Master, tmp_path: Path) -> None:
     result = run("督促", "--from-dir", tmp_path, "--out", tmp_path / "mail")
     assert result.exit_code == 2
-    assert "collect を実行" in result.output
+    drafts, issues = build_messages(sample_master, "督促", tmp_path)
+    assert drafts == [] and [(i.code, i.context["folder"]) for i in issues] == [
+        ("mail_no_collect_result", str(tmp_path))]
+    assert issues.items[0].message in result.output
 
 
 # ---------------------------------------------------------------------------
@@ -435,8 +486,7 @@ def test_a_refused_recipient_is_an_issue_and_the_others_still_go(generated: Gene
     out = tmp_path / "mail"
     result = run(*send_args(generated.workbooks[0].file.parent, out, port, "--no-starttls", "--yes"))
     assert result.exit_code == 1
-    assert "健康長寿課（k03@example.jp）への送信に失敗しました" in result.output
-    assert "550" in result.output
+    assert "k03@example.jp" in result.output and "550" in result.output  # who was refused, and the server's reply
     delivered = {rcpt[0] for _, rcpt, _ in handler.messages}
     assert len(delivered) == len(generated.workbooks) - 1 and "k03@example.jp" not in delivered
     log = {r["to"]: r["result"] for r in read_csv(out / "送信記録.csv")}

@@ -147,8 +147,12 @@ def test_refuses_while_answers_need_fixing(collected: Collected, tmp_path: Path)
     result = run("rollover", *SAMPLE_MASTER_ARGS, "--answers", collected.invalid, "--out", out)
     assert result.exit_code == 1, result.output
     assert not out.exists()
-    assert "要修正" in result.stderr and "社会福祉協議会" in result.stderr and "--force" in result.stderr
     assert "Traceback" not in result.output + result.stderr
+    refused = rollover.rollover(sample_path(), collected.invalid, out)
+    assert not refused.valid and refused.output is None and not out.exists()
+    assert [(i.code, i.file, i.context["departments"]) for i in refused.issues] == [
+        ("rollover_has_errors", "answers.csv", "社会福祉協議会")]
+    assert refused.issues[0].message in result.stderr
 
 
 def test_force_writes_despite_errors(collected: Collected, tmp_path: Path) -> None:

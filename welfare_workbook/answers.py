@@ -19,7 +19,7 @@ from typing import Any, Dict, Iterable, List, Protocol, Sequence, Tuple
 from .contract import year_labels
 from .excel import atomic_write
 from .master import Master, read_csv_text
-from .returns import STATUS_OLD, STATUS_OUT, Return
+from .returns import Return, ReturnStatus, RosterStatus
 from .spec import load_specs
 
 ANSWERS_FILE = "answers.csv"
@@ -33,10 +33,10 @@ class HasReturns(Protocol):
     returns: List[Return]
 
 
-NEEDS_FIX = "要修正"
-
-
-SUBMITTED = "提出済"
+# the roster words 集計表 and rollover read from answers.csv's status column (summary imports these names)
+NEEDS_FIX = RosterStatus.NEEDS_FIX
+SUBMITTED = RosterStatus.SUBMITTED
+NOT_SUBMITTED = RosterStatus.NOT_SUBMITTED
 
 
 REQUIRED_ANSWER_COLUMNS = ("respondent_id", "sheet", "item_id", "field", "value")
@@ -47,7 +47,7 @@ class AnswerSet:
     """This year's answers, looked up by respondent, sheet, item and field."""
 
     values: Dict[Tuple[str, str, str, str], Any] = field(default_factory=dict)
-    status: Dict[str, str] = field(default_factory=dict)  # respondent_id -> 提出済 / 要修正
+    status: Dict[str, str] = field(default_factory=dict)  # respondent_id -> RosterStatus 提出済 / 要修正
 
     @classmethod
     def from_rows(cls, rows: Iterable[Dict[str, Any]]) -> "AnswerSet":
@@ -190,11 +190,25 @@ def csv_field(value: Any) -> str:
     return text
 
 
+_LEFT_OUT = (ReturnStatus.SUPERSEDED, ReturnStatus.OUT_OF_SCOPE)  # returns whose values are not answers
+
+
 _SHORT_TEXT = 40  # texts up to this length recur across returns (names, labels, short answers): remembered
 
 
 def write_collected_answers(master: Master, result: HasReturns, path: Path) -> AnswerSet:
-    """answers.csv of a collect result, and its :class:`~welfare_workbook.summary.AnswerSet`, in one pass.
+    """Write answers.csv of a collect result (atomically); its :class:`AnswerSet`.
+
+    Raises OSError when the file cannot be written; :func:`collected_answers` gives the
+    bytes and the set without writing (collect keeps the set when the write fails).
+    """
+    data, answers = collected_answers(master, result)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    return answers
+
+
+def collected_answers(master: Master, result: HasReturns) -> Tuple[bytes, AnswerSet]:
+    """answers.csv of a collect result (its bytes), and its :class:`AnswerSet`, in one pass.
 
     The same bytes as ``write_answer_values(answer_values(master, result), path)`` and the
     same set as ``AnswerSet.from_values`` of those rows (tested), with less work per
@@ -221,12 +235,12 @@ def write_collected_answers(master: Master, result: HasReturns, path: Path) -> A
     answers = AnswerSet()
     store = answers.values
     for ret in result.returns:
-        if ret.status in (STATUS_OLD, STATUS_OUT) or not ret.respondent_id:
+        if ret.status in _LEFT_OUT or not ret.respondent_id:
             continue
         respondent_id = ret.respondent_id
         head = f"{field(respondent_id)},{field(ret.respondent)},"
         middle = f",{field(ret.file)},"
-        status = field(ret.status)
+        status = field(str(ret.status))
         segments: Dict[Tuple[str, str], Tuple[str, str, str]] = {}
         lines: List[str] = []  # this return's: joined and written at once, never all returns' together
         append = lines.append
@@ -248,7 +262,5 @@ def write_collected_answers(master: Master, result: HasReturns, path: Path) -> A
             buffer.write("\r\n".join(lines))
             buffer.write("\r\n")
             if answers.status.get(respondent_id) != NEEDS_FIX:
-                answers.status[respondent_id] = NEEDS_FIX if ret.status == NEEDS_FIX else SUBMITTED
-    data = csv_bytes(buffer.getvalue())
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
-    return answers
+                answers.status[respondent_id] = NEEDS_FIX if ret.status == ReturnStatus.NEEDS_FIX else SUBMITTED
+    return csv_bytes(buffer.getvalue()), answers

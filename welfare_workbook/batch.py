@@ -27,7 +27,7 @@ from .master import Master
 from .returns import Return
 from .spec import template_version
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: issues carry their context
 CHUNK = 16  # returns a worker reads per task: few enough to keep its memory small, enough to amortise the round trip
 Progress = Optional[Callable[[int, int], None]]
 

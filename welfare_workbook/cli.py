@@ -22,7 +22,7 @@ from ._version import __version__
 from . import cli_output as console
 from .clickja import (EXIT_INTERRUPTED, INTERRUPTED, Choice, JaGroup, JaOption, Number, PathType, UsageError, argument,
                       confirm, option)
-from .issues import IssueList, make
+from .issues import IssueList
 from .wareki import fiscal_year_label
 
 if TYPE_CHECKING:  # imported by the mail command itself
@@ -235,18 +235,6 @@ def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], out: Path, as
     sys.exit(EXIT_OK if result.valid else EXIT_INVALID)
 
 
-def _read_answers(paths: Sequence[Path]) -> Any:
-    """Every answers.csv as one AnswerSet; one that cannot be read stops the command (exit 1)."""
-    from .answers import AnswerSet
-
-    answers = AnswerSet()
-    for path in paths:
-        try:
-            answers.update(AnswerSet.from_csv(path))
-        except (ValueError, OSError) as exc:
-            console.print_issues([make("answers_unreadable", file=path.name, detail=str(exc))], err=True)
-            sys.exit(EXIT_INVALID)
-    return answers
 
 
 @cli.command()
@@ -256,12 +244,16 @@ def _read_answers(paths: Sequence[Path]) -> Any:
 @out_option(Path("output") / "回収結果", "集計表.xlsx と indicators.csv を書き出すフォルダ。")
 def report(answers_paths: Tuple[Path, ...], master_opt: Optional[Path], out: Path) -> None:
     """answers.csv とマスタから集計表（審議会資料）を作り直す。"""
-    from .summary import write_summary
+    from .pipeline import write_report
 
     source = resolve_master(master_opt)
     _require(answers_paths, ANSWERS_MISSING, Path.is_file)
     master = _master_or_exit(source)
-    console.print_summary_written(write_summary(master, _read_answers(answers_paths), out))
+    result = write_report(master, list(answers_paths), out)  # unreadable input, unwritable output: issues
+    if not result.valid:
+        console.print_issues(result.issues, err=True)
+        sys.exit(EXIT_INVALID)
+    console.print_summary_written(result.outputs)
 
 
 @cli.command()

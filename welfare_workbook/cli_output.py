@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional
 import click
 
 from .issues import ERROR, SEVERITY_LABEL, Issue, IssueList
+from .returns import ReturnStatus
 
 if TYPE_CHECKING:  # mail is imported only by the mail command
     from .mail import MailResult, SmtpSettings
@@ -93,7 +94,7 @@ def print_collect(result: Any) -> None:
         ret = row.current
         detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
         echo(f"  {row.department.id:<5} {row.department.name:<12} {row.status:<4} {detail}")
-    for ret in (r for r in result.returns if r.respondent_id is None or r.status == "対象外"):
+    for ret in (r for r in result.returns if r.respondent_id is None or r.status == ReturnStatus.OUT_OF_SCOPE):
         echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")
     shown = [i for i in result.issues if i.severity != "info"]
     if shown:
@@ -103,9 +104,10 @@ def print_collect(result: Any) -> None:
     infos = sum(1 for i in result.issues if i.severity == "info")
     echo("")
     echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・自動で読み替えた値など（情報）{infos} 件")
-    for key, label in (("answers", "回答データ"), ("checks", "確認結果"), ("sendback", "差戻し"),
-                       ("summary", "集計表"), ("indicators", "指標データ")):
-        echo(f"{label}: {result.outputs.get(key)}")
+    for key, label in (("answers", "回答データ"), ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
+                       ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ")):
+        if key in result.outputs:  # an output that could not be written is an issue above
+            echo(f"{label}: {result.outputs[key]}")
 
 
 def print_summary_written(written: Mapping[str, Any]) -> None:
@@ -127,9 +129,12 @@ def print_simulation(lines: Iterable[str]) -> None:
 
 
 def print_demo_end(collected: Any) -> None:
+    outputs = collected.outputs  # an output that could not be written is missing here (and an issue above)
     echo("")
-    echo(f"確認結果は {collected.outputs['checks']} 、差戻し用のブックは {collected.outputs['sendback']} にあります。")
-    echo(f"審議会資料の集計表は {collected.outputs['summary']} にあります。")
+    if "checks" in outputs and "sendback" in outputs:
+        echo(f"確認結果は {outputs['checks']} 、差戻し用のブックは {outputs['sendback']} にあります。")
+    if "summary" in outputs:
+        echo(f"審議会資料の集計表は {outputs['summary']} にあります。")
 
 
 # ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from .normalize import (
     NA_VALUE, cell_value, clean_chars, is_clean_text, is_na, normalize_choice, normalize_number, normalize_text,
     same_as_kind,
 )
-from .returns import STATUS_OLD, InputCell, Return
+from .returns import InputCell, Return, ReturnStatus
 from .sources import find_files, undecodable
 from .spec import SheetSpec, load_specs
 
@@ -179,7 +179,7 @@ def _sheet_rows(book: Any, xml_of: Callable[[str], bytes], scan_of: Callable[[st
         if not scan_of(part).within:
             cells, far = sheet_size(xml_of(part))
             if cells > limits.max_cells:
-                ret.add("sheet_too_large", sheet=sheet, cell=far, cells=f"{cells:,}", limit=f"{limits.max_cells:,}")
+                ret.add("sheet_too_large", sheet=sheet, cell=far, cells=cells, limit=limits.max_cells)
                 return None
         return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     except Exception as exc:  # one broken sheet: the others are still read
@@ -532,7 +532,7 @@ def pick_current(returns: List[Return]) -> None:
         newest = group[0]
         current = {(c.sheet, c.row_key, c.field): c for c in newest.cells}
         for old in group[1:]:
-            old.status = STATUS_OLD
+            old.status = ReturnStatus.SUPERSEDED
             old.issues = [i for i in old.issues if i.severity != ERROR or i.code.startswith("file_")]
             old.add("superseded", newer=newest.file)
             for cell in old.cells:

@@ -7,13 +7,17 @@
 from __future__ import annotations
 
 import copy
+import errno
 import functools
 import os
 import re
 import tempfile
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, List, Sequence
+
+from . import issues as iss
+from .issues import Issue
 
 FONT_NAME = "ＭＳ Ｐゴシック"  # present on every Japanese Windows; LibreOffice substitutes
 INPUT_FILL = "FFF2CC"  # light yellow: cells a department types into
@@ -77,6 +81,67 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+_WRITE_ERRNO_TEXT = {
+    errno.EACCES: "書き込みの権限がないか、ほかのプログラムが開いています",
+    errno.EPERM: "書き込みの権限がないか、ほかのプログラムが開いています",
+    errno.EISDIR: "同じ名前のフォルダがあります",
+    errno.ENOTDIR: "出力先のフォルダの位置に、同じ名前のファイルがあります",
+    errno.EEXIST: "出力先のフォルダの位置に、同じ名前のファイルがあります",
+    errno.ENOSPC: "ディスクの空きがありません",
+    errno.EROFS: "読み取り専用の場所です",
+    errno.ENOENT: "出力先のフォルダがありません",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """Why a file could not be written or removed, in Japanese (the system's own text otherwise)."""
+    return _WRITE_ERRNO_TEXT.get(exc.errno or 0) or exc.strerror or str(exc) or type(exc).__name__
+
+
+class OutputGuard:
+    """Writes one output; an ``OSError`` becomes an issue instead of ending the run.
+
+    On Windows a file open in Excel cannot be replaced (PermissionError); a read-only
+    folder, or a folder standing where the file should be, fail the same way. The
+    failure is recorded as an ``output_unwritable`` error naming the file (``names[0]``,
+    or whichever of ``names`` the error was about) and the next output is still written.
+
+    >>> issues = []
+    >>> with OutputGuard(issues, "answers.csv") as guard:
+    ...     raise IsADirectoryError(21, "Is a directory")
+    >>> guard.ok, issues[0].code, issues[0].file
+    (False, 'output_unwritable', 'answers.csv')
+    """
+
+    def __init__(self, issues: List[Issue], *names: str, code: str = "output_unwritable") -> None:
+        self.issues = issues
+        self.names = names
+        self.code = code
+        self.ok = True
+
+    def __enter__(self) -> "OutputGuard":
+        return self
+
+    def __exit__(self, kind: Any, exc: Any, traceback: Any) -> bool:
+        if kind is None or not issubclass(kind, OSError):
+            return False
+        self.ok = False
+        self.issues.append(iss.make(self.code, file=_failed_name(exc, self.names), detail=os_error_text(exc),
+                                    errno=exc.errno))
+        return True
+
+
+def _failed_name(exc: OSError, names: Sequence[str]) -> str:
+    """Which of ``names`` (shown paths such as 差戻し/x.xlsx) the error was about; the first by default."""
+    for raw in (exc.filename2, exc.filename):
+        if raw:
+            base = Path(os.fsdecode(raw)).name
+            for name in names:
+                if Path(name).name == base:
+                    return name
+    return names[0] if names else ""
 
 
 def fit_a4_landscape(ws: Any) -> None:

@@ -24,12 +24,15 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._version import __version__
 from . import issues as iss
-from .excel import BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, atomic_write, estimate_lines, safe_filename
+from .excel import (
+    BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, OutputGuard, atomic_write,
+    estimate_lines, os_error_text, safe_filename,
+)
 from .contract import (
     FIRST_ROW, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET, ItemRow, is_generated_workbook, meta_entries, row_hash,
     sheet_items, year_labels,
 )
-from .issues import IssueList
+from .issues import IssueList, Report
 from .master import Department, Master, column_letter
 from .spec import SheetSpec, load_lists, template_version
 from .wareki import date_label
@@ -56,12 +59,14 @@ class GeneratedWorkbook:
 
 
 @dataclass
-class GenerateResult:
+class GenerateResult(Report):
+    """The ``generate`` report: the workbooks written; valid when no issue is an error."""
+
     workbooks: List[GeneratedWorkbook]
     issues: IssueList
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {"workbooks": [w.to_dict() for w in self.workbooks], "issues": self.issues.to_list()}
+    def report_data(self) -> Dict[str, Any]:
+        return {"workbooks": [w.to_dict() for w in self.workbooks]}
 
 
 # ---------------------------------------------------------------------------
@@ -423,8 +428,10 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
             if path.name in names or path.name.startswith("~$"):
                 continue
             if is_generated_workbook(path):
-                path.unlink()
-                issues.add(iss.make("generate_removed_stale", file=path.name))
+                with OutputGuard(issues.items, path.name, code="output_not_removed") as guard:
+                    path.unlink()
+                if guard.ok:
+                    issues.add(iss.make("generate_removed_stale", file=path.name))
             else:
                 issues.add(iss.make("generate_foreign_file", file=path.name))
     workbooks = []
@@ -439,8 +446,8 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
                                 cell=None if printed else exc.cell, respondent_id=dept.id, part=printed or "セルの値",
                                 length=f"{exc.length:,}", limit=f"{exc.limit:,}"))
             continue
-        except OSError as exc:
-            issues.add(iss.make("generate_unwritable", file=path.name, detail=exc.strerror or str(exc)))
+        except OSError as exc:  # open in Excel, a read-only folder…: the other workbooks are still written
+            issues.add(iss.make("generate_unwritable", file=path.name, detail=os_error_text(exc), errno=exc.errno))
             continue
         workbooks.append(GeneratedWorkbook(dept.id, dept.name, path, sum(counts.values()), counts))
         if progress:

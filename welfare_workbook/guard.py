@@ -437,14 +437,15 @@ def open_return_zip(path: Path, ret: Return, limits: Limits) -> Optional[zipfile
             return None
         head = _first_bytes(path)
     except OSError as exc:
-        ret.add("file_unreadable", detail=_ERRNO_TEXT.get(exc.errno or 0, exc.strerror or str(exc)))
+        ret.add("file_unreadable", detail=_ERRNO_TEXT.get(exc.errno or 0, exc.strerror or str(exc)), errno=exc.errno)
         return None
     size = info.st_size
     if size == 0 or not head:
         ret.add("file_empty")
         return None
     if size > limits.max_bytes:
-        ret.add("file_too_large", detail=f"ファイルの大きさが {_mb(size)} MB", limit=_mb(limits.max_bytes))
+        ret.add("file_too_large", detail=f"ファイルの大きさが {_mb(size)} MB", limit=_mb(limits.max_bytes), size=size,
+                limit_bytes=limits.max_bytes)
         return None
     if head[:8] == OLE_MAGIC:
         data = path.read_bytes()
@@ -510,7 +511,8 @@ def _size_problem(zf: zipfile.ZipFile, limit: int) -> Problem:
     infos = zf.infolist()
     total = sum(info.file_size for info in infos)
     if total > limit:
-        return "file_too_large", {"detail": f"展開すると {_mb(total)} MB", "limit": _mb(limit)}
+        return "file_too_large", {"detail": f"展開すると {_mb(total)} MB", "limit": _mb(limit), "size": total,
+                                  "limit_bytes": limit}
     plain = all(info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos)
     if plain and sum(info.compress_size for info in infos) * DEFLATE_MAX_RATIO <= limit:
         return None
@@ -520,7 +522,7 @@ def _size_problem(zf: zipfile.ZipFile, limit: int) -> Problem:
         if inflated > limit:
             return "file_too_large", {
                 "detail": f"展開すると {_mb(limit)} MB を超える大きさ（記録された大きさ {_mb(total)} MB と"
-                          "食い違っています）", "limit": _mb(limit)}
+                          "食い違っています）", "limit": _mb(limit), "declared_size": total, "limit_bytes": limit}
     return None
 
 
@@ -548,7 +550,7 @@ def _strings_problem(zf: zipfile.ZipFile, names: set, limits: Limits) -> Problem
     # every item starts with its own '<': counting those (fast) bounds the item count
     count = len(_SST_ITEM_RE.findall(data)) if data.count(b"<") > limits.max_cells else 0
     if count > limits.max_cells:
-        return "strings_too_many", {"count": f"{count:,}", "limit": f"{limits.max_cells:,}"}
+        return "strings_too_many", {"count": count, "limit": limits.max_cells}
     return None
 
 

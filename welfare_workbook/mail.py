@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import html
 import io
 import re
 import string
@@ -37,8 +36,10 @@ from . import issues as iss
 from .answers import csv_cell
 from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
-from .issues import IssueList
+from .issues import Issue, IssueList, Report
 from .master import Department, Master, cell_text, read_csv_text
+from .merge import CHECKS_FILE, ISSUES_FILE, read_verdict
+from .returns import RosterStatus
 from .wareki import date_label
 
 KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK = "配布", "督促", "差戻し"
@@ -55,14 +56,13 @@ SEND_LOG = "送信記録.csv"
 INDEX_COLUMNS = ("respondent_id", "respondent", "to", "subject", "attachment", "file")
 LOG_COLUMNS = ("time", "respondent_id", "respondent", "to", "subject", "attachment", "result")
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-CHECKS_FILE = "確認結果.xlsx"  # written by merge.collect
 SENDBACK_DIR = "差戻し"
-ROSTER_SHEET, ISSUES_SHEET = "提出状況", "確認結果"
-REMIND_STATUSES = ("未提出", "要修正")
+REMIND_STATUSES = (RosterStatus.NOT_SUBMITTED, RosterStatus.NEEDS_FIX)
 PLACEHOLDERS = ("自治体名", "計画名", "調査名", "対象年度", "提出期限", "事務局", "連絡先", "課ID", "課名",
                 "担当者", "添付ファイル", "状況", "依頼内容", "修正内容")
 # input that cannot be used at all: the command stops with exit code 2
-INPUT_MISSING = {"mail_no_folder", "mail_no_collect_result", "mail_collect_unreadable", "mail_collect_mismatch"}
+INPUT_MISSING = {"mail_no_folder", "mail_no_collect_result", "mail_collect_outdated", "mail_collect_unreadable",
+                 "mail_collect_mismatch"}
 _ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
 _SUBJECT = re.compile(r"件名\s*[:：]\s*(.*)")
 
@@ -263,58 +263,54 @@ def _dept_name(master: Master, rid: str) -> str:
 
 @dataclass
 class CheckRow:
-    """One department of the 提出状況 sheet, with its errors and warnings from 確認結果."""
+    """One department of the collect roster, with the errors and warnings of its current return."""
 
     respondent_id: str
     respondent: str
-    status: str
+    status: str  # a RosterStatus word: 未提出 / 提出済 / 要修正 / 再提出
     file: str = ""
     fixes: List[Tuple[str, str, str, str]] = field(default_factory=list)  # (重要度, シート, セル, 内容)
 
 
 def read_checks(master: Master, folder: Path, issues: IssueList) -> Optional[List[CheckRow]]:
-    """The roster and the fixes from ``確認結果.xlsx`` of a collect output folder (None when unusable)."""
-    import zipfile
+    """The roster and the fixes from ``issues.json`` of a collect output folder (None when unusable).
 
-    from python_calamine import CalamineWorkbook
-
-    path = Path(folder) / CHECKS_FILE
+    Read from the machine-readable verdict, never from 確認結果.xlsx (which is for people).
+    """
+    path = Path(folder) / ISSUES_FILE
     if not path.is_file():
-        issues.add(iss.make("mail_no_collect_result", file=str(path), folder=str(folder)))
+        if (Path(folder) / CHECKS_FILE).is_file():  # an older collect's output, or issues.json failed to write
+            issues.add(iss.make("mail_collect_outdated", file=ISSUES_FILE, folder=str(folder)))
+        else:
+            issues.add(iss.make("mail_no_collect_result", file=str(path), folder=str(folder)))
         return None
     try:
-        with zipfile.ZipFile(path) as zf:
-            core = zf.read("docProps/core.xml").decode("utf-8", "replace")
-        book = CalamineWorkbook.from_path(str(path))
-        roster = _records(book.get_sheet_by_name(ROSTER_SHEET).to_python(), ("課ID", "状況"))
-        found = _records(book.get_sheet_by_name(ISSUES_SHEET).to_python(), ("課ID", "重要度", "内容"))
-    except Exception as exc:  # noqa: BLE001 — any unreadable file is reported the same way
-        issues.add(iss.make("mail_collect_unreadable", file=str(path), detail=str(exc) or type(exc).__name__))
+        verdict = read_verdict(path)
+        survey = verdict["survey"]
+        roster = [(str(r["respondent_id"]), str(r.get("respondent") or ""), str(r["status"]), str(r.get("file") or ""))
+                  for r in verdict["roster"]]
+        found = [(str(i.get("respondent_id") or ""), str(i["severity"]), str(i.get("file") or ""),
+                  str(i.get("sheet") or ""), str(i.get("cell") or ""), str(i["message"])) for i in verdict["issues"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # any unusable file, one message
+        detail = f"項目 {exc} がありません" if isinstance(exc, KeyError) else str(exc) or type(exc).__name__
+        issues.add(iss.make("mail_collect_unreadable", file=str(path), detail=detail))
         return None
-    title = re.search(r"<dc:title>(.*?)</dc:title>", core, re.S)  # "<調査名> 確認結果", set by collect
-    if title and not html.unescape(title.group(1)).startswith(master.settings.survey_name):
-        issues.add(iss.make("mail_collect_mismatch", file=str(path), detail=html.unescape(title.group(1))))
+    if not isinstance(survey, dict) or survey.get("id") != survey_id(master):
+        name = survey.get("name") if isinstance(survey, dict) else None
+        issues.add(iss.make("mail_collect_mismatch", file=str(path), detail=name or "不明",
+                            survey=name, expected=master.settings.survey_name))
         return None
     rows = []
-    for rec in roster:
-        rid = rec["課ID"]
+    for rid, name, status, file in roster:
         if not rid:
             continue
-        row = CheckRow(rid, rec.get("課名", ""), rec["状況"], rec.get("提出ファイル", ""))
-        for sev in ("エラー", "注意"):
-            for issue in found:
-                if issue["課ID"] == rid and issue["重要度"] == sev and (not row.file or issue.get("ファイル") == row.file):
-                    row.fixes.append((sev, issue.get("シート", ""), issue.get("セル", ""), issue["内容"]))
+        row = CheckRow(rid, name, status, file)
+        for severity in (iss.ERROR, iss.WARNING):
+            row.fixes.extend((iss.SEVERITY_LABEL[severity], sheet, cell, message)
+                             for who, sev, where, sheet, cell, message in found
+                             if who == rid and sev == severity and (not file or where == file))
         rows.append(row)
     return rows
-
-
-def _records(rows: List[List[Any]], required: Sequence[str]) -> List[Dict[str, str]]:
-    header = [cell_text(v) for v in rows[0]] if rows else []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise ValueError(f"見出し「{missing[0]}」がありません")
-    return [dict(zip(header, (cell_text(v) for v in row))) for row in rows[1:]]
 
 
 def fix_list(fixes: Sequence[Tuple[str, str, str, str]]) -> str:
@@ -371,14 +367,14 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
         checks = read_checks(master, folder, issues)
         if checks is None:
             return [], issues
-        wanted = REMIND_STATUSES if kind == KIND_REMIND else ("要修正",)
+        wanted = REMIND_STATUSES if kind == KIND_REMIND else (RosterStatus.NEEDS_FIX,)
         books = find_workbooks(master, folder / SENDBACK_DIR, issues) if kind == KIND_SENDBACK else {}
         for row in checks:
             if row.status not in wanted:
                 continue
             listed = master.departments.get(row.respondent_id)
             if listed is None:
-                issues.add(iss.make("mail_unknown_department", file=CHECKS_FILE, respondent_id=row.respondent_id,
+                issues.add(iss.make("mail_unknown_department", file=ISSUES_FILE, respondent_id=row.respondent_id,
                                     dept=row.respondent, dept_id=row.respondent_id))
                 continue
             dept = listed
@@ -411,7 +407,7 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
         request = ""
         if kind == KIND_REMIND:
             request = ("貴課からのご提出をまだ確認できておりません。提出期限までにご提出くださいますよう"
-                       "お願いいたします。" if status == "未提出" else
+                       "お願いいたします。" if status == RosterStatus.NOT_SUBMITTED else
                        "ご提出いただいた調査票に、直していただきたい箇所があります。"
                        "差戻しのファイルで下記の箇所を直して、再度ご提出くださいますようお願いいたします。")
         values = template_values(master, dept, 添付ファイル=attachment.name if attachment else "", 状況=status,
@@ -490,9 +486,15 @@ class SmtpSettings:
 
 
 @dataclass
-class SendResult:
+class SendResult(Report):
+    """What :func:`send` delivered (a message refused for some addresses counts as sent)."""
+
     sent: List[Draft]
     issues: IssueList
+
+    def report_data(self) -> Dict[str, Any]:
+        return {"sent": [{"respondent_id": d.respondent_id, "to": list(d.to),
+                          "file": d.file.name if d.file else None} for d in self.sent]}
 
 
 def _append_log(path: Path, rows: List[List[str]]) -> None:
@@ -588,8 +590,12 @@ def _smtp_detail(exc: Any) -> str:
 
 
 @dataclass
-class MailResult:
-    """What :func:`run_mail` did: the drafts written (or why none could be) and, once sent, the outcome."""
+class MailResult(Report):
+    """What :func:`run_mail` did: the drafts written (or why none could be) and, once sent, the outcome.
+
+    As a :class:`~welfare_workbook.issues.Report`, its ``valid``, ``counts`` and ``to_dict()``
+    take in the sending's issues too, once :func:`send_mail` has run.
+    """
 
     kind: str
     drafts: List[Draft]
@@ -613,6 +619,17 @@ class MailResult:
     def has_errors(self) -> bool:
         """An error in drafting (a department left without its mail) or in sending."""
         return self.issues.has_errors or (self.sent is not None and self.sent.issues.has_errors)
+
+    def report_issues(self) -> List[Issue]:
+        return list(self.issues) + (list(self.sent.issues) if self.sent is not None else [])
+
+    def report_data(self) -> Dict[str, Any]:
+        return {"kind": self.kind, "maildir": None if self.maildir is None else str(self.maildir),
+                "index": None if self.index is None else str(self.index),
+                "drafts": [{"respondent_id": d.respondent_id, "respondent": d.respondent, "to": list(d.to),
+                            "status": str(d.status), "attachment": d.attachment.name if d.attachment else None,
+                            "file": d.file.name if d.file else None} for d in self.drafts],
+                "sent": None if self.sent is None else self.sent.report_data()["sent"]}
 
 
 def check_sending(sender: str, smtp: SmtpSettings) -> str:

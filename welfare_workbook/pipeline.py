@@ -1,25 +1,34 @@
 """The ``collect`` command as one library call: find and read the returns, keep one per
-respondent, validate them together, and write every output into the output folder.
+respondent, validate them together, and write every output into the output folder;
+and the ``report`` command (:func:`write_report`), which rebuilds 集計表 from answers.csv.
+
+Each output is written on its own: one that cannot be written (open in Excel, a
+read-only folder…) is an ``output_unwritable`` issue in the result, the others are
+still written, and the result is not valid. ``issues.json`` is written last, so it
+holds the whole verdict, failures to write the other outputs included.
 """
 
 from __future__ import annotations
 
 import gc
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from .answers import ANSWERS_FILE, write_collected_answers
+from .answers import ANSWERS_FILE, collected_answers
 from .batch import Batch, Progress
 from .collect import Limits, find_files, pick_current
+from .excel import OutputGuard, atomic_write
 from .generate import build_workbook
+from .issues import Issue, IssueList, Report, make
 from .master import Master
-from .merge import CollectResult, return_status, roster, roster_status
+from .merge import CHECKS_FILE, ISSUES_FILE, CollectResult, return_status, roster, roster_status
 from .report import write_check_workbook, write_sendbacks
-from .returns import STATUS_OLD
-from .summary import write_summary
+from .returns import ReturnStatus
+from .summary import INDICATORS_FILE, SUMMARY_FILE, write_summary
 from .validate import validate_returns
 
-CHECKS_FILE = "確認結果.xlsx"
 SENDBACK_DIR = "差戻し"
 
 
@@ -73,7 +82,7 @@ def _read_all(master: Master, sources: Sequence[Path], progress: Progress, batch
     returns = batch.read(files, progress)
     phase.read()
     pick_current(returns)
-    current = [r for r in returns if r.status != STATUS_OLD and r.readable]
+    current = [r for r in returns if r.status != ReturnStatus.SUPERSEDED and r.readable]
     todo = batch.needs_validation(current)
     before = {id(r): len(r.issues) for r in todo}
     validate_returns(todo, master)
@@ -90,19 +99,106 @@ def collect(master: Master, sources: Sequence[Path], out_dir: Path, progress: Pr
 
     ``limits`` bounds what one return may use (size, cells); the default is the
     module constants of :mod:`welfare_workbook.guard`. ``workers`` and ``cache_dir``
-    as for :func:`read_all`.
+    as for :func:`read_all`. An output that cannot be written is an issue of the
+    result (see the module's docstring), never an exception.
     """
     out_dir = Path(out_dir)
     with _LongLived() as phase:
         result = _read_all(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
-        answers = out_dir / ANSWERS_FILE
-        answer_set = write_collected_answers(master, result, answers)
-        checks = out_dir / CHECKS_FILE
-        write_check_workbook(master, result, checks)
-        sendback = out_dir / SENDBACK_DIR
-        written = write_sendbacks(master, result, sendback, build_workbook)
-        summary = write_summary(master, answer_set, out_dir, roster_status(result))
-    result.outputs = {"answers": str(answers), "checks": str(checks), "sendback": str(sendback),
-                      "summary": str(summary["summary"]), "indicators": str(summary["indicators"])}
-    result.outputs.update({f"sendback:{rid}": str(p) for rid, p in written.items()})
+        write_outputs(master, result, out_dir)
     return result
+
+
+def write_outputs(master: Master, result: CollectResult, out_dir: Path) -> None:
+    """Write answers.csv, 差戻し/, 集計表.xlsx + indicators.csv, 確認結果.xlsx and issues.json.
+
+    Fills ``result.outputs`` with what was written and ``result.output_issues`` with what
+    could not be.
+    """
+    failures: List[Issue] = result.output_issues
+    planned = {"answers": out_dir / ANSWERS_FILE, "issues": out_dir / ISSUES_FILE, "checks": out_dir / CHECKS_FILE,
+               "sendback": out_dir / SENDBACK_DIR, "summary": out_dir / SUMMARY_FILE,
+               "indicators": out_dir / INDICATORS_FILE}
+    done: Dict[str, Path] = {}
+
+    # the answer set is made even when answers.csv cannot be written: 集計表 needs it
+    data, answer_set = collected_answers(master, result)
+    with OutputGuard(failures, ANSWERS_FILE) as guard:
+        atomic_write(planned["answers"], _bytes(data))
+    if guard.ok:
+        done["answers"] = planned["answers"]
+
+    before = len(failures)
+    sendbacks = write_sendbacks(master, result, planned["sendback"], build_workbook, failures)
+    if not any(i.code == "output_unwritable" for i in failures[before:]):
+        done["sendback"] = planned["sendback"]
+
+    with OutputGuard(failures, SUMMARY_FILE, INDICATORS_FILE) as guard:
+        write_summary(master, answer_set, out_dir, roster_status(result))
+    if guard.ok:
+        done.update(summary=planned["summary"], indicators=planned["indicators"])
+
+    with OutputGuard(failures, CHECKS_FILE) as guard:
+        write_check_workbook(master, result, planned["checks"])
+    if guard.ok:
+        done["checks"] = planned["checks"]
+
+    def outputs() -> Dict[str, str]:  # in the documented order, then each 差戻し copy
+        shown = {key: str(path) for key, path in planned.items() if key in done}
+        shown.update({f"sendback:{rid}": str(path) for rid, path in sendbacks.items()})
+        return shown
+
+    done["issues"] = planned["issues"]  # issues.json lists itself among the outputs
+    result.outputs = outputs()
+    with OutputGuard(failures, ISSUES_FILE) as guard:
+        write_verdict(master, result, planned["issues"])
+    if not guard.ok:
+        del done["issues"]
+        result.outputs = outputs()
+
+
+def write_verdict(master: Master, result: CollectResult, path: Path) -> None:
+    """issues.json: the machine-readable verdict (:meth:`CollectResult.verdict`), atomically.
+
+    Raises OSError when it cannot be written.
+    """
+    text = json.dumps(result.verdict(master), ensure_ascii=False, indent=1)
+    atomic_write(path, _bytes(text.encode("utf-8")))
+
+
+def _bytes(data: bytes) -> Callable[[Path], Any]:
+    return lambda tmp: tmp.write_bytes(data)
+
+
+@dataclass
+class SummaryReport(Report):
+    """The ``report`` command's result: 集計表.xlsx and indicators.csv rebuilt from answers.csv files."""
+
+    answers: List[str]
+    outputs: Dict[str, str] = field(default_factory=dict)
+    issues: IssueList = field(default_factory=IssueList)
+
+
+def write_report(master: Master, answers_paths: Sequence[Path], out_dir: Path) -> SummaryReport:
+    """The ``report`` command: read every answers.csv (later ones add to earlier ones) and write
+    集計表.xlsx and indicators.csv into ``out_dir``.
+
+    An answers.csv that cannot be read is an ``answers_unreadable`` issue and nothing is
+    written; outputs that cannot be written are ``output_unwritable`` issues.
+    """
+    from .answers import AnswerSet
+
+    report = SummaryReport([str(p) for p in answers_paths])
+    answers = AnswerSet()
+    for path in answers_paths:
+        try:
+            answers.update(AnswerSet.from_csv(Path(path)))
+        except (ValueError, OSError) as exc:
+            report.issues.add(make("answers_unreadable", file=Path(path).name, detail=str(exc)))
+    if report.issues.has_errors:
+        return report
+    with OutputGuard(report.issues.items, SUMMARY_FILE, INDICATORS_FILE) as guard:
+        written = write_summary(master, answers, Path(out_dir))
+    if guard.ok:
+        report.outputs = {key: str(path) for key, path in written.items()}
+    return report

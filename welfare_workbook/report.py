@@ -9,20 +9,20 @@ was already noted as cleaned when it was read).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set
 
 from .contract import is_generated_workbook, layout_for
 from .excel import (
-    ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put, safe_filename,
+    ERROR_FILL, FONT_NAME, HEADER_FILL, OutputGuard, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put,
+    safe_filename,
 )
-from .issues import ERROR, WARNING
+from .issues import ERROR, SEVERITY_LABEL, WARNING, Issue
 from .master import Department, Master, column_letter
-from .returns import STATUS_FIX, InputCell, Return
+from .returns import InputCell, Return, ReturnStatus
 from .spec import load_specs
 from .wareki import date_label
 
 BlankWorkbook = Callable[[Master, Department], Any]  # master, department -> openpyxl workbook
-SEVERITY_LABEL = {"error": "エラー", "warning": "注意", "info": "情報"}
 REQUEST_SHEET = "修正依頼"
 
 
@@ -215,19 +215,32 @@ def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests:
         sheet.sheet_view.tabSelected = sheet.title == REQUEST_SHEET
 
 
-def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkbook) -> Dict[str, Path]:
-    """One 差戻し workbook per respondent whose current return needs fixing."""
+def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkbook,
+                    issues: List[Issue]) -> Dict[str, Path]:
+    """One 差戻し workbook per respondent whose current return needs fixing; respondent id -> path.
+
+    A copy that cannot be written (``output_unwritable``) or an old one that cannot be
+    removed (``output_not_removed``) is added to ``issues``; the other copies are still written.
+    """
     written: Dict[str, Path] = {}
+    failed: Set[str] = set()
     for row in result.roster:
         ret: Optional[Return] = row.current
-        if ret is None or ret.status != STATUS_FIX or not ret.respondent_id:
+        if ret is None or ret.status != ReturnStatus.NEEDS_FIX or not ret.respondent_id:
             continue
         path = folder / sendback_filename(master, row.department.name)
-        atomic_write(path, build_sendback(master, ret, blank).save)
-        written[ret.respondent_id] = path
-    if folder.exists():
-        keep = {p.name for p in written.values()}
+        workbook = build_sendback(master, ret, blank)
+        with OutputGuard(issues, f"{folder.name}/{path.name}") as guard:
+            atomic_write(path, workbook.save)
+        if guard.ok:
+            written[ret.respondent_id] = path
+        else:
+            failed.add(path.name)  # already reported; removing it would fail the same way
+    if folder.is_dir():
+        keep = {p.name for p in written.values()} | failed
         for path in folder.glob("*.xlsx"):
             if path.name not in keep and is_generated_workbook(path):
-                path.unlink()  # a department that has since fixed its return
+                # a department that has since fixed its return: its old copy must not be mailed
+                with OutputGuard(issues, f"{folder.name}/{path.name}", code="output_not_removed"):
+                    path.unlink()
     return written

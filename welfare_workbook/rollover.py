@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import issues as iss
 from .answers import NEEDS_FIX, csv_text, read_answers
-from .issues import Issue
+from .issues import Issue, Report
 from .master import (
     MASTER_COLUMNS, RESULTS, SETTINGS, SETTINGS_ITEMS, Master, RawSheet, load_master, read_raw,
     write_master_xlsx,
@@ -25,7 +25,7 @@ Rows = Dict[str, List[List[str]]]  # sheet -> rows of text, header first
 
 
 @dataclass
-class RolloverResult:
+class RolloverResult(Report):
     next_year: int
     added: int
     replaced: int

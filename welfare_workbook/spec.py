@@ -38,7 +38,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 import yaml
 
-from .issues import InputError
+from .issues import CATALOGUE, InputError
 from .master_model import RESULT_ANSWER_COLUMNS
 
 # Sheets in the order they appear in a generated workbook; その他の取組 is always added
@@ -472,6 +472,47 @@ NA_VALUE = "該当なし"  # the one word every "nothing to report" answer becom
 MAX_CELL_TEXT = 32767  # characters an Excel cell can hold
 
 
+# Every pandera check the schemas use, by name (the part before ``:field``), and the
+# catalogue code its failures are reported as. One table: validate maps failure cases
+# through it, and a schema with a check missing here is refused when it is built, so
+# no failure can be dropped for want of a code.
+CHECK_CODES: Mapping[str, str] = {
+    "bad_choice": "bad_choice",
+    "not_a_number": "not_a_number",
+    "not_an_integer": "not_an_integer",
+    "text_too_long": "text_too_long",
+    "required_empty": "required_empty",
+    "required_with_empty": "required_with_empty",
+    "required_when_empty": "required_when_empty",
+}
+_UNCATALOGUED = sorted(code for code in CHECK_CODES.values() if code not in CATALOGUE)
+if _UNCATALOGUED:  # checked at import: a code here must have a message
+    raise SpecError(f"CHECK_CODES maps to codes missing from issues.CATALOGUE: {_UNCATALOGUED}")
+
+
+def check_code(check: str) -> str:
+    """The issue code of a pandera check name (``not_a_number:value`` -> ``not_a_number``).
+
+    Raises :class:`SpecError` for a check without a code (a programming error).
+
+    >>> check_code("required_when_empty:issue")
+    'required_when_empty'
+    """
+    code = CHECK_CODES.get(check.partition(":")[0])
+    if code is None:
+        raise SpecError(f"pandera check {check!r} has no issue code: add it to spec.CHECK_CODES "
+                        "(and its message to issues.CATALOGUE)")
+    return code
+
+
+def require_check_codes(schema: Any) -> Any:
+    """``schema`` itself, once every check in it (frame and column checks) has an issue code."""
+    checks = list(schema.checks) + [c for column in schema.columns.values() for c in column.checks]
+    for check in checks:
+        check_code(str(check.name))
+    return schema
+
+
 # The checks below are vectorised (one call per column, not per value). Where a rule
 # needs a Python test per value, a list comprehension over the column's values does it
 # inline: Series.map with a function costs several times more per value.
@@ -503,7 +544,8 @@ def schema_for(spec: SheetSpec) -> Any:
     The frame has one row per item row of every return, a column per input field
     (normalised values, null when empty), ``_type`` (the value type of an indicator
     row) and ``_row`` (never null, so every failing row is reported). Check names are
-    issue codes, ``code:field`` for checks across columns.
+    keys of :data:`CHECK_CODES` (``name:field`` for checks across columns); a schema
+    with a check missing there raises :class:`SpecError` here.
 
     Column checks pass empty values themselves (``ignore_na=False``) rather than have
     pandera drop them first, which copies the column for every check. Checks across
@@ -550,4 +592,4 @@ def schema_for(spec: SheetSpec) -> Any:
                 lambda df, f=col.id, o=other, v=values: ~df[o].isin(v) | df[f].notna(),
                 name=f"required_when_empty:{col.id}"))
     columns["_row"] = pa.Column(int, nullable=False)
-    return pa.DataFrameSchema(columns, checks=frame_checks, strict=False, name=spec.name)
+    return require_check_codes(pa.DataFrameSchema(columns, checks=frame_checks, strict=False, name=spec.name))

@@ -14,7 +14,7 @@ from .returns import InputCell, Return
 from .contract import year_labels
 from .master import Master, cell_text
 from .normalize import NA_VALUE, plain_number
-from .spec import SheetSpec, load_lists, load_specs, schema_for
+from .spec import SheetSpec, SpecError, check_code, load_lists, load_specs, schema_for
 
 JUMP_RATIO = 2.0  # a value over twice (or under half) of last year's asks for a reason
 _NUMERIC_TYPES = ("integer", "decimal", "indicator")  # input types whose values are checked as numbers
@@ -139,12 +139,12 @@ def _schema_issues(rows: _SheetRows, years: Dict[str, str]) -> None:
     for record in failures.to_dict("records"):
         check = str(record.get("check") or "")
         index = record.get("index")
-        if index is None or index != index:  # NaN: a schema-level failure, not a cell
-            continue
-        code, _, field = check.partition(":")
-        field = field or str(record.get("column"))
+        code = check_code(check)  # raises for a check without a code: a failure is never dropped
+        if index is None or index != index:  # NaN: the check itself failed (a bug), not a cell
+            raise SpecError(f"{spec.name}: check {check!r} could not run: {record.get('failure_case')}")
+        field = check.partition(":")[2] or str(record.get("column"))
         key = (code, field, int(index))
-        if key in reported or code not in _CODES:
+        if key in reported:
             continue
         reported.add(key)
         row = int(index)
@@ -166,10 +166,6 @@ def _schema_issues(rows: _SheetRows, years: Dict[str, str]) -> None:
         if code == "text_too_long":
             extra["length"] = len(str(cell.value))
         ret.add(code, sheet=spec.name, cell=cell.cell, value=_shown(cell), label=label, **extra)
-
-
-_CODES = {"bad_choice", "not_a_number", "not_an_integer", "text_too_long", "required_empty",
-          "required_with_empty", "required_when_empty"}
 
 
 def _shown(cell: InputCell) -> str:
