@@ -41,3 +41,22 @@ def test_atomic_write_follows_a_group_writable_umask(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert mode(tmp_path / "answers.csv") == 0o664
+
+
+def test_a_folder_that_cannot_be_written_is_said_at_once(tmp_path: Path) -> None:
+    import time
+
+    from welfare_workbook import journal
+
+    folder = tmp_path / "読み取り専用"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user who may write anywhere")
+        started = time.monotonic()
+        issues = journal.append(folder, journal.Operation.ACCEPT, respondent_id="K01")
+        assert time.monotonic() - started < 5
+        assert [i.code for i in issues] == ["journal_unwritable"]
+    finally:
+        folder.chmod(0o755)

@@ -530,9 +530,13 @@ def test_inbox_files_deleted_edited_or_copied_by_hand(ws: Workspace, returns: Di
     by_id = {r.respondent_id: r for r in report.respondents}
     assert by_id["K01"].file == "手でコピー_福祉政策課.xlsx" and by_id["K01"].received is None
     assert by_id["K03"].file == k03.name and report.exit_code == 1
-    # receiving the deleted file again restores it (its bytes are no longer in 受付/)
+    # receiving the deleted file again restores it (its bytes are no longer in 受付/) and ends the warning;
+    # copying the original back over the edited file ends the error
     again = got(ws, returns["K01"])
     assert len(again.received) == 1 and again.duplicates == []
+    shutil.copy(returns["K02_bad"], k02)
+    (ws.inbox / "手でコピー_福祉政策課.xlsx").unlink()
+    assert status(ws, today=TODAY).issues == []
 
 
 def test_a_corrupt_or_foreign_log_line_is_reported(ws: Workspace, returns: Dict[str, Path]) -> None:

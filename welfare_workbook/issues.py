@@ -434,7 +434,7 @@ CATALOGUE: Dict[str, tuple] = {
     "inbox_changed": (
         ERROR,
         "受付のファイル「{file}」の内容が、受け付けたとき（{time}）から変わっています。受付のファイルは変更しないでください。"
-        "元のファイル「{original}」を receive でもう一度受け付けてください。",
+        "元のファイル「{original}」をこの名前でコピーし直して、元に戻してください。",
     ),
     "inbox_unrecorded": (
         WARNING,

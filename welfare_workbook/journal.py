@@ -304,10 +304,16 @@ class JournalLock:
     def __enter__(self) -> "JournalLock":
         deadline = time.monotonic() + self.timeout
         note = f"{os.getpid()}@{socket.gethostname()} {now():{TIME_FORMAT}}\n".encode("utf-8", errors="replace")
+        denied = 0
         while True:
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-            except (FileExistsError, PermissionError):  # Windows: PermissionError while the old lock is being deleted
+            except (FileExistsError, PermissionError):
+                # Windows refuses (PermissionError) while another process deletes its lock; a lock
+                # that is not there and cannot be made means a folder we may not write: say so
+                denied = denied + 1 if not self.path.exists() else 0
+                if denied > 20:
+                    raise
                 self._take_over_stale()
                 if time.monotonic() > deadline:
                     raise JournalBusy(str(self.path)) from None

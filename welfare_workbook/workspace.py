@@ -309,6 +309,8 @@ def check_inbox(ws: Workspace, entries: Sequence[journal.Entry]) -> List[Issue]:
     never received (copied in by hand). Never raises."""
     issues: List[Issue] = []
     recorded = receipts(entries)
+    missing = []
+    intact = set()  # contents still in 受付/ as received
     for name, receipt in recorded.items():
         entry = receipt.entry
         stored = ws.inbox / name
@@ -317,11 +319,15 @@ def check_inbox(ws: Workspace, entries: Sequence[journal.Entry]) -> List[Issue]:
         original = display_name(entry.before)
         try:
             if not stored.is_file():
-                issues.append(iss.make("inbox_missing", file=shown, time=time, original=original))
+                missing.append((entry.sha256, iss.make("inbox_missing", file=shown, time=time, original=original)))
             elif entry.sha256 and file_sha256(stored) != entry.sha256:
                 issues.append(iss.make("inbox_changed", file=shown, time=time, original=original))
+            else:
+                intact.add(entry.sha256)
         except OSError as exc:
             issues.append(iss.make("file_unreadable", file=shown, detail=exc.strerror or str(exc)))
+    # a deleted file whose bytes were received again is whole again: not worth a word
+    issues.extend(issue for sha, issue in missing if sha not in intact)
     for name in ws.inbox_names():
         if name not in recorded:
             issues.append(iss.make("inbox_unrecorded", file=f"{INBOX}/{name}"))
