@@ -257,40 +257,62 @@ def respondent_states(verdict: Verdict, entries: Sequence[Entry], master: Master
             else:
                 unreadable.setdefault(owner, []).append(fact)
     decisions = _decisions(entries)
-    unrecorded = len(entries)  # a file with no 受付 row counts as received after everything recorded
+    order = _ReceiveOrder(received, len(entries))
     rows = []
     for rid, dept in respondents.items():
-        order = lambda f: received[f].order if f in received else unrecorded  # noqa: E731
         mine = sorted(unreadable.get(rid, []), key=lambda f: order(f.file))
-        fact = verdict.roster.get(rid) or RosterFact(ROSTER_MISSING)
         row = StateRow(rid, dept.name, State.NOT_SUBMITTED, State.NOT_SUBMITTED)
-        if fact.file is None and mine:
-            newest = mine[-1]
-            row.base, row.file, row.errors, row.warnings = State.WRONG_FORMAT, newest.file, max(newest.errors, 1), \
-                newest.warnings
-            row.message = newest.unreadable.message if newest.unreadable else ""
-            row.old_files = [f.file for f in mine[:-1]]
-        elif fact.file is not None:
-            row.base = State.NEEDS_FIX if fact.errors or fact.status == ROSTER_FIX else State.AWAITING_REVIEW
-            row.file, row.errors, row.warnings = fact.file, fact.errors, fact.warnings
-            row.old_files = [f.file for f in mine]
-            for later in (f for f in mine if order(f.file) > order(fact.file)):
-                issues.append(iss.make("state_unreadable_after_good", file=later.file, respondent_id=rid,
-                                       respondent=dept.name, time=_time_of(received.get(later.file)),
-                                       current=fact.file, reason=_reason(later.unreadable)))
+        issues.extend(_from_files(row, verdict.roster.get(rid) or RosterFact(ROSTER_MISSING), mine, order))
         row.state = row.base
         if row.file is not None:
             row.received = _time_of(received.get(row.file)) or None
             decision = decisions.get(rid)
-            if decision is not None and decision[0] > order(row.file):
-                after = DECISIONS[decision[1].operation]
-                if after is not None:
-                    row.state = after
-                    e = decision[1]
-                    row.decision = Decision(e.operation, _time_of(_Receipt(0, e)), e.user, e.reason, e.line)
+            if decision is not None and decision[0] > order(row.file):  # decided after the current file came
+                _decide(row, decision[1])
         row.why = _why(row)
         rows.append(row)
     return rows, issues
+
+
+class _ReceiveOrder:
+    """A received file's position in 記録.csv; a file with no 受付 row counts as received
+    after everything recorded (copied in by hand: it must not hide behind a decision)."""
+
+    def __init__(self, received: Dict[str, _Receipt], end: int) -> None:
+        self.received, self.end = received, end
+
+    def __call__(self, file: str) -> int:
+        receipt = self.received.get(file)
+        return receipt.order if receipt is not None else self.end
+
+
+def _from_files(row: StateRow, fact: RosterFact, unreadable: List[FileFact], order: _ReceiveOrder) -> List[Issue]:
+    """Set the state the files give (``row.base``) and the current file; issues on the way."""
+    if fact.file is None:
+        if unreadable:  # nothing readable: the newest unreadable file is what it sent
+            newest = unreadable[-1]
+            row.base, row.file = State.WRONG_FORMAT, newest.file
+            row.errors, row.warnings = max(newest.errors, 1), newest.warnings
+            row.message = newest.unreadable.message if newest.unreadable else ""
+            row.old_files = [f.file for f in unreadable[:-1]]
+        return []
+    row.base = State.NEEDS_FIX if fact.errors or fact.status == ROSTER_FIX else State.AWAITING_REVIEW
+    row.file, row.errors, row.warnings = fact.file, fact.errors, fact.warnings
+    row.old_files = [f.file for f in unreadable]
+    received = order.received
+    return [iss.make("state_unreadable_after_good", file=later.file, respondent_id=row.respondent_id,
+                     respondent=row.respondent, time=_time_of(received.get(later.file)), current=fact.file,
+                     reason=_reason(later.unreadable))
+            for later in unreadable if order(later.file) > order(fact.file)]
+
+
+def _decide(row: StateRow, entry: Entry) -> None:
+    """Apply the secretariat's decision in force (reopen leaves the files' state)."""
+    after = DECISIONS[entry.operation]
+    if after is not None:
+        row.state = after
+        when = entry.time.strftime("%Y-%m-%d %H:%M:%S") if entry.time else ""
+        row.decision = Decision(entry.operation, when, entry.user, entry.reason, entry.line)
 
 
 def _decisions(entries: Sequence[Entry]) -> Dict[str, Tuple[int, Entry]]:
