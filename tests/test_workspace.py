@@ -32,7 +32,7 @@ from welfare_workbook.receive import receive
 from welfare_workbook.review import review
 from welfare_workbook.simulate import plan_answers
 from welfare_workbook.states import State
-from welfare_workbook.status import SOURCE_GIVEN, SOURCE_INBOX, SOURCE_VERDICT, status
+from welfare_workbook.status import SOURCE_GIVEN, SOURCE_INBOX, SOURCE_VERDICT, current_states, status
 from welfare_workbook.workspace import MARKER_FILE, MASTER_FILE, Workspace, init, locate
 
 TODAY = dt.date(2025, 5, 20)  # ten days before the sample's deadline (2025-05-30)
@@ -359,6 +359,8 @@ def test_states_from_received_files(ws: Workspace, returns: Dict[str, Path]) -> 
     assert sorted(changes) == [("K01", "未提出", "確認待ち"), ("K02", "未提出", "要修正"),
                                ("K03", "未提出", "形式違い"), ("K05", "未提出", "形式違い")]
     assert status(ws, today=TODAY).recorded == 0  # nothing changed since: nothing more recorded
+    rows, _ = current_states(ws)
+    assert [(r.respondent_id, r.state) for r in rows] == [(r.respondent_id, r.state) for r in report.respondents]
 
 
 def test_a_good_return_makes_the_wrong_format_file_old(ws: Workspace, returns: Dict[str, Path]) -> None:

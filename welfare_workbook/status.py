@@ -130,6 +130,19 @@ def _covers(ws: Workspace, master: Master, data: Dict[str, Any], verdict: Verdic
 # status
 
 
+def current_states(ws: Workspace, result: Optional[CollectResult] = None) -> Tuple[List[StateRow], List[Issue]]:
+    """Every respondent's state now, read from the folder (``result``: a collect result to use
+    instead of issues.json / 受付/). Reads only; :func:`status` is this plus the deadline,
+    the folder's own checks and the state changes recorded."""
+    master, master_issues = ws.load_master()
+    if master is None:
+        return [], list(master_issues)
+    read = journal.read(ws.journal_path)
+    verdict, notes = load_verdict(ws, master, result)
+    rows, issues = respondent_states(verdict, read.entries, master)
+    return rows, list(master_issues) + read.issues + notes + issues
+
+
 def status(ws: Workspace, *, today: Optional[dt.date] = None, result: Optional[CollectResult] = None,
            record: bool = True) -> StatusReport:
     """``status``: every respondent with its state, current file, error/warning counts and
