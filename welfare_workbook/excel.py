@@ -11,7 +11,7 @@ import errno
 import functools
 import os
 import re
-import tempfile
+import secrets
 import unicodedata
 from pathlib import Path
 from typing import Any, Callable, List, Sequence
@@ -72,9 +72,9 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     and has a ``.tmp`` suffix so it is never mistaken for an output workbook.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".~", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # mode 0o666 less the umask, as any new file (mkstemp's 0600 hides it from colleagues on a shared folder)
+    tmp = Path(path.parent, f".~{secrets.token_hex(6)}.tmp")
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666))
     try:
         write(tmp)
         os.replace(tmp, path)

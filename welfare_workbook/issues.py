@@ -424,6 +424,144 @@ CATALOGUE: Dict[str, tuple] = {
         "SMTP サーバー {host}:{port} で送信できませんでした（{detail}）。未送信 {count} 通。"
         "サーバー名・ポート・STARTTLS の要否・ユーザー名とパスワードを確認してください。",
     ),
+    # --- survey folder (調査フォルダ: workspace, journal, states) ------------------------
+    "folder_not_found": (
+        ERROR,
+        "「{file}」は調査フォルダではありません（マスタ.xlsx と 記録.csv がありません）。"
+        "`welfare-workbook init` で調査フォルダを作るか、-w で調査フォルダを指定してください。",
+    ),
+    "folder_not_empty": (
+        ERROR,
+        "フォルダ「{file}」は空ではありません。新しいフォルダを指定するか、このフォルダに作るときは --force を付けてください"
+        "（--force でも、マスタ.xlsx 以外の既存のファイルは消しません）。",
+    ),
+    "folder_is_file": (ERROR, "「{file}」はファイルです。調査フォルダを作る新しいフォルダの名前を指定してください。"),
+    "folder_init_source": (
+        ERROR,
+        "マスタを --master（ファイル）か --sample（同梱サンプル：{samples}）のどちらか一方で指定してください。",
+    ),
+    "folder_unknown_sample": (ERROR, "同梱サンプル「{value}」はありません。{samples} から選んでください。"),
+    "folder_master_invalid": (
+        ERROR,
+        "マスタ「{file}」に誤りがあるため、調査フォルダを作りませんでした。上の指摘を直してから、もう一度実行してください。",
+    ),
+    "folder_unwritable": (
+        ERROR,
+        "「{file}」を書き込めません（{detail}）。フォルダへの書き込み権限と、ファイルを Excel で開いていないかを確認してください。",
+    ),
+    "folder_marker_missing": (
+        INFO,
+        "「{file}」がありませんが、マスタ.xlsx と 記録.csv があるので調査フォルダとして扱いました。",
+    ),
+    "receive_not_found": (ERROR, "「{file}」が見つかりません。受け付けるファイルかフォルダの場所を確認してください。"),
+    "receive_unreadable": (
+        ERROR,
+        "「{file}」を受け付けられませんでした（{detail}）。ファイルを開いているプログラムを閉じ、読み取り権限を確認してください。",
+    ),
+    "receive_duplicate": (
+        INFO,
+        "「{file}」は {time} に受け付けた「{stored}」と同じ内容なので、受け付け済みとして扱いました（記録は 1 回だけです）。",
+    ),
+    "receive_skipped": (
+        INFO,
+        "「{file}」は Excel ブックでも CSV でもないため、受け付けませんでした。提出ファイルであれば、ファイルを直接指定してください。",
+    ),
+    "receive_own_folder": (
+        INFO,
+        "「{file}」は調査フォルダの「{folder}」の中にあるため、受け付けませんでした。",
+    ),
+    "receive_unknown_respondent": (
+        ERROR,
+        "課ID「{value}」は今回の回答課にありません。マスタの「担当課」シートの課IDを指定してください。",
+    ),
+    "inbox_missing": (
+        WARNING,
+        "受付のファイル「{file}」がありません（{time} に「{original}」を受け付けた記録があります）。"
+        "受付のファイルは移動・削除しないでください。元のファイルを receive でもう一度受け付けてください。",
+    ),
+    "inbox_changed": (
+        ERROR,
+        "受付のファイル「{file}」の内容が、受け付けたとき（{time}）から変わっています。受付のファイルは変更しないでください。"
+        "元のファイル「{original}」をこの名前でコピーし直して、元に戻してください。",
+    ),
+    "inbox_unrecorded": (
+        WARNING,
+        "受付のファイル「{file}」には 記録.csv の受付の記録がありません（手でコピーされたファイルです）。"
+        "受け付けた日時が分からないため最も新しい提出として扱います。受付フォルダから出し、receive で受け付け直してください。",
+    ),
+    "state_unmatched_file": (
+        WARNING,
+        "受付のファイル「{file}」は読み取れず（{reason}）、ファイル名からもどの課の提出か判断できません。"
+        "提出元を確かめ、receive で課ID を指定して受け付け直してください。",
+    ),
+    "state_unreadable_after_good": (
+        WARNING,
+        "{respondent}から {time} に受け付けた「{file}」は読み取れないため（{reason}）、先に受け付けた「{current}」で判断しています。"
+        "修正版のつもりであれば、Excel ブック（.xlsx）で保存し直して提出してもらってください。",
+    ),
+    "status_verdict_stale": (
+        INFO,
+        "回収結果（{file}）が受付フォルダより古いため、受付フォルダを読み直して状態を求めました。"
+        "確認結果.xlsx などを更新するには collect を実行してください。",
+    ),
+    "status_verdict_unreadable": (
+        WARNING,
+        "回収結果「{file}」を読み取れないため（{detail}）、受付フォルダを読み直して状態を求めました。",
+    ),
+    "review_unknown_respondent": (
+        ERROR,
+        "課ID「{value}」は今回の回答課にありません。status で課ID を確認してください。",
+    ),
+    "review_action": (
+        ERROR,
+        "操作を 1 つだけ指定してください（--accept 確認済にする、--send-back 差し戻す、--reopen 取り消す）。指定：{value}",
+    ),
+    "review_nothing_received": (
+        ERROR,
+        "{respondent}からはまだ何も受け付けていないため、{action}できません。",
+    ),
+    "review_reason_required": (
+        ERROR,
+        "{respondent}の「{file}」にはエラーが {errors} 件残っています（{state}）。このまま確認済にするには、理由（--reason）を記入してください。",
+    ),
+    "review_no_change": (INFO, "{respondent}はすでに「{state}」です。記録は追加しませんでした。"),
+    "review_nothing_to_reopen": (
+        INFO,
+        "{respondent}は「{state}」で、取り消す確認・差戻しがありません。記録は追加しませんでした。",
+    ),
+    "journal_missing": (WARNING, "記録「{file}」がありません。次に記録するときに新しく作ります。"),
+    "journal_unreadable": (ERROR, "記録「{file}」を読み込めません（{detail}）。読み取り権限を確認してください。"),
+    "journal_foreign": (
+        ERROR,
+        "「{file}」は調査フォルダの記録ではありません（1 行目が見出し「{expected}」ではありません）。"
+        "壊さないように、このファイルには追記しません。名前を変えて退避すると、次の操作で新しい記録を作ります。",
+    ),
+    "journal_bad_line": (
+        WARNING,
+        "記録「{file}」の {line} 行目を読み取れないため、無視しました（{detail}）。手で編集した場合は元に戻してください。",
+    ),
+    "journal_truncated": (
+        WARNING,
+        "記録「{file}」の最後の行（{line} 行目）が途中で切れています（{detail}）。書き込みの途中で止まったか、手で編集された可能性があります。",
+    ),
+    "journal_encoding": (
+        WARNING,
+        "記録「{file}」の {line} 行目は Shift_JIS で保存されています（Excel で上書き保存した可能性があります）。"
+        "読み取りましたが、記録.csv は Excel で上書き保存しないでください。",
+    ),
+    "journal_busy": (
+        ERROR,
+        "記録「{file}」を別の操作が使っているため、{seconds} 秒待っても書き込めませんでした。しばらくしてからもう一度実行してください。"
+        "いつまでも続くときは、ほかに実行中の操作がないことを確かめてから「{lock}」を削除してください。",
+    ),
+    "journal_stale_lock": (
+        INFO,
+        "前の操作が残したロック「{file}」（{age} 秒前）を、終了済みとみなして引き継ぎました。",
+    ),
+    "journal_unwritable": (
+        ERROR,
+        "記録「{file}」に書き込めません（{detail}）。フォルダへの書き込み権限と、記録.csv を Excel で開いていないかを確認してください。",
+    ),
 }
 
 
