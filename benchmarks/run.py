@@ -213,7 +213,7 @@ def stage_calamine_read(n: int, r: int, work: str) -> Dict[str, Any]:
 
 def stage_read_validate(n: int, r: int, work: str) -> Dict[str, Any]:
     """collect without writing its outputs: the same work the naive pipeline does."""
-    from welfare_workbook.pipeline import read_all
+    from welfare_workbook.batch import read_all
 
     warm_imports()
 

@@ -47,6 +47,7 @@ from collect_helpers import (
     return_of, roster_of, row_of, shift_validations, soffice_convert_all, the_issue,
 )
 from helpers import master_rows, set_value, soffice_path, write_master
+from welfare_workbook import batch
 from welfare_workbook import pipeline
 from welfare_workbook.guard import OLE_MAGIC
 from welfare_workbook.excel import ERROR_FILL
@@ -805,7 +806,7 @@ def test_sendback_workbook(corpus: Corpus) -> None:
 
 def test_sendback_collected_again_is_that_department(corpus: Corpus, tmp_path: Path) -> None:
     path = Path(corpus.result.outputs["sendback:K03"])
-    again = pipeline.read_all(corpus.master, [path])
+    again = batch.read_all(corpus.master, [path])
     assert [(r.file, r.respondent_id, r.respondent) for r in again.returns] == [(path.name, "K03", "健康長寿課")]
     structural = {"meta_missing", "meta_matched_by_content", "sheet_missing", "row_moved", "row_missing",
                   "locked_changed", "header_changed", "row_extra", "input_outside", "validation_removed",

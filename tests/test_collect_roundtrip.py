@@ -16,6 +16,7 @@ from collect_helpers import (
     Filled, assert_all_answers_present, fill, read_answers, roster_of, sha256_tree, soffice_convert_all,
 )
 from helpers import SAMPLE_MASTER_ARGS, read_meta, soffice_path
+from welfare_workbook import batch
 from welfare_workbook import answers
 from welfare_workbook import pipeline
 import answer_oracles
@@ -153,7 +154,7 @@ def test_answer_tuples_match_answer_rows(filled, tmp_path) -> None:
     from welfare_workbook.answers import AnswerSet
 
     master, folder, _ = filled["dai3ji"]
-    result = pipeline.read_all(master, [folder])
+    result = batch.read_all(master, [folder])
     rows, values = answer_oracles.answer_rows(master, result), answer_oracles.answer_values(master, result)
     assert rows and rows == [dict(zip(answers.ANSWER_COLUMNS, v)) for v in values]
     answer_oracles.write_answers(rows, tmp_path / "rows.csv")

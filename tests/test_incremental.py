@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 
 from collect_helpers import fill
+from welfare_workbook import batch
 from welfare_workbook import pipeline
 from welfare_workbook.batch import CHUNK, Batch
 from welfare_workbook.generate import GenerateResult
@@ -85,9 +86,9 @@ def test_cached_runs_equal_a_full_run(sample_master: Master, returns: Path, tmp_
     # one new arrival (a department's third version): only that file is read
     shutil.copy2(returns / "第2版" / sorted(p.name for p in (returns / "第2版").iterdir())[1],
                  folder / "新着.xlsx")
-    batch = Batch(sample_master, cache_dir=cache)
-    warm = pipeline.read_all(sample_master, [folder], batch=batch)
-    assert batch.read_count == 1
+    reader = Batch(sample_master, cache_dir=cache)
+    warm = batch.read_all(sample_master, [folder], batch=reader)
+    assert reader.read_count == 1
     warm = pipeline.collect(sample_master, [folder], tmp_path / "warm", cache_dir=cache)
     full = pipeline.collect(sample_master, [folder], tmp_path / "full2")
     assert verdict(warm) == verdict(full)
@@ -99,19 +100,19 @@ def test_a_changed_master_reads_everything_again(sample_master: Master, returns:
     from dataclasses import replace
 
     cache = tmp_path / "cache"
-    pipeline.read_all(sample_master, [returns / "第0版"], cache_dir=cache)
+    batch.read_all(sample_master, [returns / "第0版"], cache_dir=cache)
     other = replace(sample_master, settings=replace(sample_master.settings, secretariat="別の課"))
-    batch = Batch(other, cache_dir=cache)
-    pipeline.read_all(other, [returns / "第0版"], batch=batch)
-    assert batch.read_count == len(list((returns / "第0版").glob("*.xlsx")))
+    reader = Batch(other, cache_dir=cache)
+    batch.read_all(other, [returns / "第0版"], batch=reader)
+    assert reader.read_count == len(list((returns / "第0版").glob("*.xlsx")))
 
 
 def test_a_corrupt_cache_is_rebuilt_with_a_note(sample_master: Master, returns: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    first = pipeline.read_all(sample_master, [returns / "第0版"], cache_dir=cache)
+    first = batch.read_all(sample_master, [returns / "第0版"], cache_dir=cache)
     for entry in list(cache.glob("*.pickle"))[:3]:
         entry.write_bytes(b"not a pickle")
-    again = pipeline.read_all(sample_master, [returns / "第0版"], cache_dir=cache)
+    again = batch.read_all(sample_master, [returns / "第0版"], cache_dir=cache)
     assert [i.code for i in again.notes] == ["cache_rebuilt"]
     assert verdict(again) == verdict(first)
 

@@ -11,6 +11,7 @@ safe to delete; an entry that cannot be read is ignored and rebuilt.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -20,12 +21,14 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from . import issues as iss
 from ._version import __version__
-from .collect import Limits, normalize_return, read_return
+from .collect import Limits, find_files, normalize_return, pick_current, read_return
 from .excel import atomic_write
 from .issues import Issue
 from .master import Master
-from .returns import Return
+from .merge import CollectResult, return_status, roster
+from .returns import Return, ReturnStatus
 from .spec import template_version
+from .validate import validate_returns
 
 CACHE_FORMAT = 2  # 2: issues carry their context
 CHUNK = 16  # returns a worker reads per task: few enough to keep its memory small, enough to amortise the round trip
@@ -243,3 +246,64 @@ def _copy_return(ret: Return, issues: List[Issue]) -> Return:
     copy.__dict__.update(ret.__dict__)
     copy.issues = list(issues)
     return copy
+
+
+class LongLived:
+    """Keeps the cyclic garbage collector off the returns from reading to the last output.
+
+    Reading builds hundreds of thousands of small objects (cells, issues) that form
+    no reference cycles and live until the outputs are written; the collector would
+    scan all of them at every full collection (a tenth of collect's time). They are
+    read with the collector paused, then frozen (``gc.freeze``) until the end, while
+    the collector runs as usual for what the writers build. A process that froze
+    objects itself is left as it was.
+    """
+
+    def __enter__(self) -> "LongLived":
+        self.enabled = gc.isenabled()
+        self.freeze = gc.get_freeze_count() == 0
+        gc.disable()
+        return self
+
+    def read(self) -> None:
+        """The returns are read: freeze them and let the collector run again."""
+        if self.freeze:
+            gc.freeze()
+        if self.enabled:
+            gc.enable()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.freeze:
+            gc.unfreeze()
+        if self.enabled:
+            gc.enable()
+
+
+def read_all(master: Master, sources: Sequence[Path], progress: Progress = None, limits: Optional[Limits] = None,
+             workers: int = 1, cache_dir: Optional[Path] = None, batch: Optional[Batch] = None) -> CollectResult:
+    """Find, read, normalise, de-duplicate and validate every return (no output written).
+
+    ``workers`` processes read the files (returns are independent until validation);
+    with ``cache_dir``, what was learned from each file is kept there and a file
+    already read with the same bytes, master and tool version is not read again. A
+    ``batch`` given instead tells afterwards how many files were read.
+    """
+    with LongLived() as phase:
+        return read_batch(master, sources, progress, batch or Batch(master, limits, workers, cache_dir), phase)
+
+
+def read_batch(master: Master, sources: Sequence[Path], progress: Progress, batch: Batch,
+              phase: LongLived) -> CollectResult:
+    files, notes = find_files(sources)
+    returns = batch.read(files, progress)
+    phase.read()
+    pick_current(returns)
+    current = [r for r in returns if r.status != ReturnStatus.SUPERSEDED and r.readable]
+    todo = batch.needs_validation(current)
+    before = {id(r): len(r.issues) for r in todo}
+    validate_returns(todo, master)
+    batch.remember_validation(todo, before)
+    for ret in returns:
+        ret.status = return_status(ret)
+    notes.extend(batch.finish())
+    return CollectResult(returns, roster(master, returns), notes)

@@ -10,87 +10,23 @@ holds the whole verdict, failures to write the other outputs included.
 
 from __future__ import annotations
 
-import gc
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .answers import ANSWERS_FILE, collected_answers
-from .batch import Batch, Progress
-from .collect import Limits, find_files, pick_current
+from .batch import Batch, LongLived, Progress, read_batch
+from .collect import Limits
 from .excel import OutputGuard, atomic_write
 from .generate import build_workbook
 from .issues import Issue, IssueList, Report, make
 from .master import Master
-from .merge import CHECKS_FILE, ISSUES_FILE, CollectResult, return_status, roster, roster_status
+from .merge import CHECKS_FILE, ISSUES_FILE, CollectResult, roster_status
 from .report import write_check_workbook, write_sendbacks
-from .returns import ReturnStatus
 from .summary import INDICATORS_FILE, SUMMARY_FILE, write_summary
-from .validate import validate_returns
 
 SENDBACK_DIR = "差戻し"
-
-
-class _LongLived:
-    """Keeps the cyclic garbage collector off the returns from reading to the last output.
-
-    Reading builds hundreds of thousands of small objects (cells, issues) that form
-    no reference cycles and live until the outputs are written; the collector would
-    scan all of them at every full collection (a tenth of collect's time). They are
-    read with the collector paused, then frozen (``gc.freeze``) until the end, while
-    the collector runs as usual for what the writers build. A process that froze
-    objects itself is left as it was.
-    """
-
-    def __enter__(self) -> "_LongLived":
-        self.enabled = gc.isenabled()
-        self.freeze = gc.get_freeze_count() == 0
-        gc.disable()
-        return self
-
-    def read(self) -> None:
-        """The returns are read: freeze them and let the collector run again."""
-        if self.freeze:
-            gc.freeze()
-        if self.enabled:
-            gc.enable()
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.freeze:
-            gc.unfreeze()
-        if self.enabled:
-            gc.enable()
-
-
-def read_all(master: Master, sources: Sequence[Path], progress: Progress = None, limits: Optional[Limits] = None,
-             workers: int = 1, cache_dir: Optional[Path] = None, batch: Optional[Batch] = None) -> CollectResult:
-    """Find, read, normalise, de-duplicate and validate every return (no output written).
-
-    ``workers`` processes read the files (returns are independent until validation);
-    with ``cache_dir``, what was learned from each file is kept there and a file
-    already read with the same bytes, master and tool version is not read again. A
-    ``batch`` given instead tells afterwards how many files were read.
-    """
-    with _LongLived() as phase:
-        return _read_all(master, sources, progress, batch or Batch(master, limits, workers, cache_dir), phase)
-
-
-def _read_all(master: Master, sources: Sequence[Path], progress: Progress, batch: Batch,
-              phase: _LongLived) -> CollectResult:
-    files, notes = find_files(sources)
-    returns = batch.read(files, progress)
-    phase.read()
-    pick_current(returns)
-    current = [r for r in returns if r.status != ReturnStatus.SUPERSEDED and r.readable]
-    todo = batch.needs_validation(current)
-    before = {id(r): len(r.issues) for r in todo}
-    validate_returns(todo, master)
-    batch.remember_validation(todo, before)
-    for ret in returns:
-        ret.status = return_status(ret)
-    notes.extend(batch.finish())
-    return CollectResult(returns, roster(master, returns), notes)
 
 
 def collect(master: Master, sources: Sequence[Path], out_dir: Path, progress: Progress = None,
@@ -103,8 +39,8 @@ def collect(master: Master, sources: Sequence[Path], out_dir: Path, progress: Pr
     result (see the module's docstring), never an exception.
     """
     out_dir = Path(out_dir)
-    with _LongLived() as phase:
-        result = _read_all(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
+    with LongLived() as phase:
+        result = read_batch(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
         write_outputs(master, result, out_dir)
     return result
 

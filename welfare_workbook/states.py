@@ -22,7 +22,6 @@ else, so every transition can be tested from plain values.
 
 from __future__ import annotations
 
-import enum
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,11 +31,12 @@ from . import issues as iss
 from .issues import ERROR, Issue
 from .journal import Entry, Operation, Row
 from .master import Master
+from .returns import Status
 
 INBOX = "受付"  # the survey folder's place for received files; 記録.csv names them 受付/<name>
 
 
-class State(str, enum.Enum):
+class State(Status):
     """A respondent's state in the survey folder: a ``str`` whose value is the word users see."""
 
     NOT_SUBMITTED = "未提出"
@@ -45,12 +45,6 @@ class State(str, enum.Enum):
     AWAITING_REVIEW = "確認待ち"
     ACCEPTED = "確認済"
     SENT_BACK = "差戻し中"
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
 
 
 # states in which the next move is the department's (the deadline matters to them)

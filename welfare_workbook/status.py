@@ -17,13 +17,12 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import issues as iss
 from . import journal
-from .collect import find_files, normalize_return, pick_current, read_return
+from .batch import read_all
 from .contract import survey_id
 from .issues import Issue
 from .master import Master
-from .merge import CollectResult, return_status, roster
+from .merge import CollectResult, roster
 from .states import AWAITING_DEPARTMENT, RETURN_SUPERSEDED, State, StateRow, Verdict, respondent_states, state_changes
-from .validate import validate_returns
 from .workspace import ISSUES_FILE, RESULTS_DIR, FolderReport, Workspace, check_inbox
 
 SOURCE_VERDICT, SOURCE_GIVEN, SOURCE_INBOX = "issues.json", "collect", "受付"
@@ -74,22 +73,11 @@ class StatusReport(FolderReport):
 # the verdict: collect's issues.json when it covers 受付/, else 受付/ read afresh
 
 
-def read_inbox(master: Master, inbox: Path) -> CollectResult:
-    """Read every file of 受付/ as collect does, writing nothing (pipeline.read_all without
-    the writer: this module is a reader and must not import pipeline, which imports generate)."""
-    if not Path(inbox).is_dir():
+def read_inbox(ws: Workspace, master: Master) -> CollectResult:
+    """Read every file of 受付/ as collect does (with the folder's cache), writing nothing."""
+    if not ws.inbox.is_dir():
         return CollectResult([], roster(master, []), [])
-    files, notes = find_files([Path(inbox)])
-    returns = []
-    for path, shown in files:
-        ret = read_return(path, shown, master)
-        normalize_return(ret, master)
-        returns.append(ret)
-    pick_current(returns)
-    validate_returns([r for r in returns if r.status != RETURN_SUPERSEDED and r.readable], master)
-    for ret in returns:
-        ret.status = return_status(ret)
-    return CollectResult(returns, roster(master, returns), notes)
+    return read_all(master, [ws.inbox], cache_dir=ws.collect_cache)
 
 
 def load_verdict(ws: Workspace, master: Master, result: Optional[CollectResult] = None) -> Tuple[Verdict, List[Issue]]:
@@ -111,7 +99,7 @@ def load_verdict(ws: Workspace, master: Master, result: Optional[CollectResult] 
             if _covers(ws, master, data, verdict, path):
                 return verdict, []
             notes.append(iss.make("status_verdict_stale", file=f"{RESULTS_DIR}/{ISSUES_FILE}"))
-    return Verdict.from_result(read_inbox(master, ws.inbox), SOURCE_INBOX), notes
+    return Verdict.from_result(read_inbox(ws, master), SOURCE_INBOX), notes
 
 
 def _covers(ws: Workspace, master: Master, data: Dict[str, Any], verdict: Verdict, path: Path) -> bool:

@@ -31,7 +31,7 @@ from . import issues as iss
 from . import journal
 from ._version import __version__
 from .excel import atomic_write
-from .issues import ERROR, Issue, IssueList
+from .issues import Issue, IssueList, Report
 from .master import SAMPLES, Master, load_master, read_raw, sample_path, sample_rows, write_master_xlsx
 from .sources import display_name
 from .states import INBOX, receipts
@@ -87,8 +87,13 @@ class Workspace:
 
     @property
     def cache_dir(self) -> Path:
-        """.cache/: reserved for the incremental collect (nothing is written there yet)."""
+        """.cache/: what earlier runs learned (safe to delete: it is rebuilt)."""
         return self.root / CACHE_DIR
+
+    @property
+    def collect_cache(self) -> Path:
+        """Where collect keeps what it read from each received file (see :mod:`batch`)."""
+        return self.cache_dir / "collect"
 
     @property
     def marker_path(self) -> Path:
@@ -158,21 +163,11 @@ def locate(folder: Optional[Path] = None, cwd: Optional[Path] = None) -> Tuple[O
 # report objects
 
 
-class FolderReport:
-    """What every survey-folder command returns: ``valid``, ``counts``, ``issues``,
-    ``exit_code`` (0 / 1 / 2 as DESIGN §2) and ``to_dict()`` (JSON-ready)."""
+class FolderReport(Report):
+    """What every survey-folder command returns: :class:`~.issues.Report` (``valid``,
+    ``counts``, ``issues``, ``to_dict()``) and ``exit_code`` (0 / 1 / 2 as DESIGN §2)."""
 
     issues: List[Issue]
-
-    @property
-    def valid(self) -> bool:
-        return not any(i.severity == ERROR for i in self.issues)
-
-    @property
-    def counts(self) -> Dict[str, int]:
-        return {"errors": sum(i.severity == ERROR for i in self.issues),
-                "warnings": sum(i.severity == iss.WARNING for i in self.issues),
-                "infos": sum(i.severity == iss.INFO for i in self.issues)}
 
     @property
     def exit_code(self) -> int:
@@ -182,12 +177,6 @@ class FolderReport:
 
     def report_data(self) -> Dict[str, Any]:
         return {}
-
-    def to_dict(self) -> Dict[str, Any]:
-        data: Dict[str, Any] = {"valid": self.valid, "counts": self.counts}
-        data.update(self.report_data())
-        data["issues"] = [i.to_dict() for i in self.issues]
-        return data
 
 
 @dataclass
