@@ -421,7 +421,8 @@ def test_run_mail_returns_the_drafts_and_prints_nothing(sample_master: Master, g
 def test_run_mail_reports_problems_as_data(sample_master: Master, tmp_path: Path,
                                            capsys: pytest.CaptureFixture) -> None:
     """What used to be echoed through callbacks (and crashed the default echo=print) is now returned or raised."""
-    from welfare_workbook.mail import MailError, SmtpSettings, check_sending, run_mail
+    from welfare_workbook.mail import MailError, run_mail
+    from welfare_workbook.mail_send import SmtpSettings, check_sending
 
     result = run_mail(sample_master, "配布", from_dir=tmp_path / "ない", out=tmp_path / "mail")
     assert result.input_missing and result.maildir is None and result.drafts == []

@@ -23,7 +23,8 @@ from welfare_workbook.answers import ANSWER_COLUMNS
 from welfare_workbook.cli import cli
 from welfare_workbook.generate import GenerateResult, generate
 from welfare_workbook.issues import Context, Issue, IssueList, Report, make
-from welfare_workbook.mail import MailResult, SendResult
+from welfare_workbook.mail import MailResult
+from welfare_workbook.mail_send import SendResult
 from welfare_workbook.master import Master, sample_path
 from welfare_workbook.master_check import MasterReport, check_master
 from welfare_workbook.merge import CollectResult, read_verdict

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import click
 
@@ -26,12 +26,14 @@ from .issues import IssueList
 from .wareki import fiscal_year_label
 
 if TYPE_CHECKING:  # imported by the mail command itself
-    from .mail import MailResult, SmtpSettings
+    from .mail import MailResult
+    from .mail_send import SmtpSettings
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 DEBUG_ENVVAR = "WELFARE_WORKBOOK_DEBUG"
 PASSWORD_ENVVAR = "WELFARE_SMTP_PASSWORD"  # never an option: it would end up in shell histories
-NO_MASTER = ("マスタが指定されていません。--master でマスタの .xlsx（またはシートごとの CSV のフォルダ）を指定してください。"
+NO_MASTER = ("マスタが指定されていません。調査フォルダの中で実行するか -w で調査フォルダを、または --master でマスタの "
+             ".xlsx（またはシートごとの CSV のフォルダ）を指定してください。調査フォルダは welfare-workbook init で作れます。"
              "同梱のサンプルを使うには、まず welfare-workbook init-master master.xlsx で書き出してください。")
 ANSWERS_MISSING = "「{path}」が見つかりません。collect が出力した answers.csv を指定してください。"
 CommandFunction = Callable[..., Any]
@@ -88,10 +90,16 @@ def _max_attachment_mb() -> float:
 
 
 def master_option(command: CommandFunction) -> CommandFunction:
-    """``--master M``. The one place that names the master: ``-w/--workspace`` (a survey folder) joins here."""
-    return option("--master", "master_opt", type=PathType(), metavar="マスタ",
-                  help="マスタ（.xlsx か、シートごとの CSV を入れたフォルダ）。同梱のサンプルは "
-                       "init-master で書き出してから指定する。")(command)
+    """``--master M`` and ``-w/--workspace DIR``: the two ways to name what a command works on."""
+    command = option("--master", "master_opt", type=PathType(), metavar="マスタ",
+                     help="マスタ（.xlsx か、シートごとの CSV を入れたフォルダ）。同梱のサンプルは "
+                          "init-master で書き出してから指定する。")(command)
+    return workspace_option(command)
+
+
+def workspace_option(command: CommandFunction) -> CommandFunction:
+    return option("-w", "--workspace", "workspace_opt", type=PathType("dir"), metavar="調査フォルダ",
+                  help="調査フォルダ（省略時は、今いるフォルダが調査フォルダならそれを使う）。")(command)
 
 
 def out_option(default: Optional[Path], help_text: str, *, kind: str = "dir", required: bool = False
@@ -105,15 +113,49 @@ def json_option(command: CommandFunction) -> CommandFunction:
     return option("--json", "as_json", is_flag=True, help="結果を JSON で出力する。")(command)
 
 
-def resolve_master(master_opt: Optional[Path]) -> Path:
-    """The master a command works on; without one it stops (exit 2): it never falls back to the sample.
+class Target(NamedTuple):
+    """What a command works on: a survey folder (and its master), or a master file alone."""
 
-    Only ``demo`` and ``init-master`` use the bundled sample. A survey folder's own
-    master (``-w``) is to be looked up here too.
+    workspace: Any  # a workspace.Workspace, or None
+    master: Path
+
+
+def resolve_target(master_opt: Optional[Path], workspace_opt: Optional[Path] = None) -> Target:
+    """``--master M``; else the survey folder ``-w DIR``, or the one the current folder is in.
+
+    With neither it stops (exit 2): it never falls back to the sample. Only ``demo``
+    and ``init-master`` use the bundled sample.
     """
-    if master_opt is None:
-        raise UsageError(NO_MASTER)
-    return master_opt
+    if master_opt is not None:
+        if workspace_opt is not None:
+            raise UsageError("--master と -w は同時に指定できません。調査フォルダでは、そのフォルダのマスタ.xlsx を使います。")
+        return Target(None, master_opt)
+    from .workspace import locate
+
+    ws, issues = locate(workspace_opt)
+    if ws is None:
+        raise UsageError(issues[0].message if workspace_opt is not None and issues else NO_MASTER)
+    return Target(ws, ws.master_path)
+
+
+def resolve_master(master_opt: Optional[Path], workspace_opt: Optional[Path] = None) -> Path:
+    return resolve_target(master_opt, workspace_opt).master
+
+
+def _folder_or_exit(workspace_opt: Optional[Path]) -> Any:
+    """The survey folder of a folder-only command (``-w DIR`` or the current one), else exit 2."""
+    from .workspace import locate
+
+    ws, issues = locate(workspace_opt)
+    if ws is None:
+        raise UsageError(issues[0].message if issues else NO_MASTER)
+    return ws
+
+
+def _exit_with(report: Any, as_json: bool, show: Callable[[Any], None]) -> None:
+    """Print a survey-folder report (or its JSON) and exit with its code."""
+    console.print_json(report.to_dict()) if as_json else show(report)
+    sys.exit(report.exit_code)
 
 
 def _load(source: Path) -> Tuple[Any, IssueList]:
@@ -181,9 +223,9 @@ def init_master(path: Path, sample: str, force: bool) -> None:
 @cli.command("check-master")
 @master_option
 @json_option
-def check_master(master_opt: Optional[Path], as_json: bool) -> None:
+def check_master(master_opt: Optional[Path], workspace_opt: Optional[Path], as_json: bool) -> None:
     """マスタを検査する（誤りはシート名・セル番地つきで表示）。"""
-    master, issues = _load(resolve_master(master_opt))
+    master, issues = _load(resolve_master(master_opt, workspace_opt))
     if as_json:
         console.print_json({"valid": master is not None, "issues": issues.to_list()})
     else:
@@ -202,54 +244,95 @@ def _generate(master: Any, out: Path, as_json: bool) -> Any:
 
 @cli.command()
 @master_option
-@out_option(Path("output"), "調査票を書き出すフォルダ。")
+@out_option(None, "調査票を書き出すフォルダ（既定 output。調査フォルダでは その中の 調査票）。")
 @json_option
-def generate(master_opt: Optional[Path], out: Path, as_json: bool) -> None:
+def generate(master_opt: Optional[Path], workspace_opt: Optional[Path], out: Optional[Path], as_json: bool) -> None:
     """担当課ごとの調査票（.xlsx）を作成する。"""
-    result = _generate(_master_or_exit(resolve_master(master_opt), quiet=as_json), out, as_json)
+    target = resolve_target(master_opt, workspace_opt)
+    out = out or (target.workspace.forms if target.workspace else Path("output"))
+    result = _generate(_master_or_exit(target.master, quiet=as_json), out, as_json)
     sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
 
 
 @cli.command()
-@argument("returns", nargs=-1, required=True, type=PathType(), label="提出された調査票",
-          description="ファイルまたはフォルダ。フォルダは下位も探す")
+@argument("returns", nargs=-1, required=False, type=PathType(), label="提出された調査票",
+          description="ファイルまたはフォルダ。フォルダは下位も探す。調査フォルダでは省き、受付 を読む")
 @master_option
-@out_option(Path("output") / "回収結果", "回収結果を書き出すフォルダ。")
+@out_option(None, "回収結果を書き出すフォルダ（既定 output/回収結果。調査フォルダでは その中の 回収結果）。")
 @json_option
+@option("--workers", type=Number(int, 1), default=None, metavar="数",
+        help="読み取りに使うプロセスの数（既定: 調査フォルダではすべてのコア、それ以外は 1）。")
+@option("--no-cache", is_flag=True, help="調査フォルダで、前回までの読み取り結果の控えを使わずにすべて読み直す。")
 @option("--max-mb", type=Number(float, 0, open_min=True), default=_max_mb, show_default=True, metavar="MB",
         help="提出ファイル 1 つの上限（MB）。ファイルの大きさと、展開した後の大きさの両方に使う。")
 @option("--max-cells", type=Number(int, 1), default=_max_cells, show_default=True, metavar="セル数",
         help="1 シートで読み取るセル数（A1 から最も離れた入力まで）と、文字列の数の上限。")
-def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], out: Path, as_json: bool, max_mb: float,
-            max_cells: int) -> None:
-    """提出された調査票（ファイルまたはフォルダ）を回収・検査する。"""
+def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], workspace_opt: Optional[Path],
+            out: Optional[Path], as_json: bool, max_mb: float, max_cells: int, workers: Optional[int],
+            no_cache: bool) -> None:
+    """提出された調査票（ファイルまたはフォルダ）を回収・検査する。調査フォルダでは 受付 を回収する。"""
     from .guard import MIB, Limits
-    from .pipeline import collect as collect_returns
 
-    source = resolve_master(master_opt)
-    _require(returns, "「{path}」が見つかりません。ファイルかフォルダのパスを確認してください。")
-    master = _master_or_exit(source, quiet=as_json)
-    result = collect_returns(master, list(returns), out, progress=console.Progress("提出を読み取り", quiet=as_json),
-                             limits=Limits(int(max_mb * MIB), max_cells))
+    target = _collect_target(returns, master_opt, workspace_opt, out)
+    master = _master_or_exit(target.master, quiet=as_json)
+    progress, limits = console.Progress("提出を読み取り", quiet=as_json), Limits(int(max_mb * MIB), max_cells)
+    if target.workspace is not None:
+        from .folder import collect_in
+
+        result = collect_in(target.workspace, master, progress=progress, limits=limits, workers=workers,
+                            use_cache=not no_cache)
+    else:
+        from .pipeline import collect as collect_returns
+
+        result = collect_returns(master, list(returns), out or Path("output") / "回収結果", progress=progress,
+                                 limits=limits, workers=workers or 1)
     console.print_json(result.to_dict()) if as_json else console.print_collect(result)
-    sys.exit(EXIT_OK if result.valid else EXIT_INVALID)
+    sys.exit(EXIT_OK if result.valid else EXIT_USAGE if _busy(result) else EXIT_INVALID)
+
+
+def _collect_target(returns: Tuple[Path, ...], master_opt: Optional[Path], workspace_opt: Optional[Path],
+                    out: Optional[Path]) -> Target:
+    """Files and a master, or a survey folder (whose 受付/ is read): never both, never neither."""
+    if returns and master_opt is None and workspace_opt is None:
+        raise UsageError(NO_MASTER)
+    target = resolve_target(master_opt, workspace_opt)
+    if target.workspace is not None and (returns or out is not None):
+        raise UsageError("調査フォルダでは、受付 に入っているファイルを回収します（出力は 回収結果 へ）。"
+                         "届いたファイルは先に welfare-workbook receive で受け付けてください。")
+    if target.workspace is None and not returns:
+        raise UsageError("提出された調査票（RETURNS：ファイルまたはフォルダ）を指定してください。"
+                         "調査フォルダの 受付 を回収するときは -w で調査フォルダを指定します。",
+                         click.get_current_context(), usage=True)
+    _require(returns, "「{path}」が見つかりません。ファイルかフォルダのパスを確認してください。")
+    return target
+
+
+def _busy(result: Any) -> bool:
+    return any(i.code == "folder_collect_busy" for i in result.issues)
 
 
 
 
 @cli.command()
-@option("--answers", "answers_paths", required=True, multiple=True, type=PathType("file"), metavar="ファイル",
-        help="collect が出力した answers.csv（回収を分けたときは、繰り返して複数指定）。")
+@option("--answers", "answers_paths", multiple=True, type=PathType("file"), metavar="ファイル",
+        help="collect が出力した answers.csv（回収を分けたときは、繰り返して複数指定）。調査フォルダでは省略できる。")
 @master_option
-@out_option(Path("output") / "回収結果", "集計表.xlsx と indicators.csv を書き出すフォルダ。")
-def report(answers_paths: Tuple[Path, ...], master_opt: Optional[Path], out: Path) -> None:
+@out_option(None, "集計表.xlsx と indicators.csv を書き出すフォルダ（既定 output/回収結果。調査フォルダでは 回収結果）。")
+def report(answers_paths: Tuple[Path, ...], master_opt: Optional[Path], workspace_opt: Optional[Path],
+           out: Optional[Path]) -> None:
     """answers.csv とマスタから集計表（審議会資料）を作り直す。"""
     from .pipeline import write_report
 
-    source = resolve_master(master_opt)
+    target = resolve_target(master_opt, workspace_opt)
+    if target.workspace is not None:
+        answers_paths = answers_paths or (target.workspace.results / "answers.csv",)
+        out = out or target.workspace.results
+    if not answers_paths:
+        raise UsageError("--answers が指定されていません。collect が出力した answers.csv を指定してください"
+                         "（調査フォルダでは省けます）。", click.get_current_context(), usage=True)
     _require(answers_paths, ANSWERS_MISSING, Path.is_file)
-    master = _master_or_exit(source)
-    result = write_report(master, list(answers_paths), out)  # unreadable input, unwritable output: issues
+    master = _master_or_exit(target.master)
+    result = write_report(master, list(answers_paths), out or Path("output") / "回収結果")
     if not result.valid:
         console.print_issues(result.issues, err=True)
         sys.exit(EXIT_INVALID)
@@ -258,15 +341,22 @@ def report(answers_paths: Tuple[Path, ...], master_opt: Optional[Path], out: Pat
 
 @cli.command()
 @master_option
-@option("--answers", "answers_path", required=True, type=PathType("file"), metavar="ファイル",
-        help="collect が出力した answers.csv。")
-@out_option(None, "翌年度のマスタ（.xlsx）。", kind="file", required=True)
+@option("--answers", "answers_path", type=PathType("file"), metavar="ファイル",
+        help="collect が出力した answers.csv（調査フォルダでは使わない）。")
+@out_option(None, "翌年度のマスタ（.xlsx）。調査フォルダでは、翌年度の調査フォルダ。", kind="any", required=True)
 @option("--force", is_flag=True, help="要修正の回答が残っていても繰り越す。")
-def rollover(master_opt: Optional[Path], answers_path: Path, out: Path, force: bool) -> None:
-    """今年度の回答を実績に加え、対象年度を進めた翌年度のマスタを作る。"""
+def rollover(master_opt: Optional[Path], workspace_opt: Optional[Path], answers_path: Optional[Path], out: Path,
+             force: bool) -> None:
+    """今年度の回答を実績に加え、対象年度を進めた翌年度のマスタ（調査フォルダでは翌年度の調査フォルダ）を作る。"""
     from .rollover import rollover as roll
 
-    source = resolve_master(master_opt)
+    target = resolve_target(master_opt, workspace_opt)
+    if target.workspace is not None:
+        _folder_rollover(target.workspace, out, force)
+    source = target.master
+    if answers_path is None:
+        raise UsageError("--answers が指定されていません。collect が出力した answers.csv を指定してください"
+                         "（調査フォルダでは使いません）。", click.get_current_context(), usage=True)
     _require([answers_path], ANSWERS_MISSING, Path.is_file)
     if out.suffix.lower() != ".xlsx" or (out.exists() and out.resolve() == source.resolve()):
         raise UsageError("--out には、元のマスタとは別の .xlsx ファイルを指定してください。")
@@ -278,9 +368,18 @@ def rollover(master_opt: Optional[Path], answers_path: Path, out: Path, force: b
     console.print_rollover(result, out, fiscal_year_label(result.next_year))
 
 
+def _folder_rollover(ws: Any, out: Path, force: bool) -> None:
+    """``rollover -w DIR --out NEXTDIR``: next year's survey folder; exits."""
+    from .folder import rollover_in
+
+    result, made = rollover_in(ws, _master_or_exit(ws.master_path), out, force=force)
+    console.print_folder_rollover(result, made, fiscal_year_label(result.next_year))
+    sys.exit(EXIT_OK if result.output is not None else made.exit_code if made is not None else EXIT_INVALID)
+
+
 def _send(result: MailResult, smtp: SmtpSettings, ask: bool) -> None:
     """Ask (unless --yes), get the SMTP password (environment or prompt), send, report."""
-    from .mail import send_mail
+    from .mail_send import send_mail
 
     if ask and not confirm(console.send_question(result, smtp)):
         console.echo(f"送信を取りやめました。下書きは {result.maildir} にあります。")
@@ -312,17 +411,18 @@ def _send(result: MailResult, smtp: SmtpSettings, ask: bool) -> None:
 @option("--starttls/--no-starttls", default=True, show_default=True, help="STARTTLS で暗号化する。")
 @option("--smtp-user", envvar="WELFARE_SMTP_USER", show_envvar=True, default="", metavar="ユーザー",
         help=f"SMTP のユーザー名。パスワードは環境変数 {PASSWORD_ENVVAR} か、送信時の入力で渡す。")
-def mail(kind: str, master_opt: Optional[Path], send_now: bool, yes: bool, smtp_host: str, smtp_port: int,
-         starttls: bool, smtp_user: str, **drafting: Any) -> None:
+def mail(kind: str, master_opt: Optional[Path], workspace_opt: Optional[Path], send_now: bool, yes: bool,
+         smtp_host: str, smtp_port: int, starttls: bool, smtp_user: str, **drafting: Any) -> None:
     """配布・督促・差戻しのメールを下書き（.eml）に書き出す。--send で送信する。"""
-    from .mail import MailError, SmtpSettings, check_sending, run_mail
+    from .mail import MailError
+    from .mail_send import SmtpSettings, check_sending
 
-    source = resolve_master(master_opt)
+    target = resolve_target(master_opt, workspace_opt)
     smtp = SmtpSettings(smtp_host, smtp_port, starttls, smtp_user)
     try:
         if send_now:  # before anything is written: a send that cannot work is a usage error
             drafting["sender"] = check_sending(drafting["sender"], smtp)
-        result = run_mail(_master_or_exit(source), kind, **drafting)
+        result = _draft_mail(target, kind, drafting)
     except MailError as exc:
         raise UsageError(str(exc)) from exc
     console.print_issues(result.issues, err=result.input_missing)
@@ -332,6 +432,77 @@ def mail(kind: str, master_opt: Optional[Path], send_now: bool, yes: bool, smtp_
     if send_now and result.drafts:
         _send(result, smtp, ask=not yes)
     sys.exit(EXIT_INVALID if result.has_errors else EXIT_OK)
+
+
+def _draft_mail(target: Target, kind: str, drafting: Any) -> Any:
+    from .mail import run_mail
+
+    master = _master_or_exit(target.master)
+    if target.workspace is None:
+        return run_mail(master, kind, **drafting)
+    from .folder import mail_in
+
+    return mail_in(target.workspace, master, kind, **{k: v for k, v in drafting.items() if v is not None})
+
+
+@cli.command()
+@argument("folder", type=PathType("dir"), label="作る調査フォルダ")
+@option("--master", "master_opt", type=PathType(), metavar="マスタ", help="調査フォルダに入れるマスタ（.xlsx か CSV のフォルダ）。")
+@option("--sample", type=Choice(_samples), default=None, help="マスタの代わりに同梱のサンプルを使う。")
+@option("--force", is_flag=True, help="空でないフォルダにも作る（中のファイルは消さない）。")
+@json_option
+def init(folder: Path, master_opt: Optional[Path], sample: Optional[str], force: bool, as_json: bool) -> None:
+    """調査フォルダを作り、マスタを入れる（--master か --sample のどちらか一方）。"""
+    from .workspace import init as make_folder
+
+    if (master_opt is None) == (sample is None):
+        raise UsageError("--master でマスタを指定するか、--sample で同梱のサンプルを選んでください（どちらか一方）。")
+    _exit_with(make_folder(folder, master=master_opt, sample=sample, force=force), as_json, console.print_init)
+
+
+@cli.command()
+@argument("files", nargs=-1, required=True, type=PathType(), label="届いたファイル", description="ファイルまたはフォルダ")
+@workspace_option
+@option("--respondent", "respondent_id", default=None, metavar="課ID",
+        help="どの課から届いたか（ファイルから分からないときの手がかり）。")
+@json_option
+def receive(files: Tuple[Path, ...], workspace_opt: Optional[Path], respondent_id: Optional[str], as_json: bool) -> None:
+    """届いたファイルを調査フォルダの 受付 に写し、記録.csv に記録する（元のファイルは動かさない）。"""
+    from .receive import receive as take_in
+
+    ws = _folder_or_exit(workspace_opt)
+    _require(files, "「{path}」が見つかりません。ファイルかフォルダのパスを確認してください。")
+    _exit_with(take_in(ws, list(files), respondent_id=respondent_id), as_json, console.print_received)
+
+
+@cli.command()
+@workspace_option
+@json_option
+def status(workspace_opt: Optional[Path], as_json: bool) -> None:
+    """調査フォルダの提出状況（課ごとの状態・ファイル・エラー数・提出期限までの日数）を表示する。"""
+    from .status import status as roster
+
+    _exit_with(roster(_folder_or_exit(workspace_opt)), as_json, console.print_status)
+
+
+@cli.command()
+@argument("respondent_id", label="課ID")
+@option("--accept", is_flag=True, help="確認済にする。")
+@option("--send-back", is_flag=True, help="差戻し中にする。")
+@option("--reopen", is_flag=True, help="直前の確認・差戻しを取り消す。")
+@option("--reason", default="", metavar="理由", help="判断の理由（エラーが残る提出を確認済にするときは必須）。")
+@workspace_option
+@json_option
+def review(respondent_id: str, accept: bool, send_back: bool, reopen: bool, reason: str,
+           workspace_opt: Optional[Path], as_json: bool) -> None:
+    """提出への事務局の判断（確認済・差戻し・取消し）を、理由とともに記録する。"""
+    from .review import review as decide
+
+    actions = [name for name, chosen in (("accept", accept), ("send_back", send_back), ("reopen", reopen)) if chosen]
+    if len(actions) != 1:
+        raise UsageError("--accept・--send-back・--reopen のどれか一つを指定してください。")
+    _exit_with(decide(_folder_or_exit(workspace_opt), respondent_id, actions[0], reason), as_json,
+               console.print_review)
 
 
 @cli.command()

@@ -17,7 +17,8 @@ from .issues import ERROR, SEVERITY_LABEL, Issue, IssueList
 from .returns import ReturnStatus
 
 if TYPE_CHECKING:  # mail is imported only by the mail command
-    from .mail import MailResult, SmtpSettings
+    from .mail import MailResult
+    from .mail_send import SmtpSettings
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -44,7 +45,8 @@ def print_issues(issues: Iterable[Issue], err: bool = False) -> None:
         if issue.cell and issue.cell not in issue.message:
             parts.append(issue.cell)
         place = " ".join(p for p in parts if p)
-        echo(f"[{SEVERITY_LABEL.get(issue.severity, issue.severity)}] {place}: {issue.message}", err=err)
+        label = SEVERITY_LABEL.get(issue.severity, issue.severity)
+        echo(f"[{label}] {place}: {issue.message}" if place else f"[{label}] {issue.message}", err=err)
 
 
 # ---------------------------------------------------------------------------
@@ -93,7 +95,7 @@ def print_collect(result: Any) -> None:
     for row in result.roster:
         ret = row.current
         detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
-        echo(f"  {row.department.id:<5} {row.department.name:<12} {row.status:<4} {detail}")
+        echo(f"  {row.department.id:<5} {row.department.name:<12} {row.shown:<4} {detail}")
     for ret in (r for r in result.returns if r.respondent_id is None or r.status == ReturnStatus.OUT_OF_SCOPE):
         echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")
     shown = [i for i in result.issues if i.severity != "info"]
@@ -176,6 +178,56 @@ def print_sent(result: MailResult) -> None:
 
 # ---------------------------------------------------------------------------
 # progress
+
+
+# ---------------------------------------------------------------------------
+# the survey folder
+
+
+def print_init(report: Any) -> None:
+    print_issues(report.issues, err=not report.valid)
+    if report.valid:
+        echo(f"調査フォルダを作成しました: {report.folder}（マスタ: {report.master}）")
+        for name in report.created:
+            echo(f"  {name}")
+
+
+def print_received(report: Any) -> None:
+    print_issues([i for i in report.issues if i.severity != "info"], err=not report.valid)
+    for item in report.received:
+        echo(f"  受付  {item.respondent_id or '（不明）':<6} {item.file}  ← {item.source}")
+    for item in report.duplicates:
+        echo(f"  同じ内容を受付済み  {item.source}（{item.duplicate_of}）")
+    echo(f"受付 {len(report.received)} 件・受付済みと同じ {len(report.duplicates)} 件・対象外 {len(report.skipped)} 件")
+
+
+def print_status(report: Any) -> None:
+    """The roster of a survey folder: state, file, counts, and the days to the deadline."""
+    print_issues([i for i in report.issues if i.severity != "info"])
+    days = report.days_left
+    left = "" if days is None else (f"（あと {days} 日）" if days >= 0 else f"（{-days} 日超過）")
+    deadline = report.deadline.isoformat() if report.deadline else "なし"
+    echo(f"{report.survey}　提出期限 {deadline}{left}")
+    for row in report.respondents:
+        detail = f"エラー {row.errors}・注意 {row.warnings}  {row.file}" if row.file else ""
+        echo(f"  {row.respondent_id:<5} {row.respondent:<12} {row.state:<5} {detail}")
+        if row.message:
+            echo(f"        {row.message}")
+    echo("・".join(f"{state} {count}" for state, count in report.states().items() if count))
+
+
+def print_review(report: Any) -> None:
+    print_issues(report.issues, err=not report.valid)
+    if report.recorded:
+        reason = f"（理由: {report.reason}）" if report.reason else ""
+        echo(f"{report.respondent_id} {report.respondent}: {report.before} → {report.after}{reason}")
+
+
+def print_folder_rollover(result: Any, made: Any, year_label: str) -> None:
+    print_issues(result.issues, err=result.output is None)
+    if result.output is not None:
+        echo(f"{year_label}の調査フォルダを作成しました: {made.folder}")
+        echo(f"  実績に {result.added} 行を追加（同じ年度の既存 {result.replaced} 行は置き換え）")
 
 
 class Progress:

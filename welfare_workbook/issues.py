@@ -430,6 +430,19 @@ CATALOGUE: Dict[str, tuple] = {
         "「{file}」は調査フォルダではありません（マスタ.xlsx と 記録.csv がありません）。"
         "`welfare-workbook init` で調査フォルダを作るか、-w で調査フォルダを指定してください。",
     ),
+    "folder_collect_busy": (
+        ERROR,
+        "調査フォルダ「{file}」では、ほかの回収（collect）が実行中です。終わってから、もう一度実行してください。",
+    ),
+    "folder_next_exists": (
+        ERROR,
+        "翌年度の調査フォルダ「{file}」は既にあり、空ではありません。まだない新しいフォルダを --out に指定してください。",
+    ),
+    "rollover_open_states": (
+        ERROR,
+        "まだ済んでいない課があります（{departments}）。修正の提出を回収して確認するか、事務局の判断で"
+        "確認済にしてから繰り越してください。承知の上で繰り越すには --force を付けてください。",
+    ),
     "folder_not_empty": (
         ERROR,
         "フォルダ「{file}」は空ではありません。新しいフォルダを指定するか、このフォルダに作るときは --force を付けてください"

@@ -23,7 +23,6 @@ True
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import re
 import string
@@ -267,9 +266,11 @@ class CheckRow:
 
     respondent_id: str
     respondent: str
-    status: str  # a RosterStatus word: 未提出 / 提出済 / 要修正 / 再提出
+    status: str  # a RosterStatus word (未提出 / 提出済 / 要修正 / 再提出), or in a survey folder its state
     file: str = ""
     fixes: List[Tuple[str, str, str, str]] = field(default_factory=list)  # (重要度, シート, セル, 内容)
+    note: str = ""  # in a survey folder: e.g. for 形式違い, which file came and how to re-save it
+    in_folder: bool = False  # the status is a survey folder's state
 
 
 def read_checks(master: Master, folder: Path, issues: IssueList) -> Optional[List[CheckRow]]:
@@ -277,9 +278,28 @@ def read_checks(master: Master, folder: Path, issues: IssueList) -> Optional[Lis
 
     Read from the machine-readable verdict, never from 確認結果.xlsx (which is for people).
     """
-    path = Path(folder) / ISSUES_FILE
+    verdict = _load_verdict(master, Path(folder), issues)
+    if verdict is None:
+        return None
+    roster, found = verdict
+    rows = []
+    for rid, name, status, file, note, in_folder in roster:
+        if not rid:
+            continue
+        row = CheckRow(rid, name, status, file, note=note, in_folder=in_folder)
+        for severity in (iss.ERROR, iss.WARNING):
+            row.fixes.extend((iss.SEVERITY_LABEL[severity], sheet, cell, message)
+                             for who, sev, where, sheet, cell, message in found
+                             if who == rid and sev == severity and (not file or where == file))
+        rows.append(row)
+    return rows
+
+
+def _load_verdict(master: Master, folder: Path, issues: IssueList) -> Optional[Tuple[List[tuple], List[tuple]]]:
+    """(roster rows, issue rows) of the folder's issues.json when it is this survey's; else an issue."""
+    path = folder / ISSUES_FILE
     if not path.is_file():
-        if (Path(folder) / CHECKS_FILE).is_file():  # an older collect's output, or issues.json failed to write
+        if (folder / CHECKS_FILE).is_file():  # an older collect's output, or issues.json failed to write
             issues.add(iss.make("mail_collect_outdated", file=ISSUES_FILE, folder=str(folder)))
         else:
             issues.add(iss.make("mail_no_collect_result", file=str(path), folder=str(folder)))
@@ -287,7 +307,8 @@ def read_checks(master: Master, folder: Path, issues: IssueList) -> Optional[Lis
     try:
         verdict = read_verdict(path)
         survey = verdict["survey"]
-        roster = [(str(r["respondent_id"]), str(r.get("respondent") or ""), str(r["status"]), str(r.get("file") or ""))
+        roster = [(str(r["respondent_id"]), str(r.get("respondent") or ""), str(r.get("state") or r["status"]),
+                   str(r.get("file") or ""), str(r.get("note") or ""), bool(r.get("state")))
                   for r in verdict["roster"]]
         found = [(str(i.get("respondent_id") or ""), str(i["severity"]), str(i.get("file") or ""),
                   str(i.get("sheet") or ""), str(i.get("cell") or ""), str(i["message"])) for i in verdict["issues"]]
@@ -300,17 +321,7 @@ def read_checks(master: Master, folder: Path, issues: IssueList) -> Optional[Lis
         issues.add(iss.make("mail_collect_mismatch", file=str(path), detail=name or "不明",
                             survey=name, expected=master.settings.survey_name))
         return None
-    rows = []
-    for rid, name, status, file in roster:
-        if not rid:
-            continue
-        row = CheckRow(rid, name, status, file)
-        for severity in (iss.ERROR, iss.WARNING):
-            row.fixes.extend((iss.SEVERITY_LABEL[severity], sheet, cell, message)
-                             for who, sev, where, sheet, cell, message in found
-                             if who == rid and sev == severity and (not file or where == file))
-        rows.append(row)
-    return rows
+    return roster, found
 
 
 def fix_list(fixes: Sequence[Tuple[str, str, str, str]]) -> str:
@@ -331,6 +342,9 @@ def fix_list(fixes: Sequence[Tuple[str, str, str, str]]) -> str:
 # building the messages
 
 
+Plan = List[Tuple[Department, str, Optional[Path], List[Tuple[str, str, str, str]], str]]
+
+
 def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *,
                    templates: Optional[Path] = None,
                    max_size_mb: float = DEFAULT_MAX_SIZE_MB) -> Tuple[List[Draft], IssueList]:
@@ -338,10 +352,11 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
 
     配布: every respondent, with its generated workbook from ``from_dir`` (default
     ``output/調査票``). 督促: the 未提出・要修正 departments of the collect result in
-    ``from_dir`` (default ``output/回収結果``). 差戻し: the 要修正 departments, with their
-    copy from ``from_dir/差戻し``. A department without an address, without its file or
-    with an attachment over ``max_size_mb`` gets no draft but an issue.
-    Raises :class:`MailError` when the template cannot be used.
+    ``from_dir`` (default ``output/回収結果``) — in a survey folder the 未提出 and 形式違い
+    ones (naming the file that came and how to re-save it). 差戻し: the 要修正
+    departments, with their copy from ``from_dir/差戻し``. A department without an
+    address, without its file or with an attachment over ``max_size_mb`` gets no draft
+    but an issue. Raises :class:`MailError` when the template cannot be used.
     """
     kind = normalize_kind(kind)
     folder = Path(from_dir) if from_dir is not None else DEFAULT_FROM_DIR[kind]
@@ -350,72 +365,103 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
     issues = IssueList()
     if templates is not None and template[0] == TEMPLATE_FILES[kind]:
         issues.add(iss.make("mail_template_default", file=TEMPLATE_FILES[kind], folder=str(templates)))
-    plan: List[Tuple[Department, str, Optional[Path], List[Tuple[str, str, str, str]]]] = []
     if kind == KIND_DISTRIBUTE:
-        if not folder.is_dir():
-            issues.add(iss.make("mail_no_folder", file=str(folder)))
-            return [], issues
-        books = find_workbooks(master, folder, issues)
-        for dept in master.respondents():
-            if dept.id not in books:
-                issues.add(iss.make("mail_no_workbook", file=folder.name, respondent_id=dept.id, dept=dept.name,
-                                    folder=str(folder),
-                                    what="調査票", hint="generate で作り直すか、--from-dir で調査票のフォルダを指定"))
-                continue
-            plan.append((dept, "", books[dept.id], []))
+        plan = _distribution_plan(master, folder, issues)
     else:
-        checks = read_checks(master, folder, issues)
-        if checks is None:
-            return [], issues
-        wanted = REMIND_STATUSES if kind == KIND_REMIND else (RosterStatus.NEEDS_FIX,)
-        books = find_workbooks(master, folder / SENDBACK_DIR, issues) if kind == KIND_SENDBACK else {}
-        for row in checks:
-            if row.status not in wanted:
-                continue
-            listed = master.departments.get(row.respondent_id)
-            if listed is None:
-                issues.add(iss.make("mail_unknown_department", file=ISSUES_FILE, respondent_id=row.respondent_id,
-                                    dept=row.respondent, dept_id=row.respondent_id))
-                continue
-            dept = listed
-            attachment = books.get(dept.id) if kind == KIND_SENDBACK else None
-            if kind == KIND_SENDBACK and attachment is None:
-                issues.add(iss.make("mail_no_workbook", file=SENDBACK_DIR, respondent_id=dept.id, dept=dept.name,
-                                    folder=str(folder / SENDBACK_DIR), what="差戻しのファイル",
-                                    hint="collect をやり直して差戻しのファイルを作る"))
-                continue
-            plan.append((dept, row.status, attachment, row.fixes))
+        plan = _roster_plan(master, kind, folder, issues)
     drafts = []
-    limit = max_size_mb * 1024 * 1024
-    master_file = Path(master.source).name if master.source else "マスタ"
-    for dept, status, attachment, fixes in plan:
-        to = addresses(dept.email)
-        if not to:
-            issues.add(iss.make("mail_no_address", file=master_file, sheet="担当課", respondent_id=dept.id,
-                                dept=dept.name, dept_id=dept.id))
+    for dept, status, attachment, fixes, note in plan or []:
+        if not _can_send(master, dept, attachment, max_size_mb, issues):
             continue
-        bad = [a for a in to if not _ADDRESS.fullmatch(a)]
-        if bad:
-            issues.add(iss.make("mail_bad_address", file=master_file, sheet="担当課", respondent_id=dept.id,
-                                dept=dept.name, dept_id=dept.id, value=bad[0]))
-            continue
-        if attachment is not None and attachment.stat().st_size > limit:
-            issues.add(iss.make("mail_attachment_too_large", file=attachment.name, respondent_id=dept.id,
-                                dept=dept.name, size=size_label(attachment.stat().st_size),
-                                limit=f"{max_size_mb:g} MB"))
-            continue
-        request = ""
-        if kind == KIND_REMIND:
-            request = ("貴課からのご提出をまだ確認できておりません。提出期限までにご提出くださいますよう"
-                       "お願いいたします。" if status == RosterStatus.NOT_SUBMITTED else
-                       "ご提出いただいた調査票に、直していただきたい箇所があります。"
-                       "差戻しのファイルで下記の箇所を直して、再度ご提出くださいますようお願いいたします。")
         values = template_values(master, dept, 添付ファイル=attachment.name if attachment else "", 状況=status,
-                                 依頼内容=request, 修正内容=fix_list(fixes))
+                                 依頼内容=_request(kind, status, note), 修正内容=fix_list(fixes))
         subject, body = render(template, values)
         display = f"{dept.name} {dept.person}".strip()
-        drafts.append(Draft(kind, dept.id, dept.name, to, display, subject, body, attachment, status))
+        drafts.append(Draft(kind, dept.id, dept.name, addresses(dept.email), display, subject, body, attachment,
+                            status))
     return drafts, issues
+
+
+def _distribution_plan(master: Master, folder: Path, issues: IssueList) -> Optional[Plan]:
+    """配布: every respondent with its generated workbook (matched by ``_meta``, not by name)."""
+    if not folder.is_dir():
+        issues.add(iss.make("mail_no_folder", file=str(folder)))
+        return None
+    books = find_workbooks(master, folder, issues)
+    plan: Plan = []
+    for dept in master.respondents():
+        if dept.id not in books:
+            issues.add(iss.make("mail_no_workbook", file=folder.name, respondent_id=dept.id, dept=dept.name,
+                                folder=str(folder),
+                                what="調査票", hint="generate で作り直すか、--from-dir で調査票のフォルダを指定"))
+            continue
+        plan.append((dept, "", books[dept.id], [], ""))
+    return plan
+
+
+# who gets a 督促 and a 差戻し: by collect's roster, or by a survey folder's states
+WANTED = {(KIND_REMIND, False): tuple(str(s) for s in REMIND_STATUSES), (KIND_REMIND, True): ("未提出", "形式違い"),
+          (KIND_SENDBACK, False): (str(RosterStatus.NEEDS_FIX),), (KIND_SENDBACK, True): ("要修正",)}
+
+
+def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList) -> Optional[Plan]:
+    """督促 and 差戻し: the departments of the collect result that need it, with what to fix."""
+    checks = read_checks(master, folder, issues)
+    if checks is None:
+        return None
+    books = find_workbooks(master, folder / SENDBACK_DIR, issues) if kind == KIND_SENDBACK else {}
+    plan: Plan = []
+    for row in checks:
+        if row.status not in WANTED[(kind, row.in_folder)]:
+            continue
+        dept = master.departments.get(row.respondent_id)
+        if dept is None:
+            issues.add(iss.make("mail_unknown_department", file=ISSUES_FILE, respondent_id=row.respondent_id,
+                                dept=row.respondent, dept_id=row.respondent_id))
+            continue
+        attachment = books.get(dept.id) if kind == KIND_SENDBACK else None
+        if kind == KIND_SENDBACK and attachment is None:
+            issues.add(iss.make("mail_no_workbook", file=SENDBACK_DIR, respondent_id=dept.id, dept=dept.name,
+                                folder=str(folder / SENDBACK_DIR), what="差戻しのファイル",
+                                hint="collect をやり直して差戻しのファイルを作る"))
+            continue
+        plan.append((dept, row.status, attachment, row.fixes, row.note))
+    return plan
+
+
+def _can_send(master: Master, dept: Department, attachment: Optional[Path], max_size_mb: float,
+              issues: IssueList) -> bool:
+    """A department can get its mail: an address that reads as one, an attachment within the limit."""
+    master_file = Path(master.source).name if master.source else "マスタ"
+    to = addresses(dept.email)
+    if not to:
+        issues.add(iss.make("mail_no_address", file=master_file, sheet="担当課", respondent_id=dept.id,
+                            dept=dept.name, dept_id=dept.id))
+        return False
+    bad = [a for a in to if not _ADDRESS.fullmatch(a)]
+    if bad:
+        issues.add(iss.make("mail_bad_address", file=master_file, sheet="担当課", respondent_id=dept.id,
+                            dept=dept.name, dept_id=dept.id, value=bad[0]))
+        return False
+    if attachment is not None and attachment.stat().st_size > max_size_mb * 1024 * 1024:
+        issues.add(iss.make("mail_attachment_too_large", file=attachment.name, respondent_id=dept.id,
+                            dept=dept.name, size=size_label(attachment.stat().st_size),
+                            limit=f"{max_size_mb:g} MB"))
+        return False
+    return True
+
+
+def _request(kind: str, status: str, note: str) -> str:
+    """The {依頼内容} of a 督促: what is asked of the department, by its status."""
+    if kind != KIND_REMIND:
+        return ""
+    if status == RosterStatus.NOT_SUBMITTED:
+        return "貴課からのご提出をまだ確認できておりません。提出期限までにご提出くださいますようお願いいたします。"
+    if status == "形式違い":
+        return ("お送りいただいたファイルは、このままでは読み取れませんでした。" + (note + " " if note else "") +
+                "お配りした調査票（.xlsx）に入力し、Excel ブック（.xlsx）のまま保存して、改めてご提出ください。")
+    return ("ご提出いただいた調査票に、直していただきたい箇所があります。"
+            "差戻しのファイルで下記の箇所を直して、再度ご提出くださいますようお願いいたします。")
 
 
 def size_label(size: float) -> str:
@@ -475,116 +521,6 @@ def write_drafts(drafts: Sequence[Draft], maildir: Path, *, kind: str = "", send
     return index
 
 
-@dataclass
-class SmtpSettings:
-    host: str = ""
-    port: int = 587
-    starttls: bool = True
-    user: str = ""
-    password: str = ""
-    timeout: float = 30.0
-
-
-@dataclass
-class SendResult(Report):
-    """What :func:`send` delivered (a message refused for some addresses counts as sent)."""
-
-    sent: List[Draft]
-    issues: IssueList
-
-    def report_data(self) -> Dict[str, Any]:
-        return {"sent": [{"respondent_id": d.respondent_id, "to": list(d.to),
-                          "file": d.file.name if d.file else None} for d in self.sent]}
-
-
-def _append_log(path: Path, rows: List[List[str]]) -> None:
-    """Add rows to the log (header and BOM only when it is new), rewriting it atomically."""
-    old = path.read_bytes() if path.exists() else b""
-    data = _csv_bytes(LOG_COLUMNS, rows)
-    if old:
-        data = old + data[len(_csv_bytes(LOG_COLUMNS, [])):]
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
-
-
-def send(drafts: Sequence[Draft], smtp: SmtpSettings, sender: str, *, sender_name: str = "",
-         log: Optional[Path] = None) -> SendResult:
-    """Send every draft over one SMTP connection; a message that fails is an issue, the others still go.
-
-    Each attempt is appended to ``log`` (``送信記録.csv``: time, to, subject, result).
-    """
-    import smtplib
-    import socket
-    import ssl
-
-    issues = IssueList()
-    sent: List[Draft] = []
-
-    def record(draft: Draft, result: str) -> None:
-        if log is not None:
-            _append_log(log, [[dt.datetime.now().isoformat(timespec="seconds"), draft.respondent_id,
-                               draft.respondent, ", ".join(draft.to), draft.subject,
-                               draft.attachment.name if draft.attachment else "", result]])
-
-    pending = list(drafts)
-    try:
-        # the plain host name: socket.getfqdn() could ask DNS for this machine's name
-        with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout,
-                          local_hostname=socket.gethostname() or "localhost") as client:
-            client.ehlo()
-            if smtp.starttls:
-                if not client.has_extn("starttls"):
-                    raise smtplib.SMTPNotSupportedError("サーバーが STARTTLS に対応していません")
-                client.starttls(context=ssl.create_default_context())
-                client.ehlo()
-            if smtp.user:
-                client.login(smtp.user, smtp.password)
-            while pending:
-                draft = pending.pop(0)
-                try:
-                    refused = client.send_message(draft.message(sender, draft=False, sender_name=sender_name),
-                                                  from_addr=sender, to_addrs=draft.to)
-                except (smtplib.SMTPException, OSError) as exc:
-                    detail = _smtp_detail(exc)
-                    issues.add(iss.make("mail_send_failed", file=draft.file.name if draft.file else None,
-                                        respondent_id=draft.respondent_id, dept=draft.respondent,
-                                        to=", ".join(draft.to), detail=detail))
-                    record(draft, f"失敗: {detail}")
-                    # (SMTPException is an OSError too) a lost connection ends the run
-                    if isinstance(exc, smtplib.SMTPServerDisconnected) or not isinstance(exc, smtplib.SMTPException):
-                        raise
-                    continue
-                if refused:
-                    detail = "、".join(f"{a}（{_smtp_detail(r)}）" for a, r in refused.items())
-                    issues.add(iss.make("mail_send_failed", file=draft.file.name if draft.file else None,
-                                        respondent_id=draft.respondent_id, dept=draft.respondent,
-                                        to=", ".join(refused), detail=detail))
-                    record(draft, f"一部失敗: {detail}")
-                else:
-                    record(draft, "送信済")
-                sent.append(draft)
-    except (smtplib.SMTPException, OSError) as exc:
-        detail = _smtp_detail(exc)
-        issues.add(iss.make("mail_smtp_failed", file="SMTP", host=smtp.host, port=smtp.port, detail=detail,
-                            count=len(pending)))
-        for draft in pending:
-            record(draft, f"未送信: {detail}")
-    return SendResult(sent, issues)
-
-
-def _smtp_detail(exc: Any) -> str:
-    """Readable text of an SMTP error, a (code, message) pair or an OSError."""
-    if isinstance(exc, tuple) and len(exc) == 2:
-        code, text = exc
-        return f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
-    recipients = getattr(exc, "recipients", None)
-    if isinstance(recipients, dict) and recipients:
-        return "、".join(f"{a}: {_smtp_detail(r)}" for a, r in recipients.items())
-    code, text = getattr(exc, "smtp_code", None), getattr(exc, "smtp_error", None)
-    if code is not None and text is not None:
-        return _smtp_detail((code, text))
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
 # ---------------------------------------------------------------------------
 # the command
 
@@ -604,7 +540,7 @@ class MailResult(Report):
     sender_name: str = ""
     maildir: Optional[Path] = None  # None: the input could not be used, nothing was written
     index: Optional[Path] = None
-    sent: Optional[SendResult] = None  # set by send_mail
+    sent: Optional[Any] = None  # a mail_send.SendResult, set by send_mail (sending imports drafting)
 
     @property
     def input_missing(self) -> bool:
@@ -632,16 +568,6 @@ class MailResult(Report):
                 "sent": None if self.sent is None else self.sent.report_data()["sent"]}
 
 
-def check_sending(sender: str, smtp: SmtpSettings) -> str:
-    """The sender address to send with (folded); raises :class:`MailError` when sending cannot work."""
-    sender = unicodedata.normalize("NFKC", sender or "").strip()
-    if not _ADDRESS.fullmatch(sender):
-        raise MailError("送信するには、差出人のアドレスを --from か環境変数 WELFARE_MAIL_FROM で指定してください。")
-    if not smtp.host:
-        raise MailError("送信するには、SMTP サーバーを --smtp-host か環境変数 WELFARE_SMTP_HOST で指定してください。")
-    return sender
-
-
 def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out: Optional[Path] = None,
              templates: Optional[Path] = None, max_size_mb: float = DEFAULT_MAX_SIZE_MB,
              sender: str = "") -> MailResult:
@@ -666,18 +592,5 @@ def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out:
     return result
 
 
-def send_mail(result: MailResult, smtp: SmtpSettings) -> SendResult:
-    """Send the drafts :func:`run_mail` wrote, logging to ``送信記録.csv`` beside them; kept in ``result.sent``.
-
-    ``smtp.password`` must already be filled in when ``smtp.user`` is set.
-    """
-    if result.maildir is None:
-        raise MailError("下書きがないため送信できません。")
-    sender = check_sending(result.sender, smtp)
-    result.sent = send(result.drafts, smtp, sender, sender_name=result.sender_name, log=result.log)
-    return result.sent
-
-
-__all__ = ["Draft", "KINDS", "MailError", "MailResult", "SendResult", "SmtpSettings", "build_messages",
-           "check_sending", "load_template", "render", "run_mail", "send", "send_mail", "size_label",
-           "template_values", "write_drafts"]
+__all__ = ["Draft", "KINDS", "MailError", "MailResult", "build_messages", "load_template", "render", "run_mail",
+           "size_label", "template_values", "write_drafts"]

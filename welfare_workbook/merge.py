@@ -27,12 +27,24 @@ class RosterRow:
     status: RosterStatus
     current: Optional[Return] = None
     returns: int = 0
+    # in a survey folder: the respondent's state (未提出 … 差戻し中) and why, e.g. the
+    # reason an answer with errors was accepted
+    state: Optional[str] = None
+    note: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The word people see: the state in a survey folder, else the status."""
+        return str(self.state or self.status)
 
     def to_dict(self) -> Dict[str, Any]:
         ret = self.current
-        return {"respondent_id": self.department.id, "respondent": self.department.name, "status": str(self.status),
+        data = {"respondent_id": self.department.id, "respondent": self.department.name, "status": str(self.status),
                 "file": ret.file if ret else None, "errors": ret.errors if ret else 0,
                 "warnings": ret.warnings if ret else 0, "returns": self.returns}
+        if self.state is not None:
+            data.update(state=str(self.state), note=self.note)
+        return data
 
 
 @dataclass
@@ -76,6 +88,9 @@ class CollectResult(Report):
             "counts": self.counts,
             "returns": [r.to_dict() for r in self.returns],
             "missing": [{"respondent_id": d.id, "respondent": d.name} for d in self.missing],
+            **({"roster": [{"respondent_id": row.department.id, "respondent": row.department.name,
+                            "state": row.state, "note": row.note} for row in self.roster]}
+               if any(row.state for row in self.roster) else {}),
             "issues": [_issue_dict(i, context) for i in self.issues],
             "outputs": dict(self.outputs),
         }
@@ -132,9 +147,10 @@ def roster(master: Master, returns: List[Return]) -> List[RosterRow]:
 
 
 def roster_status(result: CollectResult) -> Dict[str, str]:
-    """The roster as the 集計表 shows it: 提出済 (incl. 再提出), 要修正 or 未提出."""
+    """The roster as the 集計表 shows it: 提出済 (incl. 再提出), 要修正 or 未提出 — or, in a
+    survey folder, each respondent's state (未提出, 形式違い, 要修正, 確認待ち, 確認済, 差戻し中)."""
     shown = {RosterStatus.RESUBMITTED: RosterStatus.SUBMITTED}
-    return {row.department.id: shown.get(row.status, row.status) for row in result.roster}
+    return {row.department.id: row.state or shown.get(row.status, row.status) for row in result.roster}
 
 
 def read_verdict(path: Path) -> Dict[str, Any]:

@@ -59,7 +59,7 @@ def write_check_workbook(master: Master, result: Any, path: Path) -> None:
     for row in result.roster:
         ret = row.current
         rows.append([
-            row.department.id, row.department.name, row.department.kind, row.status,
+            row.department.id, row.department.name, row.department.kind, row.shown,
             ret.file if ret else "", ret.saved.strftime("%Y-%m-%d %H:%M") if ret and ret.saved else "",
             ret.errors if ret else "", ret.warnings if ret else "", deadline, row.returns,
         ])

@@ -13,7 +13,7 @@ import random
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .contract import ItemRow, layout_for
+from .contract import FIRST_ROW, ItemRow, layout_for
 from .master import Master
 from .spec import ColumnSpec, load_lists, load_specs
 
@@ -187,8 +187,8 @@ def simulate_returns(master: Master, workbooks: List[Any], folder: Path, seed: i
             def insert_row(wb: Any) -> None:
                 sheet = next(s for s in ("取組状況", "中間評価") if s in wb.sheetnames)
                 wb[sheet].protection.sheet = False
-                wb[sheet].insert_rows(6)
-                wb[sheet].cell(6, 1, "メモ：担当者が追加した行")
+                wb[sheet].insert_rows(FIRST_ROW)  # above the first item: every item row moves down
+                wb[sheet].cell(FIRST_ROW, 1, "メモ：担当者が追加した行")
 
             edit = insert_row
             story.append(f"{name}: 保護を外して行を挿入（行の移動を検出）")

@@ -22,7 +22,7 @@ from .contract import survey_id
 from .issues import Issue
 from .master import Master
 from .merge import CollectResult, roster
-from .states import AWAITING_DEPARTMENT, RETURN_SUPERSEDED, State, StateRow, Verdict, respondent_states, state_changes
+from .states import AWAITING_DEPARTMENT, State, StateRow, Verdict, respondent_states, state_changes
 from .workspace import ISSUES_FILE, RESULTS_DIR, FolderReport, Workspace, check_inbox
 
 SOURCE_VERDICT, SOURCE_GIVEN, SOURCE_INBOX = "issues.json", "collect", "受付"

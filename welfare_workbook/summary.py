@@ -28,7 +28,7 @@ from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, estimate_
 from .master import Action, Master, circled, column_letter
 from .normalize import NA_VALUE, plain_number
 from .spec import ColumnSpec, SheetSpec, load_lists, load_specs
-from .summary_columns import NOT_SUBMITTED, ReportColumn, cell_text, report_columns, respondent_text
+from .summary_columns import NOT_SUBMITTED, ReportColumn, cell_text, has_data, report_columns, respondent_text
 
 SUMMARY_FILE = "集計表.xlsx"
 INDICATORS_FILE = "indicators.csv"
@@ -131,7 +131,7 @@ def _item_rows(ws: Any, w: _Writer, columns: Sequence[ReportColumn], master: Mas
     for dept, item in rows:
         state = status.get(dept, NOT_SUBMITTED)
         values = [respondent_text(master, dept, state, main=dept == main, not_submitted=c.not_submitted)
-                  if c.respondent else cell_text(c, item, answers, dept, state != NOT_SUBMITTED) for c in columns]
+                  if c.respondent else cell_text(c, item, answers, dept, has_data(state)) for c in columns]
         for col, (column, value) in enumerate(zip(columns, values), start=1):
             cell = w.cell(ws, row, col, value, center=column.center)
             if value == NOT_SUBMITTED:
@@ -354,15 +354,35 @@ def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int,
     return float(chart.height)
 
 
+# roster words needing nothing more from a department (the rest are shown in red)
+DONE = (str(SUBMITTED), "確認待ち", "確認済")
+# the order counts are given in: collect's roster words, then a survey folder's states
+STATE_ORDER = ("提出済", "確認待ち", "確認済", "要修正", "差戻し中", "形式違い", "未提出")
+
+
+def _state_counts(status: Dict[str, str]) -> str:
+    """提出済 9・要修正 1・未提出 1 (every word of collect's roster; of a folder's states, those present).
+
+    >>> _state_counts({"K01": "提出済", "K02": "未提出"})
+    '提出済 1・要修正 0・未提出 1'
+    >>> _state_counts({"K01": "確認済", "K02": "形式違い"})
+    '確認済 1・形式違い 1'
+    """
+    words = [str(v) for v in status.values()]
+    plain = set(words) <= {str(SUBMITTED), str(NEEDS_FIX), NOT_SUBMITTED}
+    shown = [w for w in STATE_ORDER if (plain and w in (str(SUBMITTED), str(NEEDS_FIX), NOT_SUBMITTED)) or
+             (not plain and w in words)]
+    shown += sorted(set(words) - set(STATE_ORDER))
+    return "・".join(f"{w} {words.count(w)}" for w in shown)
+
+
 def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
                     with_achievement: bool = True) -> None:
     ws = wb.active
     ws.title = "概要"
     s = master.settings
     w.cell(ws, 1, 1, f"{s.plan_name}　{s.survey_name}　集計表", border=False).font = w.title
-    counts = {k: sum(1 for v in status.values() if v == k) for k in (SUBMITTED, NEEDS_FIX, NOT_SUBMITTED)}
-    w.cell(ws, 2, 1, f"回答課 {len(status)} 課：提出済 {counts[SUBMITTED]}・要修正 {counts[NEEDS_FIX]}・"
-                     f"未提出 {counts[NOT_SUBMITTED]}", border=False, bold=True)
+    w.cell(ws, 2, 1, f"回答課 {len(status)} 課：{_state_counts(status)}", border=False, bold=True)
     row = 4
     w.cell(ws, row, 1, "提出状況", border=False, bold=True)
     row += 1
@@ -372,7 +392,7 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
         w.cell(ws, row, 1, dept_id, center=True)
         w.cell(ws, row, 2, master.departments[dept_id].name)
         cell = w.cell(ws, row, 3, state, center=True)
-        if state != SUBMITTED:
+        if state not in DONE:
             cell.font = w.red
     row += 2
     from openpyxl.worksheet.pagebreak import Break
@@ -428,7 +448,7 @@ def achievement_rows(master: Master, answers: AnswerSet, status: Dict[str, str])
         if not ind.numeric:
             continue
         for dept in ind.respondents:
-            submitted = status.get(dept, NOT_SUBMITTED) != NOT_SUBMITTED
+            submitted = has_data(status.get(dept, NOT_SUBMITTED))
             value = answers.get(dept, sheet, ind.no, name) if submitted else NOT_SUBMITTED
             rate = achievement(ind.baseline, ind.target, value)
             rows.append([ind.no, ind.name, master.departments[dept].name, ind.baseline, ind.target, value,
@@ -528,7 +548,7 @@ def indicator_values(master: Master, answers: AnswerSet, status: Dict[str, str])
         for dept in ind.respondents:
             series = [(r.year, r.value, "実績", "") for r in past.get((ind.no, dept), ()) if r.year < year]
             state = status.get(dept, NOT_SUBMITTED)
-            series.append((year, answers.get(dept, sheet, ind.no, name) if state != NOT_SUBMITTED else "",
+            series.append((year, answers.get(dept, sheet, ind.no, name) if has_data(state) else "",
                            "回答", state))
             if len(series) > 1:
                 series.sort(key=lambda s: s[0])

@@ -110,5 +110,16 @@ def respondent_text(master: Master, dept: str, state: str, *, main: bool = False
     '福祉政策課（主）\\n（要修正）'
     """
     name = master.departments[dept].name + ("（主）" if main else "")
-    shown = (NEEDS_FIX, NOT_SUBMITTED) if not_submitted else (NEEDS_FIX,)
+    shown = FLAGGED + NO_DATA if not_submitted else FLAGGED
     return f"{name}\n（{state}）" if state in shown else name
+
+
+# states (a survey folder's, or collect's roster words) whose answers are not there, and
+# those shown with the name: answers that still have errors
+NO_DATA = (NOT_SUBMITTED, "形式違い")
+FLAGGED = (str(NEEDS_FIX), "差戻し中")
+
+
+def has_data(state: str) -> bool:
+    """Whether a respondent in ``state`` has answers to show."""
+    return state not in NO_DATA
