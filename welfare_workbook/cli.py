@@ -411,8 +411,9 @@ def _send(result: MailResult, smtp: SmtpSettings, ask: bool) -> None:
 @option("--starttls/--no-starttls", default=True, show_default=True, help="STARTTLS で暗号化する。")
 @option("--smtp-user", envvar="WELFARE_SMTP_USER", show_envvar=True, default="", metavar="ユーザー",
         help=f"SMTP のユーザー名。パスワードは環境変数 {PASSWORD_ENVVAR} か、送信時の入力で渡す。")
+@json_option
 def mail(kind: str, master_opt: Optional[Path], workspace_opt: Optional[Path], send_now: bool, yes: bool,
-         smtp_host: str, smtp_port: int, starttls: bool, smtp_user: str, **drafting: Any) -> None:
+         smtp_host: str, smtp_port: int, starttls: bool, smtp_user: str, as_json: bool, **drafting: Any) -> None:
     """配布・督促・差戻しのメールを下書き（.eml）に書き出す。--send で送信する。"""
     from .mail import MailError
     from .mail_send import SmtpSettings, check_sending
@@ -425,6 +426,9 @@ def mail(kind: str, master_opt: Optional[Path], workspace_opt: Optional[Path], s
         result = _draft_mail(target, kind, drafting)
     except MailError as exc:
         raise UsageError(str(exc)) from exc
+    if as_json and not send_now:
+        console.print_json(result.to_dict())
+        sys.exit(EXIT_USAGE if result.input_missing else EXIT_INVALID if result.has_errors else EXIT_OK)
     console.print_issues(result.issues, err=result.input_missing)
     if result.input_missing:
         sys.exit(EXIT_USAGE)
