@@ -463,3 +463,16 @@ def test_a_broken_template_is_a_japanese_line_and_exit_2(tmp_path: Path, monkeyp
     assert result.exit_code == 2, result.output
     assert "chukan_hyoka.yaml" in result.stderr and "departmnts" in result.stderr
     assert "Traceback" not in result.stderr and "予期しない" not in result.stderr
+
+
+def test_a_closed_pipe_is_not_an_internal_error(tmp_path: Path) -> None:
+    """`welfare-workbook … | head`: when the reader goes away, the command stops quietly."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "welfare_workbook", "init-master", "--help"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # nobody reads: the first write that reaches the pipe fails
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    assert proc.wait(timeout=60) in (0, 1)
+    assert "予期しない" not in stderr and "Traceback" not in stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, List, Mapping, Optional
 
 import click
@@ -19,6 +20,18 @@ from .returns import ReturnStatus
 if TYPE_CHECKING:  # mail is imported only by the mail command
     from .mail import MailResult
     from .mail_send import SmtpSettings
+
+
+STATE_ORDER = ("未提出", "形式違い", "要修正", "差戻し中", "確認待ち", "確認済")
+
+
+def display_path(path: Any) -> str:
+    """A path as the user sees it: relative to the current folder when it is inside it
+    (a survey folder's own places are found as absolute paths)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(path)
 
 
 def echo(text: str = "", err: bool = False) -> None:
@@ -83,7 +96,7 @@ def print_generated(master: Any, result: Any, out: Any) -> None:
     name = master.settings.survey_name
     if master.settings.fiscal_year_label not in name:
         name += f"（{master.settings.fiscal_year_label}）"
-    echo(f"{name}: {len(result.workbooks)} 課分の調査票を {out} に作成しました。")
+    echo(f"{name}: {len(result.workbooks)} 課分の調査票を {display_path(out)} に作成しました。")
     for wb in result.workbooks:
         detail = "・".join(f"{sheet} {count}" for sheet, count in wb.sheets.items())
         echo(f"  {wb.respondent_id}  {wb.respondent}  {wb.file.name}  （{detail}）")
@@ -96,6 +109,8 @@ def print_collect(result: Any) -> None:
         ret = row.current
         detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
         echo(f"  {row.department.id:<5} {row.department.name:<12} {row.shown:<4} {detail}")
+        if row.note and row.state == "形式違い":  # what came, and how to re-save it
+            echo(f"        {row.note}")
     for ret in (r for r in result.returns if r.respondent_id is None or r.status == ReturnStatus.OUT_OF_SCOPE):
         echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")
     shown = [i for i in result.issues if i.severity != "info"]
@@ -105,11 +120,16 @@ def print_collect(result: Any) -> None:
         print_issues(shown)
     infos = sum(1 for i in result.issues if i.severity == "info")
     echo("")
-    echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・自動で読み替えた値など（情報）{infos} 件")
+    words = [row.state for row in result.roster if row.state]
+    if words:  # a survey folder: every respondent's state
+        counts = "・".join(f"{w} {words.count(w)}" for w in dict.fromkeys(sorted(words, key=STATE_ORDER.index)))
+        echo(f"読み取ったファイル {len(result.returns)} 件・{counts}・自動で読み替えた値など（情報）{infos} 件")
+    else:
+        echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・自動で読み替えた値など（情報）{infos} 件")
     for key, label in (("answers", "回答データ"), ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
                        ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ")):
         if key in result.outputs:  # an output that could not be written is an issue above
-            echo(f"{label}: {result.outputs[key]}")
+            echo(f"{label}: {display_path(result.outputs[key])}")
 
 
 def print_summary_written(written: Mapping[str, Any]) -> None:
@@ -152,13 +172,13 @@ def print_drafts(result: MailResult) -> None:
         who = {KIND_REMIND: "督促の対象（未提出・要修正）", KIND_SENDBACK: "差戻しの対象（要修正）"}.get(result.kind, "送付先")
         echo(f"{result.kind}: {who}の課はありません。")
         return
-    echo(f"{result.kind}: {len(result.drafts)} 通の下書きを {result.maildir} に作成しました。")
+    echo(f"{result.kind}: {len(result.drafts)} 通の下書きを {display_path(result.maildir)} に作成しました。")
     for d in result.drafts:
         parts = [d.respondent_id, d.respondent, d.status, ", ".join(d.to)]
         if d.attachment is not None:
             parts.append(f"{d.attachment.name}（{size_label(d.attachment.stat().st_size)}）")
         echo("  " + "  ".join(p for p in parts if p))
-    echo(f"一覧: {result.index}")
+    echo(f"一覧: {display_path(result.index)}")
 
 
 def send_question(result: MailResult, smtp: SmtpSettings) -> str:

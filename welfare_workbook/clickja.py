@@ -434,8 +434,8 @@ class JaCommand(click.Command):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise  # click's own control flow (Abort and Exit are RuntimeErrors)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, BrokenPipeError):
+            raise  # click's own control flow (Abort and Exit are RuntimeErrors); a closed pipe: see main
         except InputError as exc:  # a user's input that stops the work: its message, exit 2
             error = click.ClickException(str(exc))
             error.exit_code = EXIT_USAGE
@@ -449,6 +449,9 @@ class JaCommand(click.Command):
             return super().main(args, prog_name, complete_var, False, **extra)
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
+        except BrokenPipeError:  # the reader went away (`… | head`): stop quietly, as other tools do
+            _silence_stdout()
+            sys.exit(1)
         except (click.Abort, KeyboardInterrupt):  # click turns Ctrl-C (and EOF at a prompt) into Abort
             click.echo(INTERRUPTED, err=True)
             sys.exit(EXIT_INTERRUPTED)
@@ -465,6 +468,15 @@ class JaCommand(click.Command):
     def _fail(error: click.ClickException) -> NoReturn:
         error.show()
         sys.exit(error.exit_code)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so Python's own flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner's stream)
+        pass
 
 
 class JaGroup(JaCommand, click.Group):
