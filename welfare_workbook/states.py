@@ -122,17 +122,7 @@ class Verdict:
         by_file: Dict[str, List[Mapping[str, Any]]] = {}
         for issue in data["issues"]:
             by_file.setdefault(_name(issue.get("file") or ""), []).append(issue)
-        files: Dict[str, FileFact] = {}
-        for issue in data["issues"]:
-            if issue.get("code") == SKIPPED_NOTE and issue.get("file") and not issue.get("respondent_id"):
-                files[_name(issue["file"])] = _skipped(issue["file"])
-        for ret in data["returns"]:
-            name = _name(str(ret["file"]))
-            bad = next((i for i in by_file.get(name, ()) if i.get("code") in UNREADABLE
-                        and i.get("severity") == ERROR), None)
-            files[name] = FileFact(name, ret.get("respondent_id") or None, str(ret.get("status") or ""),
-                                   int(ret.get("errors") or 0), int(ret.get("warnings") or 0),
-                                   _issue(bad) if bad else None)
+        files = _files_from_json(data, by_file)
         if isinstance(data.get("roster"), list):
             roster = {str(r["respondent_id"]): RosterFact(str(r["status"]), _name(r["file"]) if r.get("file") else None,
                                                           int(r.get("errors") or 0), int(r.get("warnings") or 0))
@@ -140,6 +130,23 @@ class Verdict:
         else:
             roster = _rebuilt_roster(files, master, by_file)
         return cls(files, roster, source)
+
+
+def _files_from_json(data: Mapping[str, Any], by_file: Mapping[str, List[Mapping[str, Any]]]) -> Dict[str, FileFact]:
+    """Each file of an issues.json: those collect skipped, and every return with the reason
+    it could not be read (if it could not)."""
+    files: Dict[str, FileFact] = {}
+    for issue in data["issues"]:
+        if issue.get("code") == SKIPPED_NOTE and issue.get("file") and not issue.get("respondent_id"):
+            files[_name(issue["file"])] = _skipped(issue["file"])
+    for ret in data["returns"]:
+        name = _name(str(ret["file"]))
+        bad = next((i for i in by_file.get(name, ()) if i.get("code") in UNREADABLE
+                    and i.get("severity") == ERROR), None)
+        files[name] = FileFact(name, ret.get("respondent_id") or None, str(ret.get("status") or ""),
+                               int(ret.get("errors") or 0), int(ret.get("warnings") or 0),
+                               _issue(bad) if bad else None)
+    return files
 
 
 def _name(file: str) -> str:
