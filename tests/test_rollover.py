@@ -286,6 +286,42 @@ def test_workbooks_from_next_master_show_the_last_two_years(collected: Collected
     assert checked == sum(len(i.respondents) for i in original.indicators.values())
 
 
+# sheet -> (label of a locked column in next year's workbook, the answer of this year it shows)
+LAST_YEAR_SHOWN = {
+    "中間評価": {"令和6年度の評価": ("中間評価", "grade"), "令和6年度の良かった点・成果": ("中間評価", "good")},
+    "今後の方向性": {"令和6年度の方向性": ("今後の方向性", "direction"), "令和6年度の理由": ("今後の方向性", "reason")},
+}
+
+
+def test_next_years_evaluation_sheets_show_last_years_rating(collected: Collected, r7: Path, tmp_path: Path) -> None:
+    """Issue 16: an action rated last year shows that year's 評価, 良かった点 and 方向性, locked,
+    beside this year's inputs (generate → fill → collect → rollover → generate next year)."""
+    master7, issues = load_master(r7)
+    assert master7 is not None, issues.to_list()
+    result = generate(master7, tmp_path / "R7", generated_at=dt.datetime(2026, 4, 1, 9, 0))
+    assert not result.issues.has_errors
+    shown = 0
+    for generated in result.workbooks:
+        dept, typed = generated.respondent_id, collected.plans[generated.respondent_id]
+        wb = openpyxl.load_workbook(generated.file)
+        for sheet, columns in LAST_YEAR_SHOWN.items():
+            ws = wb[sheet]
+            cols = header_columns(ws, 4)
+            for r in range(5, ws.max_row + 1):
+                if ws.cell(r, 1).value is None:
+                    continue
+                row_key = f"ACT:{int(ws.cell(r, 1).value)}:{dept}"
+                for label, (answered_sheet, field) in columns.items():
+                    cell = ws.cell(r, cols[label])
+                    assert text_of(cell.value) == typed[(answered_sheet, row_key, field)], (dept, sheet, row_key, label)
+                    assert cell.protection.locked, (dept, sheet, cell.coordinate)
+                    shown += 1
+        wb.close()
+    actions = sum(len(a.departments) for a in collected.master.actions.values())
+    assert shown == actions * 4  # every action row of every department, in both sheets
+    assert any(typed[key] for typed in collected.plans.values() for key in typed if key[2] == "good")
+
+
 # ---------------------------------------------------------------------------
 # repeating a rollover
 
