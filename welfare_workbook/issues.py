@@ -146,6 +146,11 @@ CATALOGUE: Dict[str, tuple] = {
         ERROR,
         "「{file}」には、まだ要修正の回答（{departments}）があります。差戻しの修正を回収してから繰り越すか、承知の上で --force を付けてください。",
     ),
+    "rollover_deadline_moved": (
+        INFO,
+        "提出期限 {shown}は休日{closed_note}のため、前の平日 {moved}にしました。ほかの日にするときは、"
+        "翌年度のマスタ（{file}）の「{sheet}」シート {cell} を直してください。",
+    ),
     "answers_unreadable": (
         ERROR,
         "回答データ「{file}」を読めません（{detail}）。collect が出力した answers.csv を指定してください。",
