@@ -64,7 +64,7 @@ class Deadline(NamedTuple):
     """Next year's 提出期限: as written, and the day it was moved from (None when it was not)."""
 
     text: str
-    day: Optional[dt.date] = None
+    day: Optional[dt.date] = None  # the deadline itself (None when the cell is not a date)
     moved_from: Optional[dt.date] = None
     closed: str = ""  # why the office is closed on ``moved_from`` (土曜日, 憲法記念日 …)
 

@@ -186,11 +186,18 @@ def _era_of_date(day: dt.date) -> tuple:
 
 
 def with_weekday(day: dt.date, text: str) -> str:
-    """``text`` (``day`` as written) with its weekday: 令和9年5月29日（土）; unchanged when it has one."""
+    """``text`` (``day`` as written) with its weekday right after the date; unchanged when it has one.
+
+    >>> with_weekday(dt.date(2027, 5, 29), "令和9年5月29日"), with_weekday(dt.date(2027, 5, 28), "2027-05-28 17時")
+    ('令和9年5月29日（土）', '2027-05-28（金） 17時')
+    """
     match = _STYLE_RE.search(text.translate(_FOLD_WIDTH))
     if match is not None and match.group("weekday"):
         return text
-    return f"{text}（{WEEKDAYS[day.weekday()]}）"
+    end = match.end() if match is not None else len(text)
+    while end and text[end - 1].isspace():  # \s* after the day may have taken the space before other text
+        end -= 1
+    return f"{text[:end]}（{WEEKDAYS[day.weekday()]}）{text[end:]}"
 
 
 # ---------------------------------------------------------------------------
