@@ -219,8 +219,8 @@ def test_next_master_settings(r7: Path) -> None:
     assert before["対象年度"] == "令和6年度" and after["対象年度"] == "令和7年度"
     assert "令和6年度" in before["調査名"]
     assert after["調査名"] == before["調査名"].replace("令和6年度", "令和7年度")
-    deadline = dt.date.fromisoformat(before["提出期限"])
-    assert after["提出期限"] == deadline.replace(year=deadline.year + 1).isoformat()
+    assert before["提出期限"] == "2025-05-30"
+    assert after["提出期限"] == "2026-05-29"  # a year on is Saturday 2026-05-30: the Friday before, still ISO
     for item in ("自治体名", "計画名", "事務局", "連絡先", "対象シート"):
         assert after[item] == before[item], item
 
@@ -284,6 +284,42 @@ def test_workbooks_from_next_master_show_the_last_two_years(collected: Collected
             checked += 1
         wb.close()
     assert checked == sum(len(i.respondents) for i in original.indicators.values())
+
+
+# sheet -> (label of a locked column in next year's workbook, the answer of this year it shows)
+LAST_YEAR_SHOWN = {
+    "中間評価": {"令和6年度の評価": ("中間評価", "grade"), "令和6年度の良かった点・成果": ("中間評価", "good")},
+    "今後の方向性": {"令和6年度の方向性": ("今後の方向性", "direction"), "令和6年度の理由": ("今後の方向性", "reason")},
+}
+
+
+def test_next_years_evaluation_sheets_show_last_years_rating(collected: Collected, r7: Path, tmp_path: Path) -> None:
+    """Issue 16: an action rated last year shows that year's 評価, 良かった点 and 方向性, locked,
+    beside this year's inputs (generate → fill → collect → rollover → generate next year)."""
+    master7, issues = load_master(r7)
+    assert master7 is not None, issues.to_list()
+    result = generate(master7, tmp_path / "R7", generated_at=dt.datetime(2026, 4, 1, 9, 0))
+    assert not result.issues.has_errors
+    shown = 0
+    for generated in result.workbooks:
+        dept, typed = generated.respondent_id, collected.plans[generated.respondent_id]
+        wb = openpyxl.load_workbook(generated.file)
+        for sheet, columns in LAST_YEAR_SHOWN.items():
+            ws = wb[sheet]
+            cols = header_columns(ws, 4)
+            for r in range(5, ws.max_row + 1):
+                if ws.cell(r, 1).value is None:
+                    continue
+                row_key = f"ACT:{int(ws.cell(r, 1).value)}:{dept}"
+                for label, (answered_sheet, field) in columns.items():
+                    cell = ws.cell(r, cols[label])
+                    assert text_of(cell.value) == typed[(answered_sheet, row_key, field)], (dept, sheet, row_key, label)
+                    assert cell.protection.locked, (dept, sheet, cell.coordinate)
+                    shown += 1
+        wb.close()
+    actions = sum(len(a.departments) for a in collected.master.actions.values())
+    assert shown == actions * 4  # every action row of every department, in both sheets
+    assert any(typed[key] for typed in collected.plans.values() for key in typed if key[2] == "good")
 
 
 # ---------------------------------------------------------------------------
@@ -369,14 +405,54 @@ def test_next_label(text: str, year: int, expected: str) -> None:
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("2024-02-29", "2025-02-28"),
-    ("2025-05-30", "2026-05-30"),
-    ("2025/5/30", "2026-05-30"),
-    ("令和7年5月30日", "2026-05-30"),
+    ("2024-02-29", "2025-02-28"),  # no 29 February next year
+    ("2025-06-02", "2026-06-02"),  # a Tuesday: kept
+    ("2025-05-30", "2026-05-29"),  # Saturday → Friday
+    ("2025/5/31", "2026/5/29"),  # Sunday → Friday, written as it was
+    ("2025/06/01", "2026/06/01"),  # zero padding kept
+    ("2025年6月2日", "2026年6月2日"),
+    ("令和7年6月2日", "令和8年6月2日"),  # 和暦 stays 和暦
+    ("令和8年5月29日", "令和9年5月28日"),
+    ("令和８年５月２９日", "令和９年５月２８日"),  # full-width digits stay full-width
+    ("令和7年6月2日（月）", "令和8年6月2日（火）"),  # the weekday written with it follows
+    ("R7.6.2", "R8.6.2"),
+    ("平成30年6月1日", "令和元年5月31日"),  # 2019-06-01 is a Saturday; the era changes on the way
+    ("2026-05-03", "2027-04-30"),  # 憲法記念日 (Monday 2027) → Friday
+    ("2026-12-29", "2027-12-28"),  # 年末年始 (offices closed 12/29–1/3)
     ("未定", "未定"),
 ])
 def test_next_deadline(text: str, expected: str) -> None:
-    assert rollover._next_deadline(text) == expected
+    assert rollover._next_deadline(text).text == expected
+
+
+@pytest.mark.parametrize("deadline, expected, moved", [
+    ("令和8年5月29日", "令和9年5月28日",  # Saturday: the example of issue 16, word for word
+     "提出期限 令和9年5月29日（土）は休日のため、前の平日 令和9年5月28日（金）にしました。"),
+    ("2026-05-03", "2027-04-30", "提出期限 2027-05-03（月）は休日（憲法記念日）のため、前の平日 2027-04-30（金）にしました。"),
+    ("2025-06-02", "2026-06-02", None),  # a working day: no issue
+])
+def test_deadline_through_rollover_keeps_its_style_and_avoids_holidays(
+        collected: Collected, tmp_path: Path, deadline: str, expected: str, moved: Any) -> None:
+    rows = master_rows()
+    row = set_value(rows, "調査設定", "項目", "提出期限", "値", deadline)
+    result = rollover.rollover(write_master(rows, tmp_path / "m.xlsx"), collected.valid, tmp_path / "n.xlsx")
+    assert result.output is not None and result.valid
+    assert settings_of(result.output)["提出期限"] == expected
+    after, _ = load_master(result.output)
+    assert after is not None and after.settings.deadline == rollover.parse_date(expected)
+    if moved is None:
+        assert result.issues == []
+        return
+    [issue] = result.issues
+    assert (issue.code, issue.severity, issue.file, issue.sheet, issue.cell) == (
+        "rollover_deadline_moved", "info", "n.xlsx", "調査設定", f"B{row}")
+    assert issue.context["deadline"] == after.settings.deadline.isoformat()
+    assert dt.date.fromisoformat(issue.context["original"]) - after.settings.deadline <= dt.timedelta(days=3)
+    assert issue.message.startswith(moved)
+    assert f"「調査設定」シート B{row}" in issue.message
+    cli_out = tmp_path / "cli.xlsx"  # the command line prints it
+    printed = run("rollover", "--master", tmp_path / "m.xlsx", "--answers", collected.valid, "--out", cli_out)
+    assert printed.exit_code == 0 and moved in printed.output
 
 
 def test_leap_day_deadline_through_rollover(collected: Collected, tmp_path: Path) -> None:

@@ -140,6 +140,7 @@ def print_summary_written(written: Mapping[str, Any]) -> None:
 def print_rollover(result: Any, out: Any, year_label: str) -> None:
     echo(f"{result.next_year} 年度（{year_label}）のマスタを作成しました: {out}")
     echo(f"  実績に {result.added} 行を追加（同じ年度の既存 {result.replaced} 行は置き換え）")
+    print_issues(result.issues)  # e.g. 提出期限 moved off a holiday (info)
 
 
 def print_simulation(lines: Iterable[str]) -> None:

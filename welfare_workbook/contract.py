@@ -116,6 +116,12 @@ def action_row(master: Master, action: Action, dept: str) -> ItemRow:
         "page": action.page,
         "prev2_content": prev2.content if prev2 else "",
         "prev1_content": prev1.content if prev1 else "",
+        # last year's own verdict, shown locked beside this year's inputs: an action rated
+        # in 中間評価 / 今後の方向性 has no 取組内容, only these (issue 16)
+        "prev1_grade": prev1.grade if prev1 else "",
+        "prev1_outcome": prev1.outcome if prev1 else "",
+        "prev1_direction": prev1.direction if prev1 else "",
+        "prev1_reason": prev1.reason if prev1 else "",
     }
     return ItemRow(f"ACT:{action.no}:{dept}", str(action.no), context)
 

@@ -47,6 +47,15 @@ CATALOGUE: Dict[str, tuple] = {
         ERROR,
         "マスタにシート「{sheet}」がありません。`welfare-workbook init-master` で作ったひな形と同じ名前のシートを追加してください。",
     ),
+    "master_csv_missing": (
+        ERROR,
+        "{csv} がありません。マスタのフォルダ（{file}）に、「{sheet}」シートを CSV で書き出した「{csv}」を入れてください。",
+    ),
+    "master_csv_encoding": (
+        ERROR,
+        "{csv} は UTF-8 でも Shift_JIS でもありません。Excel で開き、「CSV UTF-8（コンマ区切り）」か"
+        "「CSV（コンマ区切り）」の形式で保存し直してください。",
+    ),
     "master_column_missing": (
         ERROR,
         "{where}見出し「{column}」がありません。1行目に見出し「{column}」の列を追加してください。",
@@ -55,6 +64,16 @@ CATALOGUE: Dict[str, tuple] = {
     "master_duplicate_id": (
         ERROR,
         "{where}{column}「{value}」が重複しています（最初は {first}）。番号が重ならないように直してください。",
+    ),
+    "master_duplicate_key": (
+        ERROR,
+        "{where}{columns} の組（{values}）が重複しています（最初は {first}）。同じ組の行は 1 行にまとめてください。",
+    ),
+    "master_id_normalized": (INFO, "{where}{column}『{original}』を『{value}』として読みました。"),
+    "master_bad_id": (
+        ERROR,
+        "{where}{column}「{value}」は ID に使えません。ほかのシートからカンマ区切りで参照するので、"
+        "空白や区切りの記号（, 、 ; ・ /）を含まない文字列にしてください。",
     ),
     "master_unknown_department": (
         ERROR,
@@ -108,6 +127,26 @@ CATALOGUE: Dict[str, tuple] = {
         ERROR,
         "{where}{column}が {length} 文字あり、Excel の 1 セルの上限（{limit} 文字）を超えています。短くしてください。",
     ),
+    "master_result_future_year": (
+        WARNING,
+        "{where}年度「{value}」は、調査の対象年度（{survey_year}）より後です。この実績は調査票に表示されません。"
+        "年度を確認してください。",
+    ),
+    "master_result_department": (
+        WARNING,
+        "{where}課ID「{value}」は、{kind}No.{no} の{role}（{expected}）にありません。この実績は調査票に表示されません。"
+        "課ID と{kind}No を確認してください（担当が替わった場合は、このままで構いません）。",
+    ),
+    "master_value_not_number": (
+        WARNING,
+        "{where}{column}「{value}」を数値として読めません。型が「{type}」の指標は、集計表で進捗率を計算するので、"
+        "数値だけ（例：400、3,600）を入力してください（単位は「単位」の列に）。",
+    ),
+    "master_bad_email": (
+        WARNING,
+        "{where}メールアドレス「{value}」は宛先として使えません（「名前@ドメイン」の形で、ドメインに「.」が必要です）。"
+        "配布・督促のメールが届かないので、直してください。",
+    ),
     "master_no_respondents": (
         ERROR,
         "マスタに回答課が一つもありません。「指標」の回答課ID か「取組」の主担当課ID を入力してください。",
@@ -145,6 +184,11 @@ CATALOGUE: Dict[str, tuple] = {
     "rollover_has_errors": (
         ERROR,
         "「{file}」には、まだ要修正の回答（{departments}）があります。差戻しの修正を回収してから繰り越すか、承知の上で --force を付けてください。",
+    ),
+    "rollover_deadline_moved": (
+        INFO,
+        "提出期限 {shown}は休日{closed_note}のため、前の平日 {moved}にしました。ほかの日にするときは、"
+        "翌年度のマスタ（{file}）の「{sheet}」シート {cell} を直してください。",
     ),
     "answers_unreadable": (
         ERROR,

@@ -36,7 +36,7 @@ from .answers import csv_cell
 from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
 from .issues import Issue, IssueList, Report
-from .master import Department, Master, cell_text, read_csv_text
+from .master import Department, Master, cell_text, mail_addresses, read_csv_text
 from .merge import CHECKS_FILE, ISSUES_FILE, read_verdict
 from .returns import RosterStatus
 from .wareki import date_label
@@ -208,8 +208,7 @@ def addresses(text: str) -> List[str]:
     >>> addresses("ｋ０１＠example.jp; k01b@example.jp")
     ['k01@example.jp', 'k01b@example.jp']
     """
-    text = unicodedata.normalize("NFKC", text or "")
-    return [a for a in re.split(r"[\s,;、]+", text) if a]
+    return mail_addresses(text)  # the rule check-master warns by (master_bad_email)
 
 
 # ---------------------------------------------------------------------------

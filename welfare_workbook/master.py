@@ -8,6 +8,15 @@ keyword. Every problem becomes an :class:`~welfare_workbook.issues.Issue` naming
 sheet and cell; all problems are reported at once. Reading and writing the files is
 :mod:`master_io`; the names of both modules are importable from here as well.
 
+Every ID (課ID, 基本方針ID, 基本施策ID, 取組No, 指標No) is read by one rule,
+:func:`~welfare_workbook.master_model.normalize_id`, where it is defined and where it is
+referred to alike; an info issue says when the rule changed a cell. A mistake is
+reported once, where it is: a blank or broken ID cell does not also make every
+reference to it "unknown". Warnings point at values the master can hold but no survey
+sheet or 集計表 can use (a 実績 year after the survey's, a 実績 row of a 課 that does
+not answer it, a 現状値 that is not a number on a number indicator, a mail address no
+mail reaches).
+
 >>> master, issues = load_master(sample_path())
 >>> issues.has_errors
 False
@@ -20,7 +29,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 from . import issues as iss
 from .excel_limits import CELL_TEXT_LIMIT, utf16_length
@@ -33,10 +42,11 @@ from .master_model import (  # re-exported likewise
     ACTIONS, DEPARTMENT_KINDS, DEPARTMENTS, INDICATORS, MASTER_COLUMNS, MASTER_SHEETS, MEASURES, NUMERIC_TYPES,
     RESULT_ANSWER_COLUMNS, RESULTS, SETTINGS, SETTINGS_ITEMS, SETTINGS_SHEET, VALUE_TYPES, Action, Department,
     Indicator, Master, MasterColumn, MasterSheet, Measure, Result, Settings, cell_text, circled, column_letter,
-    parse_int, split_list, with_year,
+    id_problem, is_mail_address, mail_addresses, normalize_id, parse_int, split_list, with_year,
 )
+from .normalize import is_na, plain_number
 from .spec import SURVEY_SHEETS, load_lists
-from .wareki import parse_date, parse_fiscal_year
+from .wareki import fiscal_year_label, parse_date, parse_fiscal_year
 
 __all__ = [  # this module's own, and the model and file handling the package imports from here
     "check_raw", "load_master",
@@ -45,7 +55,8 @@ __all__ = [  # this module's own, and the model and file handling the package im
     "ACTIONS", "DEPARTMENT_KINDS", "DEPARTMENTS", "INDICATORS", "MASTER_COLUMNS", "MASTER_SHEETS", "MEASURES",
     "NUMERIC_TYPES", "RESULT_ANSWER_COLUMNS", "RESULTS", "SETTINGS", "SETTINGS_ITEMS", "SETTINGS_SHEET",
     "VALUE_TYPES", "Action", "Department", "Indicator", "Master", "MasterColumn", "MasterSheet", "Measure", "Result",
-    "Settings", "cell_text", "circled", "column_letter", "parse_int", "split_list", "with_year",
+    "Settings", "cell_text", "circled", "column_letter", "id_problem", "is_mail_address", "mail_addresses",
+    "normalize_id", "parse_int", "split_list", "with_year",
 ]
 
 
@@ -67,27 +78,49 @@ class _Checker:
                 ok = False
         return ok
 
-    def unique(self, seen: Dict[Any, str], key: Any, sheet: RawSheet, number: int, column: str, shown: str) -> bool:
-        cell = sheet.cell(number, column)
-        if key in seen:
-            self.add("master_duplicate_id", sheet.name, cell, column=column, value=shown, first=seen[key])
+    def unique(self, seen: Dict[Any, str], declared: MasterSheet, sheet: RawSheet, number: int,
+               values: Dict[str, Any]) -> bool:
+        """False (and reported) when an earlier row has the same key; a key of several
+        columns is named in full: 年度・指標No・課ID の組（令和5年度・No.1・T12）."""
+        first_column = declared.header(declared.key[0])
+        cell = sheet.cell(number, first_column)
+        key = tuple(values[f] for f in declared.key)
+        if key not in seen:
+            seen[key] = cell
+            return True
+        if len(declared.key) == 1:
+            self.add("master_duplicate_id", sheet.name, cell, column=first_column, value=str(key[0]),
+                     first=seen[key])
             return False
-        seen[key] = cell
-        return True
+        parts = [(declared.header(f), _key_text(declared.column(f), values[f]))
+                 for f in declared.key if values[f] not in (None, "")]
+        self.add("master_duplicate_key", sheet.name, cell, columns="・".join(h for h, _ in parts),
+                 values="・".join(t for _, t in parts), first=seen[key])
+        return False
+
+
+def _key_text(column: MasterColumn, value: Any) -> str:
+    """A part of a key as a person reads it: 令和5年度, No.1, T12 (year, number, ID)."""
+    if column.kind == "year":
+        return fiscal_year_label(value)
+    return f"No.{value}" if isinstance(value, int) else str(value)
 
 
 @dataclass
 class _Refs:
-    """What a row may refer to. None where that sheet is missing or unusable (already
-    reported): references to it are then not checked, so one missing heading does not
-    bury the report under hundreds of false "unknown ID" errors."""
+    """The IDs a row may refer to: every ID its defining sheet holds, read by
+    :func:`normalize_id`, on rows with another error too (so a reference to such a row
+    is not reported a second time as unknown).
 
-    departments: Optional[Dict[str, Department]] = None
-    measures: Optional[Dict[str, Measure]] = None
-    # numbers of every row with a readable one, so that a reference to a row with
-    # another error is not reported a second time as "unknown"
-    actions: Optional[set] = None
-    indicators: Optional[set] = None
+    None where references cannot be checked: the sheet is missing or unusable, or one
+    of its ID cells is blank or not an ID (reported at that cell). One missing heading
+    or one blank cell then does not add an "unknown ID" error at every reference.
+    """
+
+    departments: Optional[Set[str]] = None
+    measures: Optional[Set[str]] = None
+    actions: Optional[Set[int]] = None
+    indicators: Optional[Set[int]] = None
 
 
 class _Cell(NamedTuple):
@@ -107,12 +140,32 @@ def _text(c: _Cell, refs: _Refs, check: _Checker) -> str:
     return c.text
 
 
+def _normalised(c: _Cell, check: _Checker, text: Optional[str] = None) -> str:
+    """The cell's ID(s) by :func:`normalize_id`; an info issue when that changed the text."""
+    value = normalize_id(c.text) if text is None else text
+    if value != c.text:
+        check.add("master_id_normalized", c.sheet, c.at, column=c.column.header, original=c.text, value=value)
+    return value
+
+
+def _id(c: _Cell, refs: _Refs, check: _Checker) -> Optional[str]:
+    """An ID defined in this cell; None (reported here) when it cannot be one."""
+    if not c.text:
+        return c.text
+    if id_problem(normalize_id(c.text)):  # one message: the error, not also how it was read
+        check.add("master_bad_id", c.sheet, c.at, column=c.column.header, value=c.text)
+        return None
+    return _normalised(c, check)
+
+
 def _number(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
     if not c.text:
         return None
     value = parse_int(c.text)
     if value is None:
         check.add("master_bad_number", c.sheet, c.at, value=c.text)
+    else:
+        _normalised(c, check)  # １ read as 1: said once, as for every ID
     return value
 
 
@@ -152,13 +205,15 @@ def _listed(c: _Cell, refs: _Refs, check: _Checker) -> str:
 
 
 def _department(c: _Cell, refs: _Refs, check: _Checker) -> str:
-    if c.text and refs.departments is not None and c.text not in refs.departments:
-        check.add("master_unknown_department", c.sheet, c.at, value=c.text)
-    return c.text
+    value = _normalised(c, check)
+    if value and refs.departments is not None and value not in refs.departments:
+        check.add("master_unknown_department", c.sheet, c.at, value=value)
+    return value
 
 
 def _departments(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[str, ...]:
     """The known 課IDs of a comma list, each once; unknown ones are reported and left out."""
+    _normalised(c, check)
     found: List[str] = []
     for dept_id in split_list(c.text):
         if refs.departments is not None and dept_id not in refs.departments:
@@ -169,9 +224,10 @@ def _departments(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[str, ...]:
 
 
 def _measure(c: _Cell, refs: _Refs, check: _Checker) -> str:
-    if c.text and refs.measures is not None and c.text not in refs.measures:
-        check.add("master_unknown_measure", c.sheet, c.at, value=c.text)
-    return c.text
+    value = _normalised(c, check)
+    if value and refs.measures is not None and value not in refs.measures:
+        check.add("master_unknown_measure", c.sheet, c.at, value=value)
+    return value
 
 
 def _action(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
@@ -190,6 +246,7 @@ def _indicator(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
 
 def _actions(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[int, ...]:
     """取組Nos of a comma list (①② too); unreadable or unknown ones are reported and left out."""
+    _normalised(c, check)
     found = []
     for ref in split_list(c.text):
         no = parse_int(ref)
@@ -203,7 +260,7 @@ def _actions(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[int, ...]:
 
 
 _PARSERS: Dict[str, Callable[[_Cell, _Refs, _Checker], Any]] = {
-    "text": _text, "number": _number, "year": _year, "date": _date, "sheets": _sheets, "choice": _choice,
+    "text": _text, "id": _id, "number": _number, "year": _year, "date": _date, "sheets": _sheets, "choice": _choice,
     "list": _listed, "department": _department, "departments": _departments, "measure": _measure,
     "action": _action, "actions": _actions, "indicator": _indicator,
 }
@@ -213,13 +270,22 @@ _PARSERS: Dict[str, Callable[[_Cell, _Refs, _Checker], Any]] = {
 # sheets
 
 
-def _check_structure(raw: Dict[str, RawSheet], check: _Checker) -> Dict[str, RawSheet]:
-    """Sheets and headers present; returns the usable sheets (those with every required heading)."""
+def _check_structure(raw: Dict[str, RawSheet], check: _Checker, csv_folder: bool = False) -> Dict[str, RawSheet]:
+    """Sheets and headers present; returns the usable sheets (those with every required heading).
+
+    A master that is a folder of CSV files is told about its files (指標.csv がありません).
+    """
     usable = {}
     for declared in MASTER_SHEETS:
         sheet = raw.get(declared.name)
         if sheet is None:
-            check.add("master_sheet_missing", declared.name)
+            if csv_folder:
+                check.add("master_csv_missing", declared.name, csv=f"{declared.name}.csv")
+            else:
+                check.add("master_sheet_missing", declared.name)
+            continue
+        if sheet.problem:  # a CSV that cannot be decoded: said once, its sheet left out
+            check.add("master_csv_encoding", declared.name, csv=sheet.file)
             continue
         missing = [c for c in declared.headers if c not in sheet.header]
         # each missing heading gets its own free cell to the right, where it is to be added
@@ -232,11 +298,12 @@ def _check_structure(raw: Dict[str, RawSheet], check: _Checker) -> Dict[str, Raw
 
 
 Rule = Callable[[RawSheet, int, List[str], Dict[str, Any], "_Checker"], bool]
+Row = Tuple[int, List[str], Dict[str, Any]]  # (Excel row number, cell texts, {field: value})
 
 
 def _rows(declared: MasterSheet, sheet: RawSheet, refs: _Refs, check: _Checker,
-          rule: Optional[Rule] = None) -> Iterator[Dict[str, Any]]:
-    """{field: value} of each usable row, every cell read by its kind.
+          rule: Optional[Rule] = None) -> Iterator[Row]:
+    """(row number, cell texts, {field: value}) of each usable row, every cell read by its kind.
 
     A row is usable when its required cells are filled, its key is readable and it
     passes the sheet's own ``rule`` (checked before the key: a row that breaks the rule
@@ -256,10 +323,8 @@ def _rows(declared: MasterSheet, sheet: RawSheet, refs: _Refs, check: _Checker,
             continue
         if rule is not None and not rule(sheet, number, row, values, check):
             continue
-        shown = " / ".join(t for t in (sheet.get(row, declared.header(f)) for f in declared.key) if t)
-        key = tuple(values[f] for f in declared.key)
-        if check.unique(seen, key, sheet, number, declared.header(declared.key[0]), shown):
-            yield values
+        if check.unique(seen, declared, sheet, number, values):
+            yield number, row, values
 
 
 def _check_lengths(sheets: Dict[str, RawSheet], check: _Checker) -> None:
@@ -295,16 +360,24 @@ def _settings(sheet: RawSheet, check: _Checker) -> Optional[Settings]:
 
 
 def _department_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[str, Department]:
-    return {values["id"]: Department(**values) for values in _rows(DEPARTMENTS, sheet, refs, check)}
+    departments = {}
+    for number, _, values in _rows(DEPARTMENTS, sheet, refs, check):
+        # an address mail could never reach (shogai@town): a warning, the 課 still answers
+        for address in mail_addresses(values["email"]):
+            if not is_mail_address(address):
+                check.add("master_bad_email", sheet.name, sheet.cell(number, DEPARTMENTS.header("email")),
+                          value=address)
+        departments[values["id"]] = Department(**values)
+    return departments
 
 
 def _measure_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[str, Measure]:
-    return {values["id"]: Measure(**values) for values in _rows(MEASURES, sheet, refs, check)}
+    return {values["id"]: Measure(**values) for _, _, values in _rows(MEASURES, sheet, refs, check)}
 
 
 def _action_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[int, Action]:
     actions = {}
-    for values in _rows(ACTIONS, sheet, refs, check):
+    for _, _, values in _rows(ACTIONS, sheet, refs, check):
         main = values["main"]
         if main:  # the first 主担当課ID is the main department; any further ones support it
             actions[values["no"]] = Action(**{**values, "main": main[0], "related": main[1:] + values["related"],
@@ -313,8 +386,18 @@ def _action_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[int, 
 
 
 def _indicator_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[int, Indicator]:
-    return {values["no"]: Indicator(**values) for values in _rows(INDICATORS, sheet, refs, check)
-            if values["respondents"]}
+    indicators = {}
+    for number, _, values in _rows(INDICATORS, sheet, refs, check):
+        if values["type"] in NUMERIC_TYPES:  # 進捗率 needs numbers: 約400 cannot be one
+            for field in ("baseline", "target"):
+                text = values[field]
+                if text and not is_na(text) and plain_number(text) is None:
+                    column = INDICATORS.header(field)
+                    check.add("master_value_not_number", sheet.name, sheet.cell(number, column), column=column,
+                              value=text, type=values["type"], no=values["no"])
+        if values["respondents"]:
+            indicators[values["no"]] = Indicator(**values)
+    return indicators
 
 
 def _one_target(sheet: RawSheet, number: int, row: List[str], values: Dict[str, Any], check: _Checker) -> bool:
@@ -327,36 +410,96 @@ def _one_target(sheet: RawSheet, number: int, row: List[str], values: Dict[str, 
     return False
 
 
-def _result_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> List[Result]:
-    return [Result(**values) for values in _rows(RESULTS, sheet, refs, check, rule=_one_target)]
+@dataclass
+class _Answered:
+    """What a 実績 row is checked against: the survey year and who answers what."""
+
+    year: Optional[int]
+    actions: Dict[int, Action]
+    indicators: Dict[int, Indicator]
 
 
-def _numbers(sheet: Optional[RawSheet], column: str) -> Optional[set]:
+def _result_records(sheet: RawSheet, refs: _Refs, check: _Checker, answered: _Answered) -> List[Result]:
+    results = []
+    for number, row, values in _rows(RESULTS, sheet, refs, check, rule=_one_target):
+        _check_result(sheet, number, row, values, refs, check, answered)
+        results.append(Result(**values))
+    return results
+
+
+def _check_result(sheet: RawSheet, number: int, row: List[str], values: Dict[str, Any], refs: _Refs,
+                  check: _Checker, answered: _Answered) -> None:
+    """Warnings for a 実績 row no survey sheet will ever show: a year after the survey's,
+    a 課 that does not answer its indicator or take part in its 取組."""
+    if answered.year is not None and values["year"] > answered.year:
+        check.add("master_result_future_year", sheet.name, sheet.cell(number, RESULTS.header("year")),
+                  value=sheet.get(row, RESULTS.header("year")), year=values["year"],
+                  survey_year=fiscal_year_label(answered.year))
+    dept = values["department"]
+    if refs.departments is not None and dept not in refs.departments:  # already an error
+        return
+    no = values["indicator_no"]
+    expected: Optional[Tuple[str, ...]] = None
+    if no is not None and no in answered.indicators:
+        kind, role, expected = "指標", "回答課", answered.indicators[no].respondents
+    elif no is None and values["action_no"] in answered.actions:
+        no = values["action_no"]
+        kind, role, expected = "取組", "主担当課・関係課", answered.actions[no].departments
+    if expected is not None and dept not in expected:
+        check.add("master_result_department", sheet.name, sheet.cell(number, RESULTS.header("department")),
+                  value=dept, kind=kind, no=no, role=role, expected="、".join(expected))
+
+
+def _ids(sheet: Optional[RawSheet], column: str) -> Optional[Set[str]]:
+    """Every ID of a defining column (normalised), or None when references to it cannot be
+    checked: the sheet is unusable, or an ID cell is blank or not an ID (reported there)."""
     if sheet is None:
         return None
-    numbers = (parse_int(sheet.get(row, column)) for _, row in sheet.rows)
-    return {n for n in numbers if n is not None}
+    ids = set()
+    for _, row in sheet.rows:
+        value = normalize_id(sheet.get(row, column))
+        if not value or id_problem(value):
+            return None
+        ids.add(value)
+    return ids
 
 
-def check_raw(raw: Dict[str, RawSheet], file: str) -> Tuple[Optional[Master], IssueList]:
-    """Check every sheet of a read master; build the model when there is no error."""
+def _numbers(sheet: Optional[RawSheet], column: str) -> Optional[Set[int]]:
+    """Every number of a numbering column, or None when one is blank or unreadable (reported there)."""
+    if sheet is None:
+        return None
+    numbers = set()
+    for _, row in sheet.rows:
+        number = parse_int(sheet.get(row, column))
+        if number is None:
+            return None
+        numbers.add(number)
+    return numbers
+
+
+def check_raw(raw: Dict[str, RawSheet], file: str, csv_folder: bool = False) -> Tuple[Optional[Master], IssueList]:
+    """Check every sheet of a read master; build the model when there is no error.
+
+    ``csv_folder``: the master is a folder of CSV files (messages name the files).
+    """
     check = _Checker(file)
-    sheets = _check_structure(raw, check)
+    sheets = _check_structure(raw, check, csv_folder)
     _check_lengths(sheets, check)
     settings = _settings(sheets[SETTINGS_SHEET], check) if SETTINGS_SHEET in sheets else None
-    refs = _Refs(actions=_numbers(sheets.get(ACTIONS.name), ACTIONS.header("no")),
+    refs = _Refs(departments=_ids(sheets.get(DEPARTMENTS.name), DEPARTMENTS.header("id")),
+                 measures=_ids(sheets.get(MEASURES.name), MEASURES.header("id")),
+                 actions=_numbers(sheets.get(ACTIONS.name), ACTIONS.header("no")),
                  indicators=_numbers(sheets.get(INDICATORS.name), INDICATORS.header("no")))
-    # each sheet is read in the order the references need: 担当課 and 計画体系 first
-    if DEPARTMENTS.name in sheets:
-        refs.departments = _department_records(sheets[DEPARTMENTS.name], refs, check)
-    if MEASURES.name in sheets:
-        refs.measures = _measure_records(sheets[MEASURES.name], refs, check)
+    # records in the order the checks need them: 実績 is checked against actions and indicators
+    departments = _department_records(sheets[DEPARTMENTS.name], refs, check) if DEPARTMENTS.name in sheets else {}
+    measures = _measure_records(sheets[MEASURES.name], refs, check) if MEASURES.name in sheets else {}
     actions = _action_records(sheets[ACTIONS.name], refs, check) if ACTIONS.name in sheets else {}
     indicators = _indicator_records(sheets[INDICATORS.name], refs, check) if INDICATORS.name in sheets else {}
-    results = _result_records(sheets[RESULTS.name], refs, check) if RESULTS.name in sheets else []
+    answered = _Answered(settings.fiscal_year if settings else None, actions, indicators)
+    results = _result_records(sheets[RESULTS.name], refs, check, answered) if RESULTS.name in sheets else []
     if check.issues.has_errors or settings is None:
         return None, check.issues
-    master = Master(settings, refs.departments or {}, refs.measures or {}, actions, indicators, results, source=file)
+    master = Master(settings, departments, measures, actions, indicators, results, source=file)
     if not master.respondents():
         check.add("master_no_respondents")
         return None, check.issues
@@ -380,7 +523,7 @@ def load_master(source: MasterSource) -> Tuple[Optional[Master], IssueList]:
         issues = IssueList()
         issues.add(iss.make("master_unreadable", file=name, detail=_describe(exc)))
         return None, issues
-    return check_raw(raw, name)
+    return check_raw(raw, name, csv_folder=path.is_dir())
 
 
 def _describe(exc: Exception) -> str:

@@ -39,6 +39,8 @@ class RawSheet:
     name: str
     header: Dict[str, int]  # header text -> 1-based column
     rows: List[Tuple[int, List[str]]]  # (Excel row number, cell texts)
+    file: str = ""  # the CSV file it was read from ("" for a sheet of an .xlsx)
+    problem: str = ""  # "encoding": that CSV is neither UTF-8 nor Shift_JIS (no header, no rows)
 
     def get(self, row: List[str], column: str) -> str:
         index = self.header.get(column)
@@ -77,25 +79,43 @@ def _read_xlsx(path: Path) -> Dict[str, RawSheet]:
 
 
 def read_csv_text(path: Path) -> str:
-    """CSV exported by Excel (cp932) or saved as UTF-8 (with or without BOM)."""
+    """CSV exported by Excel (cp932) or saved as UTF-8 (with or without BOM).
+
+    Raises UnicodeDecodeError for anything else, also for text with NUL characters: Python's
+    cp932 decodes almost any bytes, so a UTF-16 file (Excel's 「Unicode テキスト」) would
+    otherwise be read as garbage headings.
+    """
     data = path.read_bytes()
     for encoding in ("utf-8-sig", "cp932"):
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if "\x00" not in text:
+            return text
     raise UnicodeDecodeError("cp932", data, 0, 1, "neither UTF-8 nor cp932")
 
 
 def _read_csv_folder(folder: Path) -> Dict[str, RawSheet]:
+    """Every ``<シート名>.csv`` of a folder. A master sheet's file that cannot be decoded is
+    kept as a sheet with ``problem`` set, so the check names that file and reads the others;
+    any other undecodable file is not part of the master and is left out."""
     import csv
     import io
 
+    declared = set(MASTER_COLUMNS)
     sheets = {}
     for path in sorted(folder.glob("*.csv")):
         name = unicodedata.normalize("NFC", path.stem)
-        rows = csv.reader(io.StringIO(read_csv_text(path), newline=""))
-        sheets[name] = raw_sheet(name, rows)
+        try:
+            text = read_csv_text(path)
+        except UnicodeDecodeError:
+            if name in declared:
+                sheets[name] = RawSheet(name, {}, [], file=f"{name}.csv", problem="encoding")
+            continue
+        sheet = raw_sheet(name, csv.reader(io.StringIO(text, newline="")))
+        sheet.file = f"{name}.csv"
+        sheets[name] = sheet
     return sheets
 
 

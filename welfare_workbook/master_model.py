@@ -274,18 +274,80 @@ def circled(no: int) -> str:
     return f"({no})"
 
 
+# The one rule for IDs (課ID, 基本方針ID, 基本施策ID, 取組No, 指標No), where they are defined
+# and where they are referred to alike: NFKC (full-width Ｔ０３ is T03, ｶ is カ) and trimmed.
+# Roman numerals (Ⅰ-1, the plan's own numbering) and circled numbers (①, read as 取組No by
+# split_list and parse_int) are kept as written: NFKC would turn Ⅰ-1 into the Latin I-1.
+_KEPT = "[\u2160-\u217f" + "".join(_CIRCLED) + "]"
+_KEPT_RE = re.compile(f"({_KEPT})")
+LIST_SEPARATORS = ",、;・/"  # between the items of a comma list (and whitespace)
+_SEPARATOR_RE = re.compile(f"[{LIST_SEPARATORS}\\s]+")
+_NOT_IN_ID = re.compile(f"[{LIST_SEPARATORS}\\s]")
+
+
+def normalize_id(text: str) -> str:
+    """An ID as the master reads it: NFKC and trimmed, Roman and circled numerals kept.
+
+    >>> normalize_id("Ｔ０３"), normalize_id(" K01　"), normalize_id("Ⅰ－１"), normalize_id("①")
+    ('T03', 'K01', 'Ⅰ-1', '①')
+    """
+    if text.isascii():  # the common case, kept fast: masters with thousands of 課
+        return text.strip()
+    return "".join(part if _KEPT_RE.fullmatch(part) else unicodedata.normalize("NFKC", part)
+                   for part in _KEPT_RE.split(text)).strip()
+
+
+def id_problem(text: str) -> bool:
+    """True when a (normalised) ID cannot be one: it holds a space, a list separator or a
+    control character, so a comma list could never refer to it.
+
+    >>> id_problem("T03"), id_problem("T 03"), id_problem("K01,K02"), id_problem("Ⅰ-1")
+    (False, True, True, False)
+    """
+    return bool(_NOT_IN_ID.search(text)) or any(unicodedata.category(c)[0] == "C" for c in text)
+
+
 def split_list(text: str) -> List[str]:
-    """'K01, K02' / 'K01、K02' / '①②' -> items (circled numbers become digits)."""
+    """'K01, K02' / 'K01、K02' / '①②' -> items (circled numbers become digits), each read by
+    :func:`normalize_id`."""
     spaced = "".join(f",{_CIRCLED[c]}," if c in _CIRCLED else c for c in text)
-    spaced = unicodedata.normalize("NFKC", spaced)
-    return [p.strip() for p in re.split(r"[,、\s;・/]+", spaced) if p.strip()]
+    return [p for p in _SEPARATOR_RE.split(normalize_id(spaced)) if p]
 
 
 def parse_int(text: str) -> Optional[int]:
-    text = unicodedata.normalize("NFKC", text).strip()
+    text = normalize_id(text)
     if text in _CIRCLED:
         return _CIRCLED[text]
     return int(text) if re.fullmatch(r"\d+", text) else None
+
+
+def mail_addresses(text: str) -> List[str]:
+    """Addresses in a メール cell: several may be separated by , ; 、 or spaces; full-width is folded.
+
+    >>> mail_addresses("ｋ０１＠example.jp; k01b@example.jp")
+    ['k01@example.jp', 'k01b@example.jp']
+    """
+    return [a for a in re.split(r"[\s,;、]+", unicodedata.normalize("NFKC", text or "")) if a]
+
+
+def is_mail_address(address: str) -> bool:
+    """A rule simple enough to state in the README: the standard library's parser
+    (:class:`email.headerregistry.Address`) reads it as ``local@domain``, and the domain has
+    a dot between non-empty parts (``shogai@town`` is a valid address in RFC 5322, but
+    never one a department can receive mail at).
+
+    >>> is_mail_address("k01@example.jp"), is_mail_address("shogai@town"), is_mail_address("a b@x.jp")
+    (True, False, False)
+    """
+    from email.errors import MessageError
+    from email.headerregistry import Address
+
+    try:
+        parsed = Address(addr_spec=address)
+    except (MessageError, ValueError, IndexError):  # HeaderParseError, its defects, a bare 'x@'
+        return False
+    labels = parsed.domain.split(".")
+    return bool(parsed.username) and len(labels) >= 2 and all(labels)
 
 
 @lru_cache(maxsize=4096)
@@ -305,6 +367,7 @@ def column_letter(index: int) -> str:
 # How a cell is read and checked (master.py has one parser per kind):
 KINDS = (
     "text",  # kept as written
+    "id",  # an ID defined here (課ID of 担当課, 基本施策ID of 計画体系): normalize_id, no spaces or separators
     "number",  # a whole number (① … accepted)
     "year",  # a fiscal year: 令和6年度 / R6 / 2024
     "date",  # a date: 2025-05-30 / 令和7年5月30日
@@ -375,16 +438,16 @@ SETTINGS_ITEMS = (
     MasterColumn("保護パスワード", "password"),  # optional sheet-protection password
 )
 DEPARTMENTS = MasterSheet("担当課", (
-    MasterColumn("課ID", "id", required=True),
+    MasterColumn("課ID", "id", required=True, kind="id"),
     MasterColumn("課名", "name", required=True, width=18),
     MasterColumn("区分", "kind", kind="choice", choices=DEPARTMENT_KINDS, issue="master_unknown_kind"),
     MasterColumn("メール", "email", width=24),
     MasterColumn("担当者", "person"),
 ), key=("id",))
 MEASURES = MasterSheet("計画体系", (
-    MasterColumn("基本方針ID", "policy_id", required=True),
+    MasterColumn("基本方針ID", "policy_id", required=True, kind="id"),
     MasterColumn("基本方針", "policy", required=True, width=28),
-    MasterColumn("基本施策ID", "id", required=True),
+    MasterColumn("基本施策ID", "id", required=True, kind="id"),
     MasterColumn("基本施策", "name", required=True, width=28),
     MasterColumn("めざす姿", "vision", width=60),
 ), key=("id",))

@@ -1,25 +1,31 @@
 """Rollover: this year's answers become next year's 実績, and the master moves a year on.
 
-Which 実績 column an answer goes to is its template column's ``rollover:`` (with an
+提出期限 keeps the style it is written in and moves back to a working day (an info
+issue says so). Which 実績 column an answer goes to is its template column's ``rollover:`` (with an
 optional ``rollover_prefix:``); answers of an indicator sheet fill a row by 指標No,
 the others by 取組No. A column renamed in its template is carried over all the same.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import issues as iss
 from .answers import NEEDS_FIX, csv_text, read_answers
 from .issues import Issue, Report
 from .master import (
-    MASTER_COLUMNS, RESULTS, SETTINGS, SETTINGS_ITEMS, Master, RawSheet, load_master, read_raw,
+    MASTER_COLUMNS, RESULTS, SETTINGS, SETTINGS_ITEMS, Master, RawSheet, column_letter, load_master, read_raw,
     write_master_xlsx,
 )
 from .spec import SheetSpec, load_specs
-from .wareki import fiscal_year_label, parse_date, parse_fiscal_year, short_label
+from .wareki import (
+    closed_because, date_like, fiscal_year_label, parse_date, parse_fiscal_year, previous_working_day, short_label,
+    with_weekday,
+)
 
 Rows = Dict[str, List[List[str]]]  # sheet -> rows of text, header first
 
@@ -54,14 +60,35 @@ def _next_label(text: str, year: int) -> str:
     return text
 
 
-def _next_deadline(text: str) -> str:
+class Deadline(NamedTuple):
+    """Next year's 提出期限: as written, and the day it was moved from (None when it was not)."""
+
+    text: str
+    day: Optional[dt.date] = None  # the deadline itself (None when the cell is not a date)
+    moved_from: Optional[dt.date] = None
+    closed: str = ""  # why the office is closed on ``moved_from`` (土曜日, 憲法記念日 …)
+
+
+def _next_deadline(text: str) -> Deadline:
+    """The deadline a year on, in the style it is written in (和暦 stays 和暦), moved to the
+    working day before when it lands on a weekend, a national holiday or 年末年始.
+
+    >>> _next_deadline("令和8年5月29日")  # 2027-05-29 is a Saturday
+    Deadline(text='令和9年5月28日', day=datetime.date(2027, 5, 28), moved_from=datetime.date(2027, 5, 29), closed='土曜日')
+    >>> _next_deadline("未定")
+    Deadline(text='未定', day=None, moved_from=None, closed='')
+    """
     day = parse_date(text)
     if day is None:
-        return text
+        return Deadline(text)
     try:
-        return day.replace(year=day.year + 1).isoformat()
+        next_day = day.replace(year=day.year + 1)
     except ValueError:  # 29 February
-        return day.replace(year=day.year + 1, day=28).isoformat()
+        next_day = day.replace(year=day.year + 1, day=28)
+    working = previous_working_day(next_day)
+    if working == next_day:
+        return Deadline(date_like(next_day, text), next_day)
+    return Deadline(date_like(working, text), working, next_day, closed_because(next_day) or "")
 
 
 def result_targets(specs: Optional[Mapping[str, SheetSpec]] = None) -> Dict[Tuple[str, str], Tuple[str, str]]:
@@ -134,19 +161,34 @@ def _sheet_rows(raw: Dict[str, RawSheet]) -> Rows:
     return {name: _raw_rows(raw[name]) for name in sorted(raw, key=lambda n: order.index(n) if n in order else len(order))}
 
 
-def _advance_settings(rows: Rows, year: int) -> None:
-    """対象年度 and 調査名 one year on (in the style they are written), 提出期限 a year later."""
+def _advance_settings(rows: Rows, year: int, file: str) -> List[Issue]:
+    """対象年度 and 調査名 one year on (in the style they are written), 提出期限 a year later
+    (on a working day: an info issue says when it was moved)."""
     item_of = {item.field: item.header for item in SETTINGS_ITEMS}
-    for row in rows[SETTINGS.name][1:]:
-        item = row[0] if row else ""
-        if len(row) < 2:
+    header = rows[SETTINGS.name][0]
+    item_index, value_index = (header.index(h) for h in SETTINGS.headers)  # the sheet's own column order
+    issues = []
+    for number, row in enumerate(rows[SETTINGS.name][1:], start=2):
+        if len(row) <= max(item_index, value_index):
             continue
+        item = unicodedata.normalize("NFKC", row[item_index]).replace(" ", "")  # as master reads it
         if item in (item_of["fiscal_year"], item_of["survey_name"]):
-            row[1] = _next_label(row[1], year)
-            if item == item_of["fiscal_year"] and parse_fiscal_year(row[1]) != year + 1:  # e.g. 平成31年度, Ｒ６
-                row[1] = fiscal_year_label(year + 1)
+            row[value_index] = _next_label(row[value_index], year)
+            if item == item_of["fiscal_year"] and parse_fiscal_year(row[value_index]) != year + 1:  # 平成31年度, Ｒ６
+                row[value_index] = fiscal_year_label(year + 1)
         elif item == item_of["deadline"]:
-            row[1] = _next_deadline(row[1])
+            deadline = _next_deadline(row[value_index])
+            if deadline.moved_from is not None and deadline.day is not None:
+                written = date_like(deadline.moved_from, row[value_index])
+                issues.append(iss.make(
+                    "rollover_deadline_moved", file=file, sheet=SETTINGS.name,
+                    cell=f"{column_letter(value_index + 1)}{number}", closed=deadline.closed,
+                    # a weekend needs no name (the weekday is shown); a holiday is named
+                    closed_note="" if deadline.closed.endswith("曜日") else f"（{deadline.closed}）",
+                    shown=with_weekday(deadline.moved_from, written), moved=with_weekday(deadline.day, deadline.text),
+                    original=deadline.moved_from.isoformat(), deadline=deadline.day.isoformat()))
+            row[value_index] = deadline.text
+    return issues
 
 
 def _replace_results(rows: Rows, year: int, new: List[Dict[str, str]]) -> int:
@@ -170,8 +212,8 @@ def rollover(master_source: Path, answers_path: Path, out: Path, force: bool = F
         return inputs
     year = inputs.master.settings.fiscal_year
     rows = _sheet_rows(read_raw(master_source))
-    _advance_settings(rows, year)
+    issues = _advance_settings(rows, year, Path(out).name)
     new = result_rows(year, inputs.answers)
     replaced = _replace_results(rows, year, new)
     write_master_xlsx(rows, Path(out))
-    return RolloverResult(year + 1, len(new), replaced, [], Path(out))
+    return RolloverResult(year + 1, len(new), replaced, issues, Path(out))

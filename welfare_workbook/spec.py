@@ -52,7 +52,8 @@ INPUT_TYPES = ("text", "integer", "decimal", "indicator", "grade", "direction")
 # The locked texts each kind of item row offers, the keys a template's ``source:`` may
 # name. contract.indicator_row / action_row build exactly these (tests/test_spec.py
 # holds the two together).
-_ACTION_CONTEXT = ("no", "measure", "name", "content", "departments", "page", "prev2_content", "prev1_content")
+_ACTION_CONTEXT = ("no", "measure", "name", "content", "departments", "page", "prev2_content", "prev1_content",
+                   "prev1_grade", "prev1_outcome", "prev1_direction", "prev1_reason")
 CONTEXT_KEYS: Dict[str, Tuple[str, ...]] = {
     "indicators": ("no", "measure", "name", "unit", "baseline", "target", "prev2_value", "prev2_content",
                    "prev1_value", "prev1_content"),

@@ -17,6 +17,10 @@ small table beats a dependency.
 'R6'
 >>> parse_date("令和7年5月30日").isoformat()
 '2025-05-30'
+>>> date_like(dt.date(2027, 5, 28), "令和8年5月29日")
+'令和9年5月28日'
+>>> closed_because(dt.date(2027, 5, 29)), previous_working_day(dt.date(2027, 5, 29))
+('土曜日', datetime.date(2027, 5, 28))
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Optional, Union
+from typing import Match, Optional, Union
 
 # era name -> (first 西暦 year of the era, latin initial)
 ERAS = {"令和": (2019, "R"), "平成": (1989, "H"), "昭和": (1926, "S")}
@@ -116,3 +120,113 @@ def date_label(day: dt.date) -> str:
         n += 1
     weekday = "月火水木金土日"[day.weekday()]
     return f"{name}{'元' if n == 1 else n}年{day.month}月{day.day}日（{weekday}）"
+
+
+# ---------------------------------------------------------------------------
+# a date written again in the style it was written in (rollover moves 提出期限)
+
+# Full-width ASCII (０-９, Ｒ, ／ …) folded one character for one, so that a match on the
+# folded text points at the same characters of the original.
+_FOLD_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD_WIDTH[0x3000] = 0x20
+_TO_WIDE = {code - 0xFEE0: code for code in range(0xFF01, 0xFF5F)}
+_STYLE_RE = re.compile(
+    r"(?:(?P<era>令和|平成|昭和|[RHSrhs])\s*(?P<eyear>元|\d{1,2})|(?P<year>\d{4}))"
+    r"\s*[年./-]\s*(?P<month>\d{1,2})\s*[月./-]\s*(?P<day>\d{1,2})\s*日?"
+    r"(?:\s*[(（](?P<weekday>[月火水木金土日])(?:曜日?)?[)）])?")
+WEEKDAYS = "月火水木金土日"
+
+
+def date_like(day: dt.date, written: str) -> str:
+    """``day`` written in the style of ``written`` (a date :func:`parse_date` reads): 和暦 stays
+    和暦 and 西暦 stays 西暦, with the same separators, zero padding, digit width and, when
+    ``written`` has one, weekday; text around the date is kept. ``day.isoformat()`` when
+    ``written`` is not a date.
+
+    >>> date_like(dt.date(2026, 5, 29), "2025-05-30"), date_like(dt.date(2026, 5, 29), "2025/5/30")
+    ('2026-05-29', '2026/5/29')
+    >>> date_like(dt.date(2020, 4, 30), "平成31年4月30日（火）17時まで")
+    '令和2年4月30日（木）17時まで'
+    >>> date_like(dt.date(2026, 5, 29), "Ｒ７．５．３０"), date_like(dt.date(2019, 5, 7), "R6.5.30")
+    ('Ｒ８．５．２９', 'R1.5.7')
+    """
+    folded = written.translate(_FOLD_WIDTH)
+    match = _STYLE_RE.search(folded)
+    if match is None or parse_date(folded[match.start():]) is None:
+        return day.isoformat()
+    parts = {"month": day.month, "day": day.day}
+    if match.group("year"):
+        parts["year"] = day.year
+    else:
+        name, initial, n = _era_of_date(day)
+        era = match.group("era")
+        parts["era"] = name if len(era) == 2 else (initial if era.isupper() else initial.lower())
+        parts["eyear"] = "元" if n == 1 and len(era) == 2 else n
+    if match.group("weekday"):
+        parts["weekday"] = WEEKDAYS[day.weekday()]
+    text = written
+    for group in sorted(parts, key=match.start, reverse=True):  # right to left: spans stay valid
+        start, end = match.span(group)
+        text = text[:start] + _like(str(parts[group]), written[start:end]) + text[end:]
+    return text
+
+
+def _like(new: str, old: str) -> str:
+    """``new`` with ``old``'s zero padding and width (Ｒ７ stays full-width)."""
+    if new.isdigit() and len(old) == 2 and old.translate(_FOLD_WIDTH).startswith("0"):
+        new = new.zfill(2)
+    return new.translate(_TO_WIDE) if any(ord(c) in _FOLD_WIDTH for c in old) else new
+
+
+def _era_of_date(day: dt.date) -> tuple:
+    """(era name, initial, year of the era) of a day: 平成 ends on 30 April 2019."""
+    if dt.date(2019, 1, 1) <= day < dt.date(2019, 5, 1):
+        return "平成", "H", 31
+    return _era_of(day.year)
+
+
+def with_weekday(day: dt.date, text: str) -> str:
+    """``text`` (``day`` as written) with its weekday right after the date; unchanged when it has one.
+
+    >>> with_weekday(dt.date(2027, 5, 29), "令和9年5月29日"), with_weekday(dt.date(2027, 5, 28), "2027-05-28 17時")
+    ('令和9年5月29日（土）', '2027-05-28（金） 17時')
+    """
+    match = _STYLE_RE.search(text.translate(_FOLD_WIDTH))
+    if match is not None and match.group("weekday"):
+        return text
+    end = match.end() if match is not None else len(text)
+    while end and text[end - 1].isspace():  # \s* after the day may have taken the space before other text
+        end -= 1
+    return f"{text[:end]}（{WEEKDAYS[day.weekday()]}）{text[end:]}"
+
+
+# ---------------------------------------------------------------------------
+# working days of a city office
+
+
+def closed_because(day: dt.date) -> Optional[str]:
+    """Why a city office is closed on ``day`` — 土曜日, 日曜日, the national holiday's name
+    (振替休日 and 国民の休日 included), 年末年始 — or None on a working day.
+
+    The holidays come from jpholiday, which follows the 祝日法 and its amendments (moved
+    holidays, equinoxes computed for each year), so no table here goes out of date;
+    12/29–1/3 is the 年末年始 every 休日条例 (地方自治法第4条の2) closes the offices on.
+    """
+    if day.weekday() >= 5:
+        return WEEKDAYS[day.weekday()] + "曜日"
+    if (day.month == 12 and day.day >= 29) or (day.month == 1 and day.day <= 3):
+        return "年末年始"
+    import jpholiday  # lazily: only rollover needs the holidays
+
+    return jpholiday.is_holiday_name(day)
+
+
+def previous_working_day(day: dt.date) -> dt.date:
+    """``day`` itself on a working day, else the last working day before it.
+
+    >>> previous_working_day(dt.date(2026, 5, 6))  # 振替休日, after 憲法記念日… こどもの日
+    datetime.date(2026, 5, 1)
+    """
+    while closed_because(day):
+        day -= dt.timedelta(days=1)
+    return day
