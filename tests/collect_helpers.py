@@ -216,3 +216,39 @@ def drop_from_validation(ws: Any, coordinate: str) -> None:
                     if (row, col) != (target.min_row, target.min_col):
                         parts.append(CellRange(min_col=col, min_row=row, max_col=col, max_row=row).coord)
         dv.sqref = MultiCellRange(" ".join(parts))
+
+
+@dataclass
+class CorpusBase:
+    """A folder of crafted returns collected once: what the corpus tests share."""
+
+    master: Master
+    folder: Path
+    out: Path
+    result: Any
+    rows: List[Dict[str, str]]
+    filled: Dict[str, Filled]  # case name -> filled return
+    names: Dict[str, str] = field(default_factory=dict)  # case name -> file name as reported
+
+    def answers(self, respondent_id: str) -> List[Dict[str, str]]:
+        return [r for r in self.rows if r["respondent_id"] == respondent_id]
+
+    def answer(self, respondent_id: str, sheet: str, cell: str) -> Dict[str, str]:
+        found = answers_at(self.rows, respondent_id=respondent_id, sheet=sheet, cell=cell)
+        assert len(found) == 1, (respondent_id, sheet, cell, found)
+        return found[0]
+
+
+def set_answer(answers: Dict[AnswerKey, Any], sheet: str, row_key: str, field_id: str, value: Any) -> None:
+    """Change one planned answer (it must be one of the workbook's input cells)."""
+    assert (sheet, row_key, field_id) in answers, (sheet, row_key, field_id)
+    answers[(sheet, row_key, field_id)] = value
+
+
+def corpus_folders(factory: Any, name: str, returns: str = "returns") -> Tuple[Path, Path, Path]:
+    """(base, the folder collected, a work folder) of a corpus."""
+    base = factory.mktemp(name)
+    folder, work = base / returns, base / "work"
+    folder.mkdir()
+    work.mkdir()
+    return base, folder, work

@@ -43,7 +43,8 @@ import openpyxl
 import pytest
 
 from collect_helpers import (
-    Filled, answers_at, assert_csv_value, drop_from_validation, fill, issues_of, item_of, keys_of, read_answers,
+    CorpusBase, Filled, answers_at, assert_csv_value, corpus_folders, drop_from_validation, fill, issues_of, item_of,
+    keys_of, read_answers, set_answer,
     return_of, roster_of, row_of, shift_validations, soffice_convert_all, the_issue,
 )
 from helpers import master_rows, set_value, soffice_path, write_master
@@ -66,35 +67,14 @@ def col(sheet: str, field_id: str) -> str:
 
 
 @dataclass
-class Corpus:
-    master: Master
-    folder: Path
-    out: Path
-    result: Any
-    rows: List[Dict[str, str]]
-    filled: Dict[str, Filled]  # case name -> filled return
-    names: Dict[str, str] = field(default_factory=dict)  # case name -> file name as reported
+class Corpus(CorpusBase):
     has_ods: bool = False
-
-    def answers(self, respondent_id: str) -> List[Dict[str, str]]:
-        return [r for r in self.rows if r["respondent_id"] == respondent_id]
-
-    def answer(self, respondent_id: str, sheet: str, cell: str) -> Dict[str, str]:
-        found = answers_at(self.rows, respondent_id=respondent_id, sheet=sheet, cell=cell)
-        assert len(found) == 1, (respondent_id, sheet, cell, found)
-        return found[0]
 
 
 def _load(path: Path) -> Master:
     master, issues = load_master(path)
     assert master is not None and not issues.has_errors, [i.message for i in issues]
     return master
-
-
-def _set(answers: Dict, sheet: str, row_key: str, field_id: str, value: Any) -> None:
-    key = (sheet, row_key, field_id)
-    assert key in answers, key
-    answers[key] = value
 
 
 def _zip_copy(source: Path, target: Path, extra: Optional[Dict[str, bytes]] = None) -> None:
@@ -113,11 +93,7 @@ def _set_mtime(path: Path, when: dt.datetime) -> None:
 @pytest.fixture(scope="module")
 def corpus(sample_master: Master, generated, generated_2, sample_master_2, tmp_path_factory) -> Corpus:
     master = sample_master
-    base = tmp_path_factory.mktemp("messy")
-    folder = base / "returns"
-    folder.mkdir()
-    work = base / "work"
-    work.mkdir()
+    base, folder, work = corpus_folders(tmp_path_factory, "messy")
     wb_of = {w.respondent_id: w for w in generated.workbooks}
     filled: Dict[str, Filled] = {}
 
@@ -136,39 +112,39 @@ def corpus(sample_master: Master, generated, generated_2, sample_master_2, tmp_p
 
     # --- K02: values normalised, last-year warnings -----------------------------------
     a = dict(plan_answers(master, "K02", 0))
-    _set(a, ST, "IND:4:K02", "value", "１２３")
-    _set(a, ST, "IND:5:K02", "content", "同左")
-    _set(a, ST, "IND:12:K02", "value", "1,234")
-    _set(a, ST, "IND:13:K02", "value", "―")
-    _set(a, ST, "IND:17:K02", "value", "12人")
-    _set(a, ST, "IND:2:K02", "outcome", "\u00a0 地域の関係づくりが進んだ。\u3000")
-    _set(a, ST, "IND:9:K02", "value", 1000)  # last year 405: more than twice, unexplained
-    _set(a, ST, "IND:9:K02", "outcome", None)
-    _set(a, ST, "IND:9:K02", "challenge", None)
-    _set(a, ST, "IND:7:K02", "content", item_of(master, "K02", ST, "IND:7:K02").context["prev1_content"])
+    set_answer(a, ST, "IND:4:K02", "value", "１２３")
+    set_answer(a, ST, "IND:5:K02", "content", "同左")
+    set_answer(a, ST, "IND:12:K02", "value", "1,234")
+    set_answer(a, ST, "IND:13:K02", "value", "―")
+    set_answer(a, ST, "IND:17:K02", "value", "12人")
+    set_answer(a, ST, "IND:2:K02", "outcome", "\u00a0 地域の関係づくりが進んだ。\u3000")
+    set_answer(a, ST, "IND:9:K02", "value", 1000)  # last year 405: more than twice, unexplained
+    set_answer(a, ST, "IND:9:K02", "outcome", None)
+    set_answer(a, ST, "IND:9:K02", "challenge", None)
+    set_answer(a, ST, "IND:7:K02", "content", item_of(master, "K02", ST, "IND:7:K02").context["prev1_content"])
     ch = keys_of(master, "K02", CH)
-    _set(a, CH, ch[0], "grade", "〇")
-    _set(a, CH, ch[1], "grade", "◯")
-    _set(a, CH, ch[2], "good", "なし")
-    _set(a, CH, ch[3], "grade", "◎")
-    _set(a, CH, ch[4], "grade", "〃")
-    _set(a, CH, ch[5], "good", "―")
-    _set(a, CH, ch[6], "good", "該当なし")
-    _set(a, HO, keys_of(master, "K02", HO)[0], "direction", "継続実施")
+    set_answer(a, CH, ch[0], "grade", "〇")
+    set_answer(a, CH, ch[1], "grade", "◯")
+    set_answer(a, CH, ch[2], "good", "なし")
+    set_answer(a, CH, ch[3], "grade", "◎")
+    set_answer(a, CH, ch[4], "grade", "〃")
+    set_answer(a, CH, ch[5], "good", "―")
+    set_answer(a, CH, ch[6], "good", "該当なし")
+    set_answer(a, HO, keys_of(master, "K02", HO)[0], "direction", "継続実施")
     filled["normalised"] = fill(master, wb_of["K02"], folder, answers=a)
 
     # --- K03: rule errors -----------------------------------------------------------
     a = dict(plan_answers(master, "K03", 0))
-    _set(a, ST, "IND:3:K03", "value", "約100")
-    _set(a, ST, "IND:13:K03", "value", 1.5)
-    _set(a, ST, "IND:18:K03", "content", None)
+    set_answer(a, ST, "IND:3:K03", "value", "約100")
+    set_answer(a, ST, "IND:13:K03", "value", 1.5)
+    set_answer(a, ST, "IND:18:K03", "content", None)
     ch = keys_of(master, "K03", CH)
-    _set(a, CH, ch[0], "grade", "良い")
-    _set(a, CH, ch[1], "grade", "△")
-    _set(a, CH, ch[1], "issue", None)
+    set_answer(a, CH, ch[0], "grade", "良い")
+    set_answer(a, CH, ch[1], "grade", "△")
+    set_answer(a, CH, ch[1], "issue", None)
     ho = keys_of(master, "K03", HO)
-    _set(a, HO, ho[0], "direction", "見直し")
-    _set(a, HO, ho[0], "reason", None)
+    set_answer(a, HO, ho[0], "direction", "見直し")
+    set_answer(a, HO, ho[0], "reason", None)
     filled["rules"] = fill(master, wb_of["K03"], folder, answers=a)
 
     # --- K05: a pasted-over dropdown ---------------------------------------------------

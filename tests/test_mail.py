@@ -270,14 +270,19 @@ def test_sendback_without_its_copy_is_reported(collected: Tuple[CollectResult, P
     assert [(i.code, i.respondent_id) for i in issues] == [("mail_no_workbook", "K02")]
 
 
+def _remind_without(out: Path, tmp_path: Path, name: str, master: Master) -> Tuple[Path, Any]:
+    """督促 drafted from a copy of a collect output folder without the file ``name``."""
+    folder = tmp_path / "回収結果"
+    shutil.copytree(out, folder)
+    (folder / name).unlink()
+    return folder, build_messages(master, "督促", folder)
+
+
 def test_mail_reads_the_verdict_from_issues_json_not_the_workbook(collected: Tuple[CollectResult, Path],
                                                                   sample_master: Master, tmp_path: Path) -> None:
     """確認結果.xlsx is for people: without it (only issues.json) the same departments get the same fixes."""
     result, out = collected
-    folder = tmp_path / "回収結果"
-    shutil.copytree(out, folder)
-    (folder / "確認結果.xlsx").unlink()
-    drafts, issues = build_messages(sample_master, "督促", folder)
+    folder, (drafts, issues) = _remind_without(out, tmp_path, "確認結果.xlsx", sample_master)
     assert not issues.has_errors, issues.to_list()
     assert {d.respondent_id for d in drafts} == expected_reminders(result)
     [k02] = [d for d in drafts if d.respondent_id == "K02"]
@@ -287,11 +292,7 @@ def test_mail_reads_the_verdict_from_issues_json_not_the_workbook(collected: Tup
 def test_a_collect_output_without_issues_json_asks_to_collect_again(collected: Tuple[CollectResult, Path],
                                                                     sample_master: Master, tmp_path: Path) -> None:
     """An older collect's folder (確認結果.xlsx but no issues.json): a clear issue, exit 2, no drafts."""
-    _, out = collected
-    folder = tmp_path / "回収結果"
-    shutil.copytree(out, folder)
-    (folder / "issues.json").unlink()
-    drafts, issues = build_messages(sample_master, "督促", folder)
+    folder, (drafts, issues) = _remind_without(collected[1], tmp_path, "issues.json", sample_master)
     assert drafts == [] and [(i.code, i.file) for i in issues] == [("mail_collect_outdated", "issues.json")]
     assert issues.items[0].context["folder"] == str(folder)
     result = run("督促", "--from-dir", folder, "--out", tmp_path / "mail")

@@ -53,7 +53,8 @@ import pytest
 from openpyxl.styles import Font, PatternFill
 
 from collect_helpers import (
-    Filled, answers_at, fill, issues_of, keys_of, read_answers, return_of, roster_of, row_of, soffice_convert_all,
+    CorpusBase, Filled, answers_at, corpus_folders, fill, issues_of, keys_of, read_answers, return_of, roster_of, row_of,
+    set_answer, soffice_convert_all,
     the_issue,
 )
 from helpers import SAMPLE_MASTER_ARGS, run_cli, soffice_path
@@ -263,14 +264,7 @@ def make_unreadable(path: Path) -> bool:
 
 
 @dataclass
-class Corpus:
-    master: Master
-    folder: Path
-    out: Path
-    result: Any
-    rows: List[Dict[str, str]]
-    filled: Dict[str, Filled]
-    names: Dict[str, str] = field(default_factory=dict)  # case -> file name as reported
+class Corpus(CorpusBase):
     cells: Dict[str, str] = field(default_factory=dict)  # case -> cell
     before: Dict[str, str] = field(default_factory=dict)  # input states before collect
     unreadable: bool = True
@@ -286,25 +280,12 @@ class Corpus:
                 counts[issue.code] = counts.get(issue.code, 0) + 1
         return counts
 
-    def answer(self, dept: str, sheet: str, cell: str) -> Dict[str, str]:
-        found = answers_at(self.rows, respondent_id=dept, sheet=sheet, cell=cell)
-        assert len(found) == 1, (dept, sheet, cell, found)
-        return found[0]
-
-
-def _set(answers: Dict, sheet: str, row_key: str, field_id: str, value: Any) -> None:
-    assert (sheet, row_key, field_id) in answers, (sheet, row_key, field_id)
-    answers[(sheet, row_key, field_id)] = value
 
 
 @pytest.fixture(scope="module")
 def corpus(sample_master: Master, generated, tmp_path_factory) -> Corpus:
     master = sample_master
-    base = tmp_path_factory.mktemp("safety")
-    folder = base / "提出 フォルダ（令和6年度 回収分）"
-    folder.mkdir()
-    work = base / "work"
-    work.mkdir()
+    base, folder, work = corpus_folders(tmp_path_factory, "safety", "提出 フォルダ（令和6年度 回収分）")
     wb_of = {w.respondent_id: w for w in generated.workbooks}
     filled: Dict[str, Filled] = {}
     names: Dict[str, str] = {}
@@ -330,15 +311,15 @@ def corpus(sample_master: Master, generated, tmp_path_factory) -> Corpus:
         "number_field": (ST, "IND:4:K02", "value", "=1+1"),  # an integer indicator: not_a_number
     }
     for sheet, key, field_id, value in injected.values():
-        _set(a, sheet, key, field_id, value)
+        set_answer(a, sheet, key, field_id, value)
     filled["injection"] = fill(master, wb_of["K02"], folder, "=HYPERLINK(1)_社会福祉協議会.xlsx", answers=a)
     for case, (sheet, key, field_id, _) in injected.items():
         cells[case] = cell_of(master, "K02", sheet, field_id, key)
 
     # K03: control characters (typed as _xHHHH_ escapes, as Excel stores them), emoji, 外字, a long cell
     a = dict(plan_answers(master, "K03", 0))
-    _set(a, ST, "IND:3:K03", "content", "赤字_x001B_[31m注意_x0007_です")
-    _set(a, ST, "IND:3:K03", "outcome", "笑顔😀と外字\ue000\U000f0000と🏥")
+    set_answer(a, ST, "IND:3:K03", "content", "赤字_x001B_[31m注意_x0007_です")
+    set_answer(a, ST, "IND:3:K03", "outcome", "笑顔😀と外字\ue000\U000f0000と🏥")
     filled["text"] = fill(master, wb_of["K03"], folder, "健康長寿課 回答.xlsx", answers=a)
     cells["control"] = cell_of(master, "K03", ST, "content", "IND:3:K03")
     cells["emoji"] = cell_of(master, "K03", ST, "outcome", "IND:3:K03")
@@ -348,8 +329,8 @@ def corpus(sample_master: Master, generated, tmp_path_factory) -> Corpus:
     # K04: a number stored as text, a date typed into a text cell
     a = dict(plan_answers(master, "K04", 0))
     number_key = ("取組状況", "IND:14:K04", "value")
-    _set(a, *number_key, str(a[number_key]))
-    _set(a, ST, "IND:17:K04", "content", dt.datetime(2024, 4, 1))
+    set_answer(a, *number_key, str(a[number_key]))
+    set_answer(a, ST, "IND:17:K04", "content", dt.datetime(2024, 4, 1))
     filled["typed"] = fill(master, wb_of["K04"], folder, answers=a)
     cells["number_text"] = cell_of(master, "K04", ST, "value", "IND:14:K04")
     cells["date"] = cell_of(master, "K04", ST, "content", "IND:17:K04")
@@ -376,7 +357,7 @@ def corpus(sample_master: Master, generated, tmp_path_factory) -> Corpus:
     a = dict(plan_answers(master, "K07", 0))
     ch = keys_of(master, "K07", CH)
     assert len(ch) >= 2
-    _set(a, CH, ch[1], "good", None)
+    set_answer(a, CH, ch[1], "good", None)
     top, bottom = cell_of(master, "K07", CH, "good", ch[0]), cell_of(master, "K07", CH, "good", ch[1])
     filled["merged"] = fill(master, wb_of["K07"], folder, answers=a,
                             edit=lambda wb: wb[CH].merge_cells(f"{top}:{bottom}"))
