@@ -355,6 +355,29 @@ def write_master(rows: Dict[str, List[List[str]]], path: Path) -> Path:
     return path
 
 
+def master_tables(text: str) -> Dict[str, List[List[str]]]:
+    """A master written as the README's マスタの形式 shows it: a ``## シート`` line, then
+    ``|``-separated rows (header first). Cells are stripped; an empty line ends nothing.
+
+    >>> master_tables('''
+    ... ## 担当課
+    ... | 課ID | 課名 | 区分 | メール | 担当者 |
+    ... | T01 | 福祉課 | 庁内 | f@example.jp | |
+    ... ''')["担当課"]
+    [['課ID', '課名', '区分', 'メール', '担当者'], ['T01', '福祉課', '庁内', 'f@example.jp', '']]
+    """
+    tables: Dict[str, List[List[str]]] = {}
+    sheet = ""
+    for line in text.strip().splitlines():
+        line = line.strip()
+        if line.startswith("## "):
+            sheet = line[3:].strip()
+            tables[sheet] = []
+        elif line.startswith("|"):
+            tables[sheet].append([cell.strip() for cell in line.strip("|").split("|")])
+    return tables
+
+
 # ---------------------------------------------------------------------------
 # command line
 
