@@ -44,8 +44,6 @@ def test_atomic_write_follows_a_group_writable_umask(tmp_path: Path) -> None:
 
 
 def test_a_folder_that_cannot_be_written_is_said_at_once(tmp_path: Path) -> None:
-    import time
-
     from welfare_workbook import journal
 
     folder = tmp_path / "読み取り専用"
@@ -54,9 +52,8 @@ def test_a_folder_that_cannot_be_written_is_said_at_once(tmp_path: Path) -> None
     try:
         if os.access(folder, os.W_OK):
             pytest.skip("running as a user who may write anywhere")
-        started = time.monotonic()
+        # unwritable (said at once), not journal_busy (what waiting out the lock would give)
         issues = journal.append(folder, journal.Operation.ACCEPT, respondent_id="K01")
-        assert time.monotonic() - started < 5
         assert [i.code for i in issues] == ["journal_unwritable"]
     finally:
         folder.chmod(0o755)

@@ -266,9 +266,7 @@ def test_a_folder_of_thousands_of_other_files(ws: Workspace, returns: Dict[str, 
     (folder / "~$福祉政策課_回答.xlsx").write_bytes(b"lock")
     (folder / ".hidden.xlsx").write_bytes(b"x")
     shutil.copy(returns["K01"], folder / "sub3" / "福祉政策課_回答.xlsx")
-    started = time.monotonic()
     report = receive(ws, [folder, folder / "sub0"])  # the second source is inside the first: named once
-    assert time.monotonic() - started < 30
     assert report.valid and len(report.received) == 1
     assert len(report.skipped) == 2500 == len(set(report.skipped))
     codes = [i.code for i in report.issues]
