@@ -384,7 +384,7 @@ def _month(raw: Any) -> Tuple[str, str]:
         return str(raw).strip(), ""
     year = _year_of(match.group(1), match.group(2), match.group(3))
     value = f"{year:04d}-{int(match.group(4)):02d}"
-    return value, ("" if value == str(raw) else f"「{str(raw).strip()}」を {value} と読み取りました")
+    return value, ("" if value == str(raw) else "年月を西暦の「年-月」の形にしました")
 
 
 _RANGE_SPLIT = re.compile(r"\s*(?:～|〜|~|－|ー|-|–|—|から|より)\s*")
@@ -405,4 +405,4 @@ def _year_range(raw: Any) -> Tuple[str, str]:
     if start is None or end is None:
         return str(raw).strip(), ""
     value = f"{start}-{end}"
-    return value, ("" if value == str(raw) else f"「{str(raw).strip()}」を {value} 年度と読み取りました")
+    return value, ("" if value == str(raw) else "年度の範囲を西暦の「開始年度-終了年度」の形にしました")
