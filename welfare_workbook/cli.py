@@ -20,6 +20,7 @@ import click
 
 from ._version import __version__
 from . import cli_output as console
+from . import form_cli
 from .clickja import (EXIT_INTERRUPTED, INTERRUPTED, Choice, JaGroup, JaOption, Number, PathType, UsageError, argument,
                       confirm, option)
 from .issues import IssueList
@@ -42,9 +43,10 @@ CommandFunction = Callable[..., Any]
 
 
 def _samples() -> Sequence[str]:
+    from .form_master import FORM_SAMPLES
     from .master import SAMPLES
 
-    return SAMPLES
+    return SAMPLES + FORM_SAMPLES
 
 
 def _default_sample() -> str:
@@ -174,6 +176,8 @@ def init_master(path: Path, sample: str, force: bool) -> None:
         raise UsageError(f"「{path}」は既にあります。上書きする場合は --force を付けてください。")
     if path.suffix.lower() != ".xlsx":
         raise UsageError("マスタのファイル名は .xlsx で終わるようにしてください。")
+    if sample in form_cli.FORM_SAMPLES:  # a form survey's sample (seed 003)
+        return form_cli.init_master(sample, path)
     write_master_xlsx(sample_rows(sample), path)
     console.echo(f"サンプルマスタ（{sample}）を書き出しました: {path}")
 
@@ -183,6 +187,8 @@ def init_master(path: Path, sample: str, force: bool) -> None:
 @json_option
 def check_master(master_opt: Optional[Path], as_json: bool) -> None:
     """マスタを検査する（誤りはシート名・セル番地つきで表示）。"""
+    if form_cli.dispatch_master(master_opt):  # a form survey's master (回答団体 sheet)
+        sys.exit(form_cli.check(resolve_master(master_opt), as_json))
     master, issues = _load(resolve_master(master_opt))
     if as_json:
         console.print_json({"valid": master is not None, "issues": issues.to_list()})
@@ -206,6 +212,8 @@ def _generate(master: Any, out: Path, as_json: bool) -> Any:
 @json_option
 def generate(master_opt: Optional[Path], out: Path, as_json: bool) -> None:
     """担当課ごとの調査票（.xlsx）を作成する。"""
+    if form_cli.dispatch_master(master_opt):
+        sys.exit(form_cli.generate(resolve_master(master_opt), out, as_json))
     result = _generate(_master_or_exit(resolve_master(master_opt), quiet=as_json), out, as_json)
     sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
 
@@ -228,6 +236,8 @@ def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], out: Path, as
 
     source = resolve_master(master_opt)
     _require(returns, "「{path}」が見つかりません。ファイルかフォルダのパスを確認してください。")
+    if form_cli.dispatch_master(source):
+        sys.exit(form_cli.collect(source, returns, out, as_json, Limits(int(max_mb * MIB), max_cells)))
     master = _master_or_exit(source, quiet=as_json)
     result = collect_returns(master, list(returns), out, progress=console.Progress("提出を読み取り", quiet=as_json),
                              limits=Limits(int(max_mb * MIB), max_cells))
@@ -248,6 +258,8 @@ def report(answers_paths: Tuple[Path, ...], master_opt: Optional[Path], out: Pat
 
     source = resolve_master(master_opt)
     _require(answers_paths, ANSWERS_MISSING, Path.is_file)
+    if form_cli.dispatch_master(source):  # several prefectures' answers.csv merge into one compilation
+        sys.exit(form_cli.report(source, answers_paths, out))
     master = _master_or_exit(source)
     result = write_report(master, list(answers_paths), out)  # unreadable input, unwritable output: issues
     if not result.valid:
@@ -336,8 +348,12 @@ def mail(kind: str, master_opt: Optional[Path], send_now: bool, yes: bool, smtp_
 
 @cli.command()
 @out_option(Path("output"), "出力先フォルダ。")
-def demo(out: Path) -> None:
+@option("--sample", type=Choice(_samples), default=_default_sample, show_default=True,
+        help="dai3ji・dai2ji_chukan＝表形式の進捗状況調査、form003＝フォーム調査（seed 003 の全国取りまとめ）。")
+def demo(out: Path, sample: str) -> None:
     """同梱サンプルで一連の流れ（作成 → 担当課の記入を模擬 → 回収・検査）を実行する。"""
+    if sample in form_cli.FORM_SAMPLES:
+        sys.exit(form_cli.demo(out, sample))
     from .master import sample_path
     from .pipeline import collect as collect_returns
     from .simulate import simulate_returns

@@ -73,7 +73,7 @@ def form_roster(master: FormMaster, returns: List[Return]) -> List[RosterRow]:
             continue
         ret = current[0]
         status = RosterStatus.NEEDS_FIX if ret.errors else (
-            RosterStatus.RESUBMITTED if len(received) > 1 else RosterStatus.SUBMITTED)
+            RosterStatus.RESUBMITTED if sum(1 for r in received if r.readable) > 1 else RosterStatus.SUBMITTED)
         rows.append(RosterRow(department, status, ret, len(received)))
     return rows
 

@@ -39,7 +39,7 @@ PAGE_WIDTHS = (6, 22, 38, 22, 38)  # A–E of 団体別 (A4 portrait, one page w
 _UNITLESS = ("", )
 
 
-def format_value(item: Item, value: Any, raw: Any = "") -> str:
+def format_value(item: Item, value: Any, raw: Any = "", unit: str = "") -> str:
     """A value as the compilation prints it: ``1,966,735（人）``, ``1,362.90（k㎡）``, ``令和3年度～令和7年度``.
 
     >>> from welfare_workbook.form_spec import load_form_spec
@@ -58,8 +58,9 @@ def format_value(item: Item, value: Any, raw: Any = "") -> str:
         text = f"{year}年{month}月"
     elif item.type == "year_range" and re.fullmatch(r"\d{4}-\d{4}", text):
         text = f"{fiscal_year_label(int(text[:4]))}～{fiscal_year_label(int(text[5:]))}"
-    if item.unit and value != NA_VALUE and item.type in NUMERIC:
-        text += f"（{item.unit}）"
+    unit = unit or item.unit
+    if unit and value != NA_VALUE and item.type in NUMERIC:
+        text += f"（{unit}）"
     return text
 
 
@@ -133,7 +134,16 @@ def _value(record: FormRecord, item: Item, block: int = 0) -> str:
     if item.type == "multi":
         chosen = set(record.chosen(item, block))
         return "\n".join(f"{o} {MARK}" if o in chosen else o for o in item.option_values)
-    return format_value(item, record.values.get((item_id, VALUE_FIELD), ""), record.raw.get((item_id, VALUE_FIELD), ""))
+    unit = str(record.values.get((item.unit_item, VALUE_FIELD), "")) if item.unit_item else ""
+    return format_value(item, record.values.get((item_id, VALUE_FIELD), ""), record.raw.get((item_id, VALUE_FIELD), ""),
+                        unit)
+
+
+def _shown_items(spec: FormSpec, section: Section, record: FormRecord) -> List[Item]:
+    """The items of a section the compilation prints: applying, and not a unit shown beside its figure."""
+    units = {i.unit_item for i in spec.items if i.unit_item}
+    return [i for i in section.content if isinstance(i, Item) and i.id not in units
+            and record.applies(spec, (i.when,) if i.when else ())]
 
 
 def _page(page: _Page, spec: FormSpec, record: FormRecord, title: str) -> None:
@@ -151,13 +161,11 @@ def _page(page: _Page, spec: FormSpec, record: FormRecord, title: str) -> None:
 def _section(page: _Page, spec: FormSpec, record: FormRecord, section: Section, marker: str, depth: int,
              number: int, numbered: bool) -> None:
     if depth == 0 and not numbered:  # the 回答団体 block: answers two to a line, no heading
-        _pairs(page, [(i.label, _value(record, i)) for i in section.content if isinstance(i, Item)
-                      and record.applies(spec, (i.when,) if i.when else ())])
+        _pairs(page, [(i.label, _value(record, i)) for i in _shown_items(spec, section, record)])
         return
     page.cells([(1, marker), (2, section.title)], "section" if depth == 0 else "sub", merge=(2, 5))
     if section.columns > 1:
-        _pairs(page, [(i.label, _value(record, i)) for i in section.content if isinstance(i, Item)
-                      and record.applies(spec, (i.when,) if i.when else ())])
+        _pairs(page, [(i.label, _value(record, i)) for i in _shown_items(spec, section, record)])
         return
     sub = 0
     for element in section.content:
@@ -221,7 +229,7 @@ def _list_sheet(wb: Any, master: FormMaster, records: Dict[str, FormRecord]) -> 
     for col, text in enumerate(header, start=1):
         cell = put(ws, 1, col, text)
         cell.font, cell.fill, cell.alignment = bold, fill, wrap
-        ws.column_dimensions[column_letter(col)].width = 10 if col > 4 else (9, 10, 14, 8)[col - 1]
+        ws.column_dimensions[column_letter(col)].width = 12 if col > 4 else (9, 10, 14, 8)[col - 1]
     ws.row_dimensions[1].height = 54
     styles = StyleCache()
     sums: Dict[int, List[float]] = {}

@@ -91,6 +91,7 @@ class Item:
     prefill: str = ""  # column of the master's 回答団体 sheet written into the cell
     total: str = ""  # 一覧: sum / mean of the figures
     summary: bool = False  # shown in the compilation's 一覧 sheet
+    unit_item: str = ""  # a 選択 item whose answer is this figure's unit (生活保護受給率: ％ or ‰)
 
     @property
     def option_values(self) -> Tuple[str, ...]:
@@ -243,7 +244,7 @@ def _condition(raw: Any, file: str, what: str) -> Optional[Condition]:
 
 
 _ITEM_KEYS = ("id", "label", "type", "marker", "unit", "required", "help", "options", "synonyms", "when", "specify",
-              "lines", "prefill", "total", "summary")
+              "lines", "prefill", "total", "summary", "unit_item")
 
 
 def _item(raw: Mapping[str, Any], file: str) -> Item:
@@ -277,6 +278,7 @@ def _item(raw: Mapping[str, Any], file: str) -> Item:
         synonyms={str(k): tuple(str(x) for x in v) for k, v in (raw.get("synonyms") or {}).items()},
         when=_condition(raw.get("when"), file, what), specify=specify, lines=int(raw.get("lines", 1)),
         prefill=str(raw.get("prefill", "")), total=total, summary=bool(raw.get("summary", False)),
+        unit_item=str(raw.get("unit_item", "")),
     )
 
 
@@ -321,6 +323,9 @@ def _check(spec: FormSpec) -> None:
             seen[identifier] = identifier
             if not identifier.replace("_", "").isalnum() or not identifier.isascii():
                 raise SpecError(_where(spec.file, f"id「{identifier}」には半角英数字と _ だけを使ってください。"))
+    for item in spec.items:
+        if item.unit_item and (not spec.has_item(item.unit_item) or spec.item(item.unit_item).type != "choice"):
+            raise SpecError(_where(spec.file, f"項目「{item.id}」の unit_item「{item.unit_item}」は選択の項目ではありません。"))
     for element, _ in spec.walk():
         conditions = [getattr(element, "when", None)]
         if isinstance(element, Item):
