@@ -65,7 +65,7 @@ def check_digit(first5: str) -> int:
 
 
 def valid_code(code: str) -> bool:
-    return len(code) == 6 and code.isdigit() and int(code[5]) == check_digit(code[:5])
+    return len(code) == 6 and code.isascii() and code.isdigit() and int(code[5]) == check_digit(code[:5])
 
 
 def code_text(value: Any) -> str:
@@ -195,6 +195,14 @@ def _settings(sheet: RawSheet, check: _Checker) -> Tuple[Optional[FormSettings],
     return (FormSettings(**fields) if year is not None else None), form_cell
 
 
+def _form_only(sheet: Optional[RawSheet]) -> Optional[FormSettings]:
+    """Settings holding only the 様式, when the others are unusable: 回答団体 is still checked against the form."""
+    if sheet is None:
+        return None
+    form = next((sheet.get(row, "値") for _, row in sheet.rows if sheet.get(row, "項目") == "様式"), "")
+    return FormSettings("", "", 0, None, "", "", form) if form else None
+
+
 def _spec(settings: Optional[FormSettings], cell: str, check: _Checker) -> Optional[FormSpec]:
     if settings is None or not settings.form:
         return None
@@ -210,14 +218,11 @@ def _spec(settings: Optional[FormSettings], cell: str, check: _Checker) -> Optio
 
 
 def _respondents(sheet: RawSheet, spec: Optional[FormSpec], check: _Checker) -> Dict[str, Respondent]:
-    wanted = [h for h, _, _ in RESPONDENT_COLUMNS]
+    needed = [h for h, _, required in RESPONDENT_COLUMNS if required]
     if spec is not None:  # columns the form reads from the master
-        wanted += [i.prefill for i in spec.prefilled] + [g.count for g in spec.repeats if g.count]
-    for offset, header in enumerate([h for h in dict.fromkeys(wanted) if h not in sheet.header], start=1):
-        required = any(h == header and r for h, _, r in RESPONDENT_COLUMNS)
-        if required or spec is not None:
-            check.add("master_column_missing", sheet.name, f"{column_letter(len(sheet.header) + offset)}1",
-                      column=header)
+        needed += [i.prefill for i in spec.prefilled] + [g.count for g in spec.repeats if g.count]
+    for offset, header in enumerate([h for h in dict.fromkeys(needed) if h not in sheet.header], start=1):
+        check.add("master_column_missing", sheet.name, f"{column_letter(len(sheet.header) + offset)}1", column=header)
     found: Dict[str, Respondent] = {}
     first: Dict[str, str] = {}
     multi = {i.prefill: i for i in (spec.prefilled if spec else []) if i.type == "multi"}
@@ -250,12 +255,13 @@ def _respondents(sheet: RawSheet, spec: Optional[FormSpec], check: _Checker) -> 
                 check.add("form_master_bad_count", sheet.name, sheet.cell(number, header), value=text, column=header,
                           max=group.max)
                 ok = False
-        if not ok or not code:
-            continue
-        if code in first:
+        if code and code in first:  # a second row of one 団体, whatever else is wrong with either
             check.add("master_duplicate_id", sheet.name, at, column="団体コード", value=code, first=first[code])
             continue
-        first[code] = at
+        if code:
+            first[code] = at
+        if not ok or not code:
+            continue
         found[code] = Respondent(code, values.get("都道府県", ""), values.get("団体名", ""),
                                  values.get("担当部署", ""), values.get("メール", ""), values)
     return found
@@ -268,7 +274,7 @@ def check_form_raw(raw: Dict[str, RawSheet], file: str) -> Tuple[Optional[FormMa
         if name not in raw:
             check.add("master_sheet_missing", name)
     settings, form_cell = _settings(raw[SETTINGS_SHEET], check) if SETTINGS_SHEET in raw else (None, "")
-    spec = _spec(settings, form_cell, check)
+    spec = _spec(settings or _form_only(raw.get(SETTINGS_SHEET)), form_cell, check)
     respondents = _respondents(raw[RESPONDENTS_SHEET], spec, check) if RESPONDENTS_SHEET in raw else {}
     if RESPONDENTS_SHEET in raw and not respondents and not check.issues.has_errors:
         check.add("form_master_no_respondents", RESPONDENTS_SHEET)
