@@ -176,7 +176,7 @@ def init_master(path: Path, sample: str, force: bool) -> None:
         raise UsageError(f"「{path}」は既にあります。上書きする場合は --force を付けてください。")
     if path.suffix.lower() != ".xlsx":
         raise UsageError("マスタのファイル名は .xlsx で終わるようにしてください。")
-    if sample in form_cli.FORM_SAMPLES:  # a form survey's sample (seed 003)
+    if form_cli.is_sample(sample):  # a form survey's sample (seed 003)
         return form_cli.init_master(sample, path)
     write_master_xlsx(sample_rows(sample), path)
     console.echo(f"サンプルマスタ（{sample}）を書き出しました: {path}")
@@ -352,7 +352,7 @@ def mail(kind: str, master_opt: Optional[Path], send_now: bool, yes: bool, smtp_
         help="dai3ji・dai2ji_chukan＝表形式の進捗状況調査、form003＝フォーム調査（seed 003 の全国取りまとめ）。")
 def demo(out: Path, sample: str) -> None:
     """同梱サンプルで一連の流れ（作成 → 担当課の記入を模擬 → 回収・検査）を実行する。"""
-    if sample in form_cli.FORM_SAMPLES:
+    if form_cli.is_sample(sample):
         sys.exit(form_cli.demo(out, sample))
     from .master import sample_path
     from .pipeline import collect as collect_returns

@@ -10,17 +10,29 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
+from typing import TYPE_CHECKING
+
 from . import cli_output as console
-from .form_master import FORM_SAMPLES, FormMaster, form_sample_path, is_form_master, load_form_master, \
-    write_form_sample
+
+if TYPE_CHECKING:  # the library is imported by each command, so --help stays fast
+    from .form_master import FormMaster
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
-__all__ = ["FORM_SAMPLES", "is_form_master", "check", "generate", "collect", "report", "init_master", "demo"]
+__all__ = ["is_sample", "dispatch_master", "check", "generate", "collect", "report", "init_master", "demo"]
+
+
+def is_sample(name: str) -> bool:
+    """True for the name of a bundled form sample (init-master / demo --sample)."""
+    from .form_master import FORM_SAMPLES
+
+    return name in FORM_SAMPLES
 
 
 def _load(source: Path, as_json: bool = False) -> Any:
     """The form master, or the exit code after printing its problems."""
+    from .form_master import load_form_master
+
     master, issues = load_form_master(source)
     if master is None:
         console.print_master_problems(issues, as_json=as_json)
@@ -29,6 +41,8 @@ def _load(source: Path, as_json: bool = False) -> Any:
 
 
 def check(source: Path, as_json: bool) -> int:
+    from .form_master import load_form_master
+
     master, issues = load_form_master(source)
     if as_json:
         console.print_json({"valid": master is not None, "issues": issues.to_list()})
@@ -43,7 +57,7 @@ def check(source: Path, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _generate(master: FormMaster, out: Path, as_json: bool) -> Any:
+def _generate(master: "FormMaster", out: Path, as_json: bool) -> Any:
     from .form_generate import generate_forms
 
     result = generate_forms(master, out, progress=console.Progress("調査票を作成", quiet=as_json))
@@ -116,6 +130,8 @@ def report(source: Path, answers: Sequence[Path], out: Path) -> int:
 
 
 def init_master(sample: str, path: Path) -> None:
+    from .form_master import write_form_sample
+
     write_form_sample(sample, path)
     console.echo(f"サンプルマスタ（{sample}）を書き出しました: {path}")
 
@@ -124,7 +140,7 @@ def init_master(sample: str, path: Path) -> None:
 # demo
 
 
-def simulate_sample_returns(master: FormMaster, forms: Dict[str, Path], folder: Path) -> List[str]:
+def simulate_sample_returns(master: "FormMaster", forms: Dict[str, Path], folder: Path) -> List[str]:
     """The sample's transcribed answers typed into each 団体's form, with the typical mistakes
     of a national return cycle; returns one line per file for the console."""
     from .form_simulate import fill_form, sample_answers
@@ -177,6 +193,7 @@ def simulate_sample_returns(master: FormMaster, forms: Dict[str, Path], folder: 
 
 
 def demo(out: Path, sample: str) -> int:
+    from .form_master import form_sample_path
     from .form_pipeline import collect_forms
 
     master = _load(form_sample_path(sample))
@@ -199,5 +216,7 @@ def demo(out: Path, sample: str) -> int:
 
 def dispatch_master(source: Optional[Path]) -> bool:
     """True when the CLI should run the form survey's command for this master."""
+    from .form_master import is_form_master
+
     return source is not None and is_form_master(source)
 

@@ -38,7 +38,7 @@ from .master_model import column_letter
 from .wareki import date_label
 from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, XlsxLimitError, header_footer_text
 
-WIDTHS = {1: 7, 2: 36, 3: 58, 4: 8, 5: 12}
+WIDTHS = {1: 9, 2: 36, 3: 58, 4: 8, 5: 12}
 NOT_APPLICABLE_FILL = "BFBFBF"  # a darker grey than locked cells: this answer is not asked now
 MARK_LIST = "list_mark"
 TYPE_HINTS = {"integer": "半角の整数で入力してください（単位・カンマは不要）。", "decimal": "半角の数値で入力してください（単位は不要）。",
@@ -263,10 +263,14 @@ def _write_row(sheet: Sheet, master: FormMaster, respondent: Respondent, row: Fo
         if row.kind == "group":
             repeat = spec.repeat_of(next(r.item.id for r in rows if r.item is not None and r.row > n))
             note = repeat.help if repeat else ""
-        text = row.label + (f"\n{note}" if note else "")
+        if note:  # a group's help beside its name
+            lines = max(estimate_lines(row.label, WIDTHS[2]), estimate_lines(note, WIDTHS[3]))
+        else:  # a heading reads across the row
+            lines = estimate_lines(row.label, WIDTHS[2] + WIDTHS[3] + WIDTHS[4])
+            sheet.merged.append(f"B{n}:D{n}")
         sheet.append_row(n, [(1, row.marker or None, st.locked_bold), (2, row.label, st.locked_bold),
                              (3, note or None, st.locked), (4, None, st.locked), (5, None, st.locked)],
-                         height=min(409, 13.5 * estimate_lines(text, 60) + 4))
+                         height=min(409, 13.5 * lines + 4))
         return
     item = row.item
     assert item is not None

@@ -157,16 +157,16 @@ class _Checker:
 
 def is_form_master(source: Any) -> bool:
     """True when ``source`` is a form survey's master (it has a 回答団体 sheet)."""
+    import zipfile
+
     path = Path(source)
     try:
         if path.is_dir():
             return (path / f"{RESPONDENTS_SHEET}.csv").exists()
         if path.suffix.lower() in (".xlsx", ".xlsm") and path.is_file():
-            import zipfile
-
             with zipfile.ZipFile(path) as zf:
                 return f'name="{RESPONDENTS_SHEET}"'.encode() in zf.read("xl/workbook.xml")
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):  # not ours to judge: the loader reports it
         return False
     return False
 
