@@ -84,6 +84,7 @@ class _Page:
         from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
         self.ws, self.spec, self.row = ws, spec, 1
+        self.merges: List[str] = []  # set once at the end: openpyxl's merge_cells is quadratic in their number
         self.styles = StyleCache()
         thin = Side(style="thin", color="808080")
         self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -112,7 +113,7 @@ class _Page:
                 attrs["fill"] = fills[kind]
             self.styles.apply(cell, (kind, label_col), **attrs)
         if merge:
-            self.ws.merge_cells(start_row=self.row, start_column=merge[0], end_row=self.row, end_column=merge[1])
+            self.merges.append(f"{column_letter(merge[0])}{self.row}:{column_letter(merge[1])}{self.row}")
         self.ws.row_dimensions[self.row].height = min(409, 13.5 * max(1, lines) + 3)
         self.row += 1
 
@@ -298,6 +299,9 @@ def write_compilation(master: FormMaster, records: Dict[str, FormRecord], path: 
         respondent = master.respondents.get(code)
         title = respondent.display if respondent else records[code].respondent
         _page(page, master.spec, records[code], title)
+    from openpyxl.worksheet.cell_range import MultiCellRange
+
+    ws.merged_cells = MultiCellRange(page.merges)  # the cells under a merge are left empty, as Excel keeps them
     _print_setup(ws, "portrait", master)
     atomic_write(path, wb.save)
 
