@@ -283,6 +283,108 @@ def stage_unzip_floor(n: int, r: int, work: str, folder: str = "returns") -> Dic
     return {"seconds": time.perf_counter() - start, "files": files, "rss_mb": peak_rss_mb()}
 
 
+# ---------------------------------------------------------------------------
+# form surveys (--form): N synthetic 団体 answering the seed 003 form
+
+
+def synthetic_form_master(n: int) -> Any:
+    """The bundled form003 master widened to ``n`` 団体 with valid 団体コード (check digit included)."""
+    from welfare_workbook.form_master import Respondent, check_digit, form_sample_path, load_form_master
+
+    master, _ = load_form_master(form_sample_path())
+    rng = random.Random(0)
+    programmes = ["地域力強化推進事業", "多機関の協働による包括的支援体制構築事業", "都道府県事業"]
+    respondents = {}
+    for i in range(n):
+        first5 = f"{1 + i % 47:02d}{201 + i // 47:03d}"
+        code = first5 + str(check_digit(first5))
+        chosen = ",".join(p for p in programmes[:2] if rng.random() < 0.6) or programmes[0]
+        values = {"団体コード": code, "都道府県": f"県{1 + i % 47}", "団体名": f"市{i}", "担当部署": "福祉課",
+                  "実施事業": chosen, "推進員数": str(rng.randint(0, 4))}
+        respondents[code] = Respondent(code, values["都道府県"], values["団体名"], "福祉課", "", values)
+    master.respondents = respondents
+    return master
+
+
+def stage_form_generate(n: int, r: int, work: str) -> Dict[str, Any]:
+    from welfare_workbook.form_generate import generate_forms
+
+    warm_imports()
+    master = synthetic_form_master(n)
+    start = time.perf_counter()
+    result = generate_forms(master, Path(work) / "generated")
+    return {"seconds": time.perf_counter() - start, "files": len(result.workbooks), "rss_mb": peak_rss_mb()}
+
+
+def stage_form_fill(n: int, r: int, work: str) -> Dict[str, Any]:
+    """Set-up: every applying answer cell filled (openpyxl, as a respondent's Excel would)."""
+    from welfare_workbook.form_generate import form_filename
+    from welfare_workbook.form_simulate import fill_form, plan_form_answers
+
+    master = synthetic_form_master(n)
+    start = time.perf_counter()
+    for respondent in master.ordered():
+        name = form_filename(respondent)
+        fill_form(master, respondent, Path(work) / "generated" / name, Path(work) / "returns" / name,
+                  plan_form_answers(master, respondent))
+    return {"seconds": time.perf_counter() - start, "files": n, "rss_mb": peak_rss_mb()}
+
+
+def stage_form_collect(n: int, r: int, work: str) -> Dict[str, Any]:
+    from welfare_workbook.form_pipeline import collect_forms
+
+    warm_imports()
+    import pandera.pandas  # noqa: F401  (imported before the clock starts, as in stage_collect)
+
+    master = synthetic_form_master(n)
+    start = time.perf_counter()
+    result = collect_forms(master, [Path(work) / "returns"], Path(work) / "collected")
+    answers = sum(1 for ret in result.returns for c in ret.cells if c.raw != "")
+    return {"seconds": time.perf_counter() - start, "files": len(result.returns), "valid": result.valid,
+            "answers": answers, "rss_mb": peak_rss_mb()}
+
+
+def stage_form_naive(n: int, r: int, work: str) -> Dict[str, Any]:
+    """The obvious way: openpyxl load per file, column C of the form read, one pandera validate per file."""
+    import openpyxl
+    import pandas as pd
+
+    from welfare_workbook.form_contract import answer_rows, form_layout
+    from welfare_workbook.form_validate import form_schema
+
+    master = synthetic_form_master(n)
+    schema, _ = form_schema(master)
+    keys = [(row.row, row.key) for row in answer_rows(form_layout(master.spec, None, None))]
+    start = time.perf_counter()
+    cells = 0
+    files = sorted((Path(work) / "returns").glob("*.xlsx"))
+    for path in files:
+        ws = openpyxl.load_workbook(path, data_only=True)[master.spec.sheet]
+        data = {key: [ws.cell(row, 3).value] for row, key in keys}
+        cells += sum(1 for v in data.values() if v[0] is not None)
+        frame = pd.DataFrame(data, dtype=object)
+        frame["_respondent"] = path.stem[:6]
+        for group in master.spec.repeats:
+            frame[f"_blocks:{group.id}"] = group.max
+        frame["_row"] = range(len(frame))
+        try:
+            schema.validate(frame, lazy=True)
+        except Exception:  # noqa: BLE001 - failures are expected data here
+            pass
+    return {"seconds": time.perf_counter() - start, "files": len(files), "answers": cells, "rss_mb": peak_rss_mb()}
+
+
+def main_form(n: int, work: Path) -> Dict[str, Dict[str, Any]]:
+    """Form survey stages; the table compares them with the same floors and naive baseline as the row sheets."""
+    results: Dict[str, Dict[str, Any]] = {}
+    for name, stage in (("form generate", stage_form_generate), ("deflate floor", stage_deflate_floor),
+                        ("(fill forms)", stage_form_fill), ("form collect", stage_form_collect),
+                        ("naive form collect", stage_form_naive), ("unzip floor", stage_unzip_floor)):
+        print(f"  {name} …", flush=True)
+        results[name] = run_stage(stage, n, 0, str(work))
+    return results
+
+
 UNPINNED = {"stage_collect_parallel"}  # stages that measure using more than one core
 
 
@@ -326,7 +428,11 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
     parser.add_argument("--libreoffice", type=int, default=0, metavar="K",
                         help="also measure K returns re-saved by LibreOffice (shared strings, as departments send them)")
+    parser.add_argument("--form", type=int, nargs="?", const=1741, default=0, metavar="N",
+                        help="measure the form survey instead: N synthetic 団体 (default 1,741) answering the seed 003 form")
     args = parser.parse_args(argv)
+    if args.form:
+        return run_form(args.form, args)
     n = 100 if args.quick else args.n
     r = args.r
     work = Path(args.keep or tempfile.mkdtemp(prefix="wwbench-"))
@@ -390,6 +496,40 @@ def main(argv: List[str]) -> int:
                    "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "stages": results}
         args.json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"JSON: {args.json_out}")
+    return 0
+
+
+def run_form(n: int, args: Any) -> int:
+    work = Path(args.keep or tempfile.mkdtemp(prefix="wwbench-form-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"form survey: N={n} 団体 (seed 003 form); one core; Python {platform.python_version()}", flush=True)
+    try:
+        results = main_form(n, work)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    failed = {k: v["error"] for k, v in results.items() if "error" in v}
+    if failed:
+        print(failed)
+        return 1
+
+    def per_file(name: str) -> float:
+        return results[name]["seconds"] / max(results[name]["files"], 1)
+
+    print()
+    print(f"{'stage':<20}{'total s':>9}{'ms/file':>10}{'vs naive':>14}{'vs floor':>10}{'peak RSS MB':>13}")
+    for name, naive, floor in (("form generate", None, "deflate floor"), ("form collect", "naive form collect", "unzip floor"),
+                               ("naive form collect", None, "unzip floor"), ("deflate floor", None, None),
+                               ("unzip floor", None, None)):
+        m = results[name]
+        vs_naive = f"{per_file(naive) / per_file(name):.1f}× faster" if naive else ""
+        vs_floor = f"{per_file(name) / per_file(floor):.1f}×" if floor else ""
+        print(f"{name:<20}{m['seconds']:>9.2f}{per_file(name) * 1000:>10.2f}{vs_naive:>14}{vs_floor:>10}"
+              f"{m['rss_mb']:>13.0f}")
+    print(f"answers collected: {results['form collect'].get('answers')} (naive read {results['naive form collect'].get('answers')})")
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"n": n, "form": True, "stages": results}, ensure_ascii=False, indent=2),
+                                 encoding="utf-8")
     return 0
 
 

@@ -17,7 +17,9 @@ WRITER = {"generate", "xlsx"}
 # modules that read returns or outputs: they must reach the writer through nothing
 READERS = {"contract", "collect", "guard", "identify", "sources", "returns", "normalize", "validate", "merge",
            "answers", "report", "summary", "mail", "rollover", "batch", "journal", "states", "workspace", "receive",
-           "review", "status", "web"}
+           "review", "status", "web",
+           "form_spec", "form_master", "form_contract", "form_collect", "form_validate", "form_report",
+           "form_answers", "form_pipeline"}
 MAX_LINES = 600
 
 

@@ -20,6 +20,7 @@ import click
 
 from ._version import __version__
 from . import cli_output as console
+from . import form_cli
 from .clickja import (EXIT_INTERRUPTED, INTERRUPTED, Choice, JaGroup, JaOption, Number, PathType, UsageError, argument,
                       confirm, option)
 from .issues import IssueList
@@ -44,9 +45,10 @@ CommandFunction = Callable[..., Any]
 
 
 def _samples() -> Sequence[str]:
+    from .form_master import FORM_SAMPLES
     from .master import SAMPLES
 
-    return SAMPLES
+    return SAMPLES + FORM_SAMPLES
 
 
 def _default_sample() -> str:
@@ -152,6 +154,12 @@ def _folder_or_exit(workspace_opt: Optional[Path]) -> Any:
     return ws
 
 
+def _no_form_folder(target: Target) -> None:
+    """Form surveys are run with --master and --out for now; a survey folder holds a row survey."""
+    if target.workspace is not None:
+        raise UsageError("フォーム調査のマスタは、今は調査フォルダでは使えません。--master と --out で指定してください。")
+
+
 def _exit_with(report: Any, as_json: bool, show: Callable[[Any], None]) -> None:
     """Print a survey-folder report (or its JSON) and exit with its code."""
     console.print_json(report.to_dict()) if as_json else show(report)
@@ -216,6 +224,8 @@ def init_master(path: Path, sample: str, force: bool) -> None:
         raise UsageError(f"「{path}」は既にあります。上書きする場合は --force を付けてください。")
     if path.suffix.lower() != ".xlsx":
         raise UsageError("マスタのファイル名は .xlsx で終わるようにしてください。")
+    if form_cli.is_sample(sample):  # a form survey's sample (seed 003)
+        return form_cli.init_master(sample, path)
     write_master_xlsx(sample_rows(sample), path)
     console.echo(f"サンプルマスタ（{sample}）を書き出しました: {path}")
 
@@ -225,7 +235,10 @@ def init_master(path: Path, sample: str, force: bool) -> None:
 @json_option
 def check_master(master_opt: Optional[Path], workspace_opt: Optional[Path], as_json: bool) -> None:
     """マスタを検査する（誤りはシート名・セル番地つきで表示）。"""
-    master, issues = _load(resolve_master(master_opt, workspace_opt))
+    source = resolve_master(master_opt, workspace_opt)
+    if form_cli.dispatch_master(source):  # a form survey's master (回答団体 sheet)
+        sys.exit(form_cli.check(source, as_json))
+    master, issues = _load(source)
     if as_json:
         console.print_json({"valid": master is not None, "issues": issues.to_list()})
     else:
@@ -249,6 +262,9 @@ def _generate(master: Any, out: Path, as_json: bool) -> Any:
 def generate(master_opt: Optional[Path], workspace_opt: Optional[Path], out: Optional[Path], as_json: bool) -> None:
     """担当課ごとの調査票（.xlsx）を作成する。"""
     target = resolve_target(master_opt, workspace_opt)
+    if form_cli.dispatch_master(target.master):
+        _no_form_folder(target)
+        sys.exit(form_cli.generate(target.master, out or Path("output"), as_json))
     out = out or (target.workspace.forms if target.workspace else Path("output"))
     result = _generate(_master_or_exit(target.master, quiet=as_json), out, as_json)
     sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
@@ -274,8 +290,11 @@ def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], workspace_opt
     from .guard import MIB, Limits
 
     target = _collect_target(returns, master_opt, workspace_opt, out)
-    master = _master_or_exit(target.master, quiet=as_json)
     progress, limits = console.Progress("提出を読み取り", quiet=as_json), Limits(int(max_mb * MIB), max_cells)
+    if form_cli.dispatch_master(target.master):
+        _no_form_folder(target)
+        sys.exit(form_cli.collect(target.master, returns, out or Path("output") / "回収結果", as_json, limits))
+    master = _master_or_exit(target.master, quiet=as_json)
     if target.workspace is not None:
         from .folder import collect_in
 
@@ -331,6 +350,9 @@ def report(answers_paths: Tuple[Path, ...], master_opt: Optional[Path], workspac
         raise UsageError("--answers が指定されていません。collect が出力した answers.csv を指定してください"
                          "（調査フォルダでは省けます）。", click.get_current_context(), usage=True)
     _require(answers_paths, ANSWERS_MISSING, Path.is_file)
+    if form_cli.dispatch_master(target.master):  # several prefectures' answers.csv merge into one compilation
+        _no_form_folder(target)
+        sys.exit(form_cli.report(target.master, answers_paths, out or Path("output") / "回収結果"))
     master = _master_or_exit(target.master)
     result = write_report(master, list(answers_paths), out or Path("output") / "回収結果")
     if not result.valid:
@@ -511,8 +533,12 @@ def review(respondent_id: str, accept: bool, send_back: bool, reopen: bool, reas
 
 @cli.command()
 @out_option(Path("output"), "出力先フォルダ。")
-def demo(out: Path) -> None:
+@option("--sample", type=Choice(_samples), default=_default_sample, show_default=True,
+        help="dai3ji・dai2ji_chukan＝表形式の進捗状況調査、form003＝フォーム調査（seed 003 の全国取りまとめ）。")
+def demo(out: Path, sample: str) -> None:
     """同梱サンプルで一連の流れ（作成 → 担当課の記入を模擬 → 回収・検査）を実行する。"""
+    if form_cli.is_sample(sample):
+        sys.exit(form_cli.demo(out, sample))
     from .master import sample_path
     from .pipeline import collect as collect_returns
     from .simulate import simulate_returns
