@@ -260,7 +260,7 @@ def _sheet_heading(sheet: Sheet, spec: SheetSpec, master: Master, dept: Departme
     deadline = date_label(settings.deadline) if settings.deadline else ""
     title = spec.title.format(**fmt)
     # identify.identify_by_content reads the department from the start of A2 (up to a space)
-    who = f"回答課：{dept.name}　　対象年度：{years['year']}\n提出期限：{deadline}\n提出先：{settings.secretariat}"
+    who = f"回答課：{dept.name}\n対象年度：{years['year']}\n提出期限：{deadline}\n提出先：{settings.secretariat}"
     note = spec.note.format(**fmt)
     block = plan.title_columns if plan.pages_wide > 1 else ncols
     block_width = sum(widths[:block])
