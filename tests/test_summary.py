@@ -90,7 +90,7 @@ def text_of(value: Any) -> str:
 def unbroken(value: Any) -> Any:
     """A narrow cell's text without the line break the report puts before a parenthesis
     that would not fit on its line ('8\n（156人）' -> '8（156人）')."""
-    return re.sub(r"\n(?=[（(])", "", value) if isinstance(value, str) else value
+    return re.sub(r"\n(?=（)", "", value) if isinstance(value, str) else value
 
 
 def typed(cycle: Cycle, dept: str, sheet: str, kind: str, no: int, field: str) -> Any:

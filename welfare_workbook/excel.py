@@ -311,8 +311,8 @@ def break_before_parenthesis(text: str, width: float) -> str:
     per_line = line_units(width)
     lines = []
     for line in str(text).split("\n"):
-        at = min((i for i in (line.find("（"), line.find("(")) if i > 0), default=0)
-        if at and text_units(line) > per_line:
+        at = line.find("（")  # full width: a Japanese note in parentheses, not a formula's or a URL's
+        if at > 0 and text_units(line) > per_line:
             lines.extend([line[:at].rstrip(), line[at:]])
         else:
             lines.append(line)
