@@ -514,7 +514,8 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
     ws.title = "概要"
     s = master.settings
     pages = _Pages(OVERVIEW_WIDTHS)
-    _heading(ws, w, 1, f"{s.plan_name}　{s.survey_name}　集計表", OVERVIEW_WIDTHS, title=True)
+    # the survey's name on a line of its own, so a long plan name does not wrap a year apart
+    _heading(ws, w, 1, f"{s.plan_name}\n{s.survey_name}　集計表", OVERVIEW_WIDTHS, title=True)
     counts = {k: sum(1 for v in status.values() if v == k) for k in (SUBMITTED, NEEDS_FIX, NOT_SUBMITTED)}
     _heading(ws, w, 2, f"回答課 {len(status)} 課：提出済 {counts[SUBMITTED]}・要修正 {counts[NEEDS_FIX]}・"
                        f"未提出 {counts[NOT_SUBMITTED]}", OVERVIEW_WIDTHS, bold=True)
