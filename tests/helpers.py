@@ -184,6 +184,9 @@ def _dump_print(ws: Any) -> Dict[str, Any]:
         "fitToHeight": None if ps.fitToHeight is None else int(ps.fitToHeight),
         "fitToPage": bool(props.fitToPage) if props is not None else False,
         "print_title_rows": ws.print_title_rows,
+        "print_title_cols": ws.print_title_cols,
+        "column_breaks": [b.id for b in ws.col_breaks.brk],
+        "page_order": ps.pageOrder,
         "print_area": ws.print_area,
     }
 

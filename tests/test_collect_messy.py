@@ -722,7 +722,7 @@ def _table(ws: Any) -> List[Dict[str, Any]]:
 
 def test_check_workbook(corpus: Corpus) -> None:
     wb = openpyxl.load_workbook(corpus.result.outputs["checks"])
-    assert wb.sheetnames == ["提出状況", "確認結果", "受付ファイル"]
+    assert wb.sheetnames == ["提出状況", "確認結果", "情報", "受付ファイル"]
     roster = {r["課ID"]: r for r in _table(wb["提出状況"])}
     assert {k: r["状況"] for k, r in roster.items()} == {
         row.department.id: row.status for row in corpus.result.roster}
@@ -733,7 +733,16 @@ def test_check_workbook(corpus: Corpus) -> None:
     assert all(r["提出期限"] == roster["K01"]["提出期限"] and r["提出期限"] for r in roster.values())
 
     issues = _table(wb["確認結果"])
-    assert len(issues) == len(corpus.result.issues)
+    info = _table(wb["情報"])
+    # errors and warnings in one list, by 課ID then severity; info lines apart
+    assert len(issues) + len(info) == len(corpus.result.issues)
+    assert {r["重要度"] for r in issues} == {"エラー", "注意"} and {r["重要度"] for r in info} == {"情報"}
+    order = {"エラー": 0, "注意": 1}
+    keys = [(r["課ID"] or "", order[r["重要度"]]) for r in issues]
+    assert keys == sorted(keys)
+    ws = wb["確認結果"]
+    assert ws.print_title_rows == "$1:$1" and ws.page_setup.orientation == "landscape"
+    assert all(ws.row_dimensions[r].height for r in range(2, ws.max_row + 1))  # rows as tall as their text
     file = corpus.names["rules"]
     cell = _k03_cell(corpus, ST, "value", row_key="IND:3:K03")
     found = [r for r in issues if r["コード"] == "not_a_number" and r["ファイル"] == file]

@@ -78,9 +78,11 @@ def test_golden_dump_is_sane(workbook_of) -> None:
     assert sheet["header"][0] == "No." and "令和6年度の値" in sheet["header"]
     assert sheet["print"]["orientation"] == "landscape"
     assert sheet["print"]["paperSize"] == 9  # A4
-    assert sheet["print"]["fitToWidth"] == 1 and sheet["print"]["fitToHeight"] == 0
+    # two A4 landscape pages wide: last years' facts left, this year's inputs right, No. to 指標 repeated
+    assert sheet["print"]["fitToWidth"] == 2 and sheet["print"]["fitToHeight"] == 0
     assert sheet["print"]["fitToPage"] is True
-    assert sheet["print"]["print_title_rows"] == "$4:$4"
+    assert sheet["print"]["print_title_rows"] == "$4:$4" and sheet["print"]["print_title_cols"] == "$A:$C"
+    assert sheet["print"]["column_breaks"] == [10] and sheet["print"]["page_order"] == "overThenDown"
     assert sheet["freeze_panes"] == "A5"
     assert sheet["protection"]["sheet"] is True
     assert sheet["conditional_formats"], "required inputs must be highlighted while empty"

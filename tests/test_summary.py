@@ -87,6 +87,12 @@ def text_of(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def unbroken(value: Any) -> Any:
+    """A narrow cell's text without the line break the report puts before a parenthesis
+    that would not fit on its line ('8\n（156人）' -> '8（156人）')."""
+    return re.sub(r"\n(?=（)", "", value) if isinstance(value, str) else value
+
+
 def typed(cycle: Cycle, dept: str, sheet: str, kind: str, no: int, field: str) -> Any:
     return cycle.plans[dept][(sheet, f"{kind}:{no}:{dept}", field)]
 
@@ -267,7 +273,7 @@ def test_every_answered_value_is_at_its_indicator_and_respondent(cycle: Cycle) -
             assert r.col(COL_DEPT) == name, (title, r.row)
             value = typed(cycle, r.dept, "取組状況", "IND", r.no, "value")
             content = typed(cycle, r.dept, "取組状況", "IND", r.no, "content")
-            assert r.col(COL_VALUE) == text_of(value), (title, r.row, r.no, r.dept)
+            assert unbroken(r.col(COL_VALUE)) == text_of(value), (title, r.row, r.no, r.dept)
             assert r.col(COL_CONTENT) == content, (title, r.row, r.no, r.dept)
             if with_outcome:
                 outcome = typed(cycle, r.dept, "取組状況", "IND", r.no, "outcome")
@@ -306,7 +312,7 @@ def test_previous_year_columns_equal_the_results_of_2023(cycle: Cycle) -> None:
             result = master.result(YEAR - 1, r.dept, indicator=r.no)
             expected_value = result.value if result and result.value else None
             expected_content = result.content if result and result.content else None
-            assert r.col(COL_PREV_VALUE) == expected_value, (title, r.no, r.dept)
+            assert unbroken(r.col(COL_PREV_VALUE)) == expected_value, (title, r.no, r.dept)
             assert r.col(COL_PREV_CONTENT) == expected_content, (title, r.no, r.dept)
             compared += result is not None
     assert compared >= 30
@@ -443,12 +449,13 @@ def test_achievement_of_one_indicator_by_hand(cycle: Cycle) -> None:
     assert summary.achievement(ind.baseline, ind.target, str(value)) == pytest.approx(by_hand)
     ws = cycle.wb["概要"]
     top = find_row(ws, "数値指標の達成状況（現状値から目標値までの進み具合、％）")
-    header = [ws.cell(top + 1, c).value for c in range(1, 8)]
-    assert header[-1] == "進捗率(%)"
+    columns = [c for c in range(1, 10) if ws.cell(top + 1, c).value is not None]  # 回答課 spans C:D
+    header = [ws.cell(top + 1, c).value for c in columns]
+    assert header == ["No.", "指標", "回答課", "現状", "目標", "令和6年度", "進捗率(%)"]
     rows = {}
     r = top + 2
     while ws.cell(r, 1).value is not None:
-        rows[(ws.cell(r, 1).value, ws.cell(r, 3).value)] = [ws.cell(r, c).value for c in range(1, 8)]
+        rows[(ws.cell(r, 1).value, ws.cell(r, 3).value)] = [unbroken(ws.cell(r, c).value) for c in columns]
         r += 1
     row = rows[(3, master.departments["K03"].name)]
     assert row[5] == text_of(value)
@@ -496,13 +503,45 @@ def test_achievement_is_none_for_non_numeric(baseline, target, value) -> None:
 
 
 def test_measure_sheets_print_setup(cycle: Cycle) -> None:
+    """One A4 landscape page wide; the table's header repeats when the table runs past its
+    first page (and only then: the ★その他 list on the next page is not headed by it)."""
+    repeated = 0
     for measure, ws in measure_sheets(cycle):
         ps = ws.page_setup
         assert ps.orientation == "landscape", ws.title
         assert int(ps.paperSize) == int(ws.PAPERSIZE_A4) == 9
         assert int(ps.fitToWidth) == 1
         assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.print_title_rows and "5" in ws.print_title_rows, ws.title
+        breaks = [b.id for b in ws.row_breaks.brk]
+        last = max(r.row for r in indicator_rows(ws, cycle.master, MEASURE_HEADER_ROW + 1, 10))
+        long_table = any(b < last for b in breaks)
+        assert bool(ws.print_title_rows) == long_table, ws.title
+        if long_table:
+            assert ws.print_title_rows == "$5:$5", ws.title
+            repeated += 1
+    assert repeated  # the sample has 基本施策 whose table needs two pages
+
+
+def test_print_layout_of_every_summary_sheet(cycle: Cycle) -> None:
+    """A4, fit to pages wide at a scale that keeps 10 pt text at 8 pt or more; headings
+    never end a page (the next row is on the same page); the charts list 基本施策 in the
+    table's order (category axis reversed: bar charts draw bottom-up)."""
+    from openpyxl.utils import get_column_letter
+
+    from welfare_workbook.excel import LOCKED_FILL, MIN_PRINT_SCALE, plan_pages
+
+    for ws in cycle.wb.worksheets:
+        widths = [ws.column_dimensions[get_column_letter(c)].width for c in range(1, ws.max_column + 1)]
+        assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert plan_pages(widths, margins=2 * summary.SIDE_MARGIN).scale >= MIN_PRINT_SCALE, ws.title
+        breaks = {b.id for b in ws.row_breaks.brk}
+        for r in range(1, ws.max_row + 1):
+            cell = ws.cell(r, 1)
+            heading = fill_rgb(cell) == LOCKED_FILL and ws.cell(r, 2).value is None
+            if heading and isinstance(cell.value, str):
+                assert r not in breaks, (ws.title, r, cell.value)
+    for chart in cycle.wb["概要"]._charts:
+        assert chart.x_axis.scaling.orientation == "maxMin"
 
 
 # ---------------------------------------------------------------------------

@@ -127,3 +127,31 @@ def test_same_book_same_bytes(tmp_path: Path) -> None:
         book.add_sheet("s").append_row(1, [(1, "x", ids["bold"])])
         book.save(tmp_path / f"{name}.xlsx")
     assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+
+
+def test_print_titles_columns_breaks_and_pages_wide(tmp_path: Path) -> None:
+    """A sheet two pages wide: fit to 2 pages wide, the key columns and the header row
+    repeated (one _xlnm.Print_Titles holding both, columns first as Excel writes it), a
+    manual column break before the inputs and row breaks, right half after left half."""
+    book, ids = _book()
+    sheet = book.add_sheet("取組 状況")
+    for row in range(1, 6):
+        sheet.append_row(row, [(col, f"{row}-{col}", 0) for col in range(1, 7)])
+    sheet.print_setup = {"orientation": "landscape", "pages_wide": 2, "page_order": "overThenDown"}
+    sheet.print_titles = "$1:$1"
+    sheet.print_title_columns = "$A:$B"
+    sheet.column_breaks = [4]
+    sheet.row_breaks = [3]
+    book.save(tmp_path / "f.xlsx")
+
+    ws = openpyxl.load_workbook(tmp_path / "f.xlsx")["取組 状況"]
+    assert ws.print_title_rows == "$1:$1" and ws.print_title_cols == "$A:$B"
+    assert int(ws.page_setup.fitToWidth) == 2 and int(ws.page_setup.fitToHeight) == 0
+    assert ws.page_setup.pageOrder == "overThenDown"
+    assert [b.id for b in ws.col_breaks.brk] == [4] and [b.id for b in ws.row_breaks.brk] == [3]
+    assert all(b.man for b in ws.col_breaks.brk + ws.row_breaks.brk)
+    with zipfile.ZipFile(tmp_path / "f.xlsx") as zf:
+        workbook = zf.read("xl/workbook.xml").decode()
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert "'取組 状況'!$A:$B,'取組 状況'!$1:$1</definedName>" in workbook
+    assert xml.index("<pageSetup") < xml.index("<rowBreaks") < xml.index("<colBreaks")  # the schema's order

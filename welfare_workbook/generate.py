@@ -25,8 +25,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 from ._version import __version__
 from . import issues as iss
 from .excel import (
-    BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, OutputGuard, atomic_write,
-    estimate_lines, os_error_text, safe_filename,
+    BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, OutputGuard, PagePlan, atomic_write,
+    estimate_lines, os_error_text, plan_pages, row_height, safe_filename,
 )
 from .contract import (
     FIRST_ROW, GUIDE_SHEET, HEADER_ROW, LISTS_SHEET, META_SHEET, ItemRow, is_generated_workbook, meta_entries, row_hash,
@@ -85,8 +85,9 @@ class _Styles:
         add = self.sheet.add
         font = Font(FONT_NAME, 10)
         bold = Font(FONT_NAME, 10, bold=True)
-        self.title = add(font=Font(FONT_NAME, 14, bold=True))
+        self.title = add(font=Font(FONT_NAME, 14, bold=True), vertical="top", wrap=True)
         self.bold = add(font=bold)
+        self.bold_note = add(font=bold, vertical="top", wrap=True)
         self.text = add(font=font)
         self.note = add(font=font, vertical="top", wrap=True)
         self.step = add(font=font, horizontal="center", vertical="top", wrap=True)
@@ -125,13 +126,40 @@ def _password_hash(password: str) -> str:
     return str(hash_password(password))
 
 
-def _print_setup(sheet: Sheet, last_col: int, last_row: int, header_rows: str, dept: str,
-                 orientation: str = "landscape") -> None:
-    """A4, one page wide; the department's name top right, page numbers below."""
-    sheet.print_setup = {"orientation": orientation, "centered": True, "margins": (0.4, 0.4, 0.6, 0.6),
-                         "header": "&R" + header_footer_text(dept), "footer": "&C&P / &N"}
+MARGINS = (0.4, 0.4, 0.6, 0.6)  # inches: left, right, top, bottom
+TITLE_SIZE = 14 / 10  # the title's characters against the 10 pt body text
+
+
+def _print_setup(sheet: Sheet, plan: PagePlan, last_col: int, last_row: int, header_rows: str, dept: str) -> None:
+    """A4 as ``plan`` lays it (pages wide, key columns repeated); the department's name
+    top right, page numbers below."""
+    sheet.print_setup = {"orientation": plan.orientation, "centered": True, "margins": MARGINS,
+                         "header": "&R" + header_footer_text(dept), "footer": "&C&P / &N",
+                         "pages_wide": plan.pages_wide}
+    if plan.pages_wide > 1:
+        # each band of rows prints left half then right half, so a row's two halves are neighbours
+        sheet.print_setup["page_order"] = "overThenDown"
+        sheet.column_breaks = list(plan.column_breaks)
+        sheet.print_title_columns = f"$A:${column_letter(plan.title_columns)}" if plan.title_columns else ""
     sheet.print_titles = header_rows
     sheet.print_area = f"$A$1:${column_letter(last_col)}${last_row}"
+
+
+def sheet_plan(spec: SheetSpec) -> PagePlan:
+    """How a survey sheet prints: one A4 landscape page wide when its text stays 8 pt or
+    more, else two, cut before the first input column (last years' facts on the left
+    page, this year's answers on the right) with No. to the name column repeated.
+
+    >>> from welfare_workbook.spec import load_specs
+    >>> plan = sheet_plan(load_specs()["取組状況"])
+    >>> plan.pages_wide, plan.title_columns, plan.scale >= 0.82
+    (2, 3, True)
+    """
+    widths = [col.width for col in spec.columns]
+    names = [index for index, col in enumerate(spec.columns, start=1) if col.id == "name"]
+    first_input = spec.index(spec.input_columns[0].id) if spec.input_columns else len(widths)
+    return plan_pages(widths, margins=MARGINS[0] + MARGINS[1], title_columns=names[0] if names else 1,
+                      breaks=[first_input - 1])
 
 
 def _protect(sheet: Sheet, password: str) -> None:
@@ -211,25 +239,53 @@ def _survey_sheet(book: Book, spec: SheetSpec, items: Sequence[ItemRow], master:
     sheet.text_numbers_ok = f"A{FIRST_ROW}:{column_letter(ncols)}{last_row}"
     first_input = spec.index(spec.input_columns[0].id) if spec.input_columns else 1
     sheet.active_cell = f"{column_letter(first_input)}{FIRST_ROW}"
-    _print_setup(sheet, ncols, last_row, f"${HEADER_ROW}:${HEADER_ROW}", dept.name)
+    _print_setup(sheet, sheet_plan(spec), ncols, last_row, f"${HEADER_ROW}:${HEADER_ROW}", dept.name)
     _protect(sheet, master.settings.password)
     return meta_rows
 
 
 def _sheet_heading(sheet: Sheet, spec: SheetSpec, master: Master, dept: Department, years: Dict[str, str]) -> None:
-    """Rows 1 to HEADER_ROW: title, who and when, the sheet's note, the column labels."""
+    """Rows 1 to HEADER_ROW: title, who and when, the sheet's note, the column labels.
+
+    Title and who-and-when sit in a block as wide as the columns every printed page
+    repeats, so a sheet two pages wide shows them whole on both halves; the note fills
+    the rest of the first page (one page wide: the note is a row of its own).
+    """
     st = _styles()
     settings = master.settings
+    plan = sheet_plan(spec)
+    widths = [col.width for col in spec.columns]
+    ncols = len(widths)
     fmt = {"survey": settings.survey_name, "department": dept.name, **years}
-    sheet.append_row(1, [(1, spec.title.format(**fmt), st.title)])
     deadline = date_label(settings.deadline) if settings.deadline else ""
-    sheet.append_row(2, [(1, f"回答課：{dept.name}　　対象年度：{years['year']}　　提出期限：{deadline}　　"
-                             f"提出先：{settings.secretariat}", st.bold)])
-    sheet.append_row(3, [(1, spec.note.format(**fmt), st.note)], height=30)
-    sheet.merged.append(f"A3:{column_letter(len(spec.columns))}3")
-    sheet.append_row(HEADER_ROW, [(index, col.label_for(years), st.header)
-                                  for index, col in enumerate(spec.columns, start=1)], height=40)
-    sheet.widths = {index: col.width for index, col in enumerate(spec.columns, start=1)}
+    title = spec.title.format(**fmt)
+    # identify.identify_by_content reads the department from the start of A2 (up to a space)
+    who = f"回答課：{dept.name}\n対象年度：{years['year']}\n提出期限：{deadline}\n提出先：{settings.secretariat}"
+    note = spec.note.format(**fmt)
+    block = plan.title_columns if plan.pages_wide > 1 else ncols
+    block_width = sum(widths[:block])
+    title_height = row_height(estimate_lines(title, block_width / TITLE_SIZE), 19)
+    who_height = row_height(estimate_lines(who, block_width))
+    sheet.merged += [f"A1:{column_letter(block)}1", f"A2:{column_letter(block)}2"]
+    if plan.pages_wide > 1:
+        # the note ends a column before the first page does: text that fills a merged cell to
+        # the page edge would be cut there when the page is full at its scale
+        first_page_end = max(block + 1, plan.column_breaks[0] - 1)
+        note_lines = estimate_lines(note, sum(widths[block:first_page_end]))
+        sheet.append_row(1, [(1, title, st.title), (block + 1, note, st.note)], height=title_height)
+        sheet.append_row(2, [(1, who, st.bold_note)], height=who_height)
+        sheet.append_row(3, [], height=max(row_height(1), row_height(note_lines) - title_height - who_height))
+        sheet.merged.append(f"{column_letter(block + 1)}1:{column_letter(first_page_end)}3")
+    else:
+        sheet.append_row(1, [(1, title, st.title)], height=title_height)
+        sheet.append_row(2, [(1, who, st.bold_note)], height=who_height)
+        sheet.append_row(3, [(1, note, st.note)], height=row_height(estimate_lines(note, block_width)))
+        sheet.merged.append(f"A3:{column_letter(ncols)}3")
+    labels = [col.label_for(years) for col in spec.columns]
+    label_lines = max(estimate_lines(label, width) for label, width in zip(labels, widths))
+    sheet.append_row(HEADER_ROW, [(index, label, st.header) for index, label in enumerate(labels, start=1)],
+                     height=max(40.0, row_height(label_lines)))
+    sheet.widths = dict(enumerate(widths, start=1))
 
 
 def _column_plan(spec: SheetSpec) -> List[Tuple[int, str, Any, Any]]:
@@ -272,7 +328,7 @@ def _item_rows(sheet: Sheet, spec: SheetSpec, items: Sequence[ItemRow]) -> List[
                 locked.append(value)
                 if value:
                     lines = max(lines, estimate_lines(value, col.width))
-        sheet.append_row(row, cells, height=min(409, 13.5 * lines + 4))
+        sheet.append_row(row, cells, height=row_height(lines))
         meta_rows.append([spec.name, row, item.key, row_hash(locked)])
     return meta_rows
 
@@ -294,8 +350,15 @@ def _guide_sheet(book: Book, master: Master, dept: Department, counts: Dict[str,
     st = _styles()
     s = master.settings
     sheet = book.add_sheet(GUIDE_SHEET)
-    sheet.widths = {1: 22, 2: 90}
-    sheet.append_row(1, [(1, f"{s.survey_name}　記入方法", st.title)])
+    widths = {1: 20, 2: 74}  # one A4 portrait page wide at 100 %
+    sheet.widths = widths
+    title = f"{s.survey_name}　記入方法"
+    sheet.append_row(1, [(1, title, st.title)],
+                     height=row_height(estimate_lines(title, (widths[1] + widths[2]) / TITLE_SIZE), 19))
+    sheet.merged.append("A1:B1")
+
+    def fits(text: str) -> float:  # a row as tall as its wrapped text
+        return row_height(estimate_lines(text, widths[2]))
     facts = [
         ("自治体名", s.municipality), ("計画名", s.plan_name), ("調査名", s.survey_name),
         ("対象年度", years["year"]), ("回答課", dept.name),
@@ -304,7 +367,7 @@ def _guide_sheet(book: Book, master: Master, dept: Department, counts: Dict[str,
     ]
     row = 3
     for label, value in facts:
-        sheet.append_row(row, [(1, label, st.bold), (2, value, st.text)])
+        sheet.append_row(row, [(1, label, st.bold), (2, value, st.note)], height=fits(value))
         row += 1
     row += 1
     sheet.append_row(row, [(1, "記入のしかた", st.bold)])
@@ -319,7 +382,7 @@ def _guide_sheet(book: Book, master: Master, dept: Department, counts: Dict[str,
     ]
     for number, text in enumerate(steps, start=1):
         row += 1
-        sheet.append_row(row, [(1, f"{number}.", st.step), (2, text, st.note)])
+        sheet.append_row(row, [(1, f"{number}.", st.step), (2, text, st.note)], height=fits(text))
     row += 2
     sheet.append_row(row, [(1, "セルの色", st.bold)])
     for fill, text in ((INPUT_FILL, "入力するセル"), (LOCKED_FILL, "変更できないセル（記入済みの情報）"),
@@ -331,7 +394,8 @@ def _guide_sheet(book: Book, master: Master, dept: Department, counts: Dict[str,
     for name, count in counts.items():
         row += 1
         sheet.append_row(row, [(1, name, st.text), (2, f"{count} 件", st.text)])
-    _print_setup(sheet, 2, row, "", dept.name, orientation="portrait")
+    plan = plan_pages(list(widths.values()), orientation="portrait", margins=MARGINS[0] + MARGINS[1])
+    _print_setup(sheet, plan, 2, row, "", dept.name)
     _protect(sheet, s.password)
 
 

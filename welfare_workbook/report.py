@@ -13,10 +13,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set
 
 from .contract import is_generated_workbook, layout_for
 from .excel import (
-    ERROR_FILL, FONT_NAME, HEADER_FILL, OutputGuard, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put,
-    safe_filename,
+    BORDER_COLOR, ERROR_FILL, FONT_NAME, HEADER_FILL, OutputGuard, StyleCache, apply_page_plan, atomic_write,
+    estimate_lines, fit_a4_landscape, plan_pages, put, row_height, safe_filename,
 )
-from .issues import ERROR, SEVERITY_LABEL, WARNING, Issue
+from .issues import ERROR, INFO, SEVERITY_LABEL, WARNING, Issue
 from .master import Department, Master, column_letter
 from .returns import InputCell, Return, ReturnStatus
 from .spec import load_specs
@@ -24,31 +24,60 @@ from .wareki import date_label
 
 BlankWorkbook = Callable[[Master, Department], Any]  # master, department -> openpyxl workbook
 REQUEST_SHEET = "修正依頼"
+INFO_SHEET = "情報"  # 確認結果.xlsx: info lines, apart from the errors and warnings
+
+
+SIDE_MARGIN = 0.4  # inches
 
 
 def _table(ws: Any, header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
+    """A table for reading on paper: header in row 1 (repeated on every page), wrapped
+    cells in thin borders, rows as tall as their text, A4 landscape fitted to the pages
+    wide its widths need (one for the widths used here) at 8 pt or more."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-    bold = Font(name=FONT_NAME, bold=True)
-    body = Font(name=FONT_NAME)
+    bold = Font(name=FONT_NAME, size=10, bold=True)
+    body = Font(name=FONT_NAME, size=10)
     wrap = Alignment(wrap_text=True, vertical="top")
+    thin = Side(style="thin", color=BORDER_COLOR)
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
     fill = PatternFill("solid", fgColor=HEADER_FILL)
     for index, (label, width) in enumerate(zip(header, widths), start=1):
         cell = put(ws, 1, index, label)
-        cell.font, cell.fill = bold, fill
+        cell.font, cell.fill, cell.border = bold, fill, border
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[column_letter(index)].width = width
+    ws.row_dimensions[1].height = row_height(max(estimate_lines(str(h), w) for h, w in zip(header, widths)))
     styles = StyleCache()  # body cells copy one finished style instead of openpyxl hashing it per cell
     for r, values in enumerate(rows, start=2):
         for c, value in enumerate(values, start=1):
-            styles.apply(put(ws, r, c, value), "body", font=body, alignment=wrap)
+            styles.apply(put(ws, r, c, value), "body", font=body, alignment=wrap, border=border)
+        # LibreOffice and Excel keep a written height: rows grow with their longest text
+        ws.row_dimensions[r].height = row_height(max(
+            (estimate_lines(str(v), w) for v, w in zip(values, widths) if v not in (None, "")), default=1))
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{column_letter(len(header))}{max(1, len(rows) + 1)}"
-    fit_a4_landscape(ws)
-    ws.print_title_rows = "1:1"
+    apply_page_plan(ws, plan_pages(widths, margins=2 * SIDE_MARGIN, title_columns=1), title_rows="1:1")
+    ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN
+    ws.print_options.horizontalCentered = True
+    ws.print_area = f"A1:{column_letter(len(header))}{max(1, len(rows) + 1)}"
+    ws.oddFooter.center.text = "&P / &N"
+
+
+ISSUE_HEADER = ["課ID", "課名", "ファイル", "シート", "セル", "重要度", "コード", "内容", "値"]
+ISSUE_WIDTHS = [7, 14, 24, 10, 6, 7, 18, 62, 16]
+_SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def issue_order(issue: Issue) -> Any:
+    """確認結果's order: by 課ID (file-level problems with no department first), errors
+    before warnings, then file and where in it, as found."""
+    return (issue.respondent_id or "", _SEVERITY_ORDER.get(issue.severity, 3), issue.file or "")
 
 
 def write_check_workbook(master: Master, result: Any, path: Path) -> None:
-    """確認結果.xlsx: 提出状況 (roster), 確認結果 (every issue), 受付ファイル (every file)."""
+    """確認結果.xlsx: 提出状況 (roster), 確認結果 (errors and warnings), 情報 (what was
+    read differently or noted, for the record), 受付ファイル (every file)."""
     from openpyxl import Workbook
 
     deadline = date_label(master.settings.deadline) if master.settings.deadline else ""
@@ -66,18 +95,19 @@ def write_check_workbook(master: Master, result: Any, path: Path) -> None:
     _table(ws, ["課ID", "課名", "区分", "状況", "提出ファイル", "保存日時", "エラー", "注意", "提出期限", "受付件数"],
            rows, [8, 20, 10, 10, 44, 17, 8, 8, 22, 9])
 
-    ws = wb.create_sheet("確認結果")
     names = {d.id: d.name for d in master.departments.values()}
-    issue_rows = []
-    order = {"error": 0, "warning": 1, "info": 2}
-    for issue in sorted(result.issues, key=lambda i: (i.file or "", order.get(i.severity, 3))):
-        issue_rows.append([
-            issue.respondent_id or "", names.get(issue.respondent_id or "", ""), issue.file or "",
-            issue.sheet or "", issue.cell or "", SEVERITY_LABEL.get(issue.severity, issue.severity), issue.code,
-            issue.message, issue.value or "",
-        ])
-    _table(ws, ["課ID", "課名", "ファイル", "シート", "セル", "重要度", "コード", "内容", "値"],
-           issue_rows, [8, 16, 36, 14, 7, 8, 20, 70, 24])
+
+    def issue_rows(issues: Sequence[Issue]) -> List[List[Any]]:
+        return [[issue.respondent_id or "", names.get(issue.respondent_id or "", ""), issue.file or "",
+                 issue.sheet or "", issue.cell or "", SEVERITY_LABEL.get(issue.severity, issue.severity), issue.code,
+                 issue.message, issue.value or ""] for issue in sorted(issues, key=issue_order)]
+
+    # info lines (a value read as another, a duplicate noted) are kept apart so the errors
+    # and warnings a department must act on read as one list
+    _table(wb.create_sheet("確認結果"), ISSUE_HEADER,
+           issue_rows([i for i in result.issues if i.severity != INFO]), ISSUE_WIDTHS)
+    _table(wb.create_sheet(INFO_SHEET), ISSUE_HEADER,
+           issue_rows([i for i in result.issues if i.severity == INFO]), ISSUE_WIDTHS)
 
     ws = wb.create_sheet("受付ファイル")
     _table(ws, ["ファイル", "課ID", "課名", "状態", "エラー", "注意"],
@@ -208,7 +238,10 @@ def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests:
             cell.font, cell.alignment = body, wrap
         # rows grow with the message: LibreOffice and Excel keep a written height as it is
         ws.row_dimensions[r].height = 15 * estimate_lines(str(values[4]), 90) + 3
-    fit_a4_landscape(ws)
+    fit_a4_landscape(ws)  # 125 characters wide: one A4 landscape page at 100 %
+    ws.print_title_rows = "4:4"
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "&P / &N"
     ws.protection.sheet = True
     wb.active = 0
     for sheet in wb.worksheets:

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .answers import NEEDS_FIX, SUBMITTED, AnswerSet, csv_bytes, write_csv_values
 from .contract import ItemRow, action_row, indicator_row, year_labels
-from .excel import HEADER_FILL, LOCKED_FILL, StyleCache, atomic_write, estimate_lines, fit_a4_landscape, put, safe_filename
+from .excel import (
+    A4_POINTS, HEADER_FILL, LINE_POINTS, LOCKED_FILL, POINTS_PER_INCH, StyleCache, apply_page_plan, atomic_write,
+    break_before_parenthesis, estimate_lines, keep_row_breaks, plan_pages, put, row_height, safe_filename,
+)
 from .master import Action, Master, circled, column_letter
 from .normalize import NA_VALUE, plain_number
 from .spec import ColumnSpec, SheetSpec, load_lists, load_specs
@@ -103,47 +107,143 @@ class _Writer(StyleCache):
         for index, (label, width) in enumerate(zip(labels, widths), start=1):
             self.cell(ws, row, index, label, bold=True, center=True, fill=self.head_fill)
             ws.column_dimensions[column_letter(index)].width = width
-        ws.row_dimensions[row].height = 30
+        lines = max((estimate_lines(label, width) for label, width in zip(labels, widths)), default=1)
+        ws.row_dimensions[row].height = max(30.0, row_height(lines))
 
-    @staticmethod
-    def print_setup(ws: Any, title_rows: str, last_col: int) -> None:
-        fit_a4_landscape(ws)
+
+# margins in inches: narrow at the sides so the seed-style tables keep 8 pt text on one page wide
+SIDE_MARGIN, TOP_MARGIN, BOTTOM_MARGIN = 0.3, 0.6, 0.6
+DEFAULT_ROW = 15.0  # a row written without a height (openpyxl's default)
+TITLE_SIZE = 14 / 10  # the 14 pt titles against 10 pt text
+
+
+@dataclass
+class _Pages:
+    """What a sheet's print layout needs to know: the table's column widths, its title
+    rows, the rows that must stay on one page (an item's rows: merged blocks), the
+    headings that must not end a page apart from what follows, rows that start a page."""
+
+    widths: Sequence[float]
+    title_rows: Tuple[int, int] = (0, 0)
+    groups: List[Tuple[int, int]] = field(default_factory=list)
+    headings: List[int] = field(default_factory=list)
+    new_page: List[int] = field(default_factory=list)
+    heads: Dict[int, float] = field(default_factory=dict)  # first row of a merged block -> its text's height
+    table_end: int = 0  # the last row of the table the title rows head
+
+    def finish(self, ws: Any, *, titles_only_if_long: bool = False, last_row: int = 0) -> None:
+        """A4, fit to the pages wide the widths need; manual row breaks that keep headings
+        with their rows and items whole; the print area; page numbers."""
+        plan = plan_pages(self.widths, margins=2 * SIDE_MARGIN, title_columns=2)
+        ws.page_margins.left = ws.page_margins.right = SIDE_MARGIN
+        ws.page_margins.top, ws.page_margins.bottom = TOP_MARGIN, BOTTOM_MARGIN
+        ws.page_margins.header = ws.page_margins.footer = 0.3
         ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        if title_rows:
-            ws.print_title_rows = title_rows
-        ws.print_area = f"A1:{column_letter(last_col)}{max(ws.max_row, 1)}"
+        last_row = max(ws.max_row, last_row, 1)  # a chart's rows hold no cell
+        # rows are printed at the scale; Excel, with narrower columns than estimated, may
+        # print up to 7 % larger: plan the page lengths for that
+        scale = min(1.0, plan.scale * 1.07)
+        page = (A4_POINTS[plan.orientation][1] - (TOP_MARGIN + BOTTOM_MARGIN) * POINTS_PER_INCH) * 0.97 / scale
+        heights = [ws.row_dimensions[r].height or DEFAULT_ROW for r in range(1, last_row + 1)]
+        first, last = self.title_rows
+        title_height = sum(heights[first - 1:last]) if first else 0.0
+        breaks = keep_row_breaks(heights, page_height=page, title_height=title_height, groups=self.groups,
+                                 keep_with_next=self.headings, new_page=self.new_page, heads=self.heads)
+        table_end = self.table_end or max((end for _, end in self.groups), default=0)
+        one_page = not any(b < table_end for b in breaks) and sum(heights[:table_end]) <= page
+        rows = f"{first}:{last}" if first and not (titles_only_if_long and one_page) else ""
+        apply_page_plan(ws, plan, title_rows=rows)
+        from openpyxl.worksheet.pagebreak import Break
+
+        for at in breaks:
+            ws.row_breaks.append(Break(id=at))
+        _split_merged(ws, self.groups, breaks)
+        ws.print_area = f"A1:{column_letter(len(self.widths))}{last_row}"
         ws.oddFooter.center.text = "&P / &N"
+
+
+CONTINUED = "（続き）"
+
+
+def _split_merged(ws: Any, groups: Sequence[Tuple[int, int]], breaks: Sequence[int]) -> None:
+    """An item longer than a page is cut where the page ends: its merged cells (No., name)
+    are merged again page by page, and the part on the next page shows the No. and the
+    name's first line marked （続き）, so no page starts with rows of an unnamed item."""
+    import copy
+
+    for first, last in groups:
+        cuts = [b for b in breaks if first <= b < last]
+        if not cuts:
+            continue
+        spans = [r for r in ws.merged_cells.ranges if r.min_row == first and r.max_row == last]
+        parts = list(zip([first] + [b + 1 for b in cuts], cuts + [last]))
+        for merged in spans:
+            col = merged.min_col
+            top = ws.cell(first, col)
+            value, style = top.value, copy.copy(top._style)
+            ws.unmerge_cells(merged.coord)
+            for start, end in parts:
+                if start > first and value is not None:
+                    text = str(value)
+                    shown = text if col == 1 else text.split("\n")[0] + "\n" + CONTINUED
+                    put(ws, start, col, shown)._style = copy.copy(style)
+                elif start > first:
+                    ws.cell(start, col)._style = copy.copy(style)
+                if end > start:
+                    ws.merge_cells(start_row=start, start_column=col, end_row=end, end_column=col)
 
 
 def _row_height(ws: Any, row: int, texts: Sequence[Tuple[str, float]]) -> None:
     lines = max((estimate_lines(text, width) for text, width in texts), default=1)
-    ws.row_dimensions[row].height = min(409, 13.5 * lines + 4)
+    ws.row_dimensions[row].height = row_height(lines)
 
 
 MERGE_AT_MOST = 10  # rows of one item merged into one block
 
 
+NARROW = 16  # a column this narrow breaks before a parenthesis rather than inside it
+
+
+def _shown(column: ReportColumn, value: str) -> str:
+    """A narrow cell's text (値, 現状, 回答課) with a line break before a parenthesis that
+    would not fit on its line: 8（156人） / 福祉政策課（主） never leave a lone '）'."""
+    return break_before_parenthesis(value, column.width) if value and column.width <= NARROW else value
+
+
 def _item_rows(ws: Any, w: _Writer, columns: Sequence[ReportColumn], master: Master, answers: AnswerSet,
-               status: Dict[str, str], row: int, rows: Sequence[Tuple[str, ItemRow]], main: str = "") -> int:
-    """Write one item (an indicator or a 取組) as one row per respondent; the next free row."""
+               status: Dict[str, str], row: int, rows: Sequence[Tuple[str, ItemRow]], pages: "_Pages",
+               main: str = "") -> int:
+    """Write one item (an indicator or a 取組) as one row per respondent, kept on one page
+    when it fits; the next free row."""
     first = row
+    # one item, a few respondents: its own columns span their rows, as the seeds print
+    # them; with many (a prefecture-wide survey) each row repeats them instead
+    merged = 1 < len(rows) <= MERGE_AT_MOST
+    merged_height = 0.0
     for dept, item in rows:
         state = status.get(dept, NOT_SUBMITTED)
-        values = [respondent_text(master, dept, state, main=dept == main, not_submitted=c.not_submitted)
-                  if c.respondent else cell_text(c, item, answers, dept, has_data(state)) for c in columns]
+        values = [_shown(c, respondent_text(master, dept, state, main=dept == main, not_submitted=c.not_submitted)
+                         if c.respondent else cell_text(c, item, answers, dept, has_data(state)))
+                  for c in columns]
         for col, (column, value) in enumerate(zip(columns, values), start=1):
             cell = w.cell(ws, row, col, value, center=column.center)
             if value == NOT_SUBMITTED:
                 cell.font = w.red
-        _row_height(ws, row, [(value, column.width) for value, column in zip(values, columns)])
+        _row_height(ws, row, [(value, column.width) for value, column in zip(values, columns)
+                              if not (merged and column.merge)])
+        if merged and row == first:  # the block's shared text: its rows together must hold it
+            merged_height = max(row_height(estimate_lines(value, column.width))
+                                for value, column in zip(values, columns) if column.merge)
         row += 1
-    # one item, a few respondents: its own columns span their rows, as the seeds print
-    # them; with many (a prefecture-wide survey) each row repeats them instead
-    if 1 < row - first <= MERGE_AT_MOST:
+    if merged:
         for col, column in enumerate(columns, start=1):
             if column.merge:
                 ws.merge_cells(start_row=first, start_column=col, end_row=row - 1, end_column=col)
+        short = merged_height - sum(ws.row_dimensions[r].height for r in range(first, row))
+        if short > 0:
+            ws.row_dimensions[row - 1].height = min(409.0, ws.row_dimensions[row - 1].height + short)
+        pages.heads[first] = merged_height
+    pages.groups.append((first, row - 1))
     return row
 
 
@@ -152,11 +252,12 @@ def _item_rows(ws: Any, w: _Writer, columns: Sequence[ReportColumn], master: Mas
 
 
 def _indicator_rows(ws: Any, w: _Writer, columns: Sequence[ReportColumn], master: Master, answers: AnswerSet,
-                    status: Dict[str, str], row: int, measure_id: str) -> int:
-    """Write the indicator rows of one 基本施策; two 回答課 are shown one under the other."""
+                    status: Dict[str, str], row: int, measure_id: str, pages: _Pages) -> int:
+    """Write the indicator rows of one 基本施策; two 回答課 are shown one under the other,
+    and kept on one page."""
     for ind in sorted((i for i in master.indicators.values() if i.measure_id == measure_id), key=lambda i: i.no):
         rows = [(dept, indicator_row(master, ind, dept)) for dept in ind.respondents]
-        row = _item_rows(ws, w, columns, master, answers, status, row, rows)
+        row = _item_rows(ws, w, columns, master, answers, status, row, rows, pages)
     return row
 
 
@@ -164,52 +265,72 @@ def _measure_actions(master: Master, measure_id: str) -> List[Action]:
     return sorted((a for a in master.actions.values() if a.measure_id == measure_id), key=lambda a: a.no)
 
 
+def _heading(ws: Any, w: _Writer, row: int, text: str, widths: Sequence[float], *, title: bool = False,
+             bold: bool = False) -> None:
+    """A line of text above a table, across its width, as tall as it wraps to."""
+    cell = w.cell(ws, row, 1, text, border=False, bold=bold, wrap=True)
+    if title:
+        cell.font = w.title
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(widths))
+    ws.row_dimensions[row].height = row_height(
+        estimate_lines(text, sum(widths) / (TITLE_SIZE if title else 1)), 19 if title else LINE_POINTS)
+
+
 def _measure_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
                    measure: Any, columns: Sequence[ReportColumn]) -> None:
     """One page per 基本施策, laid out as the progress report (seed 000)."""
     ws = wb.create_sheet(safe_filename(measure.id, 31).replace("[", "(").replace("]", ")"))
+    widths = [c.width for c in columns]
     ncols = max(len(columns), 4)  # the その他取組 list below spans columns 1-2, 3 and 4…
-    w.cell(ws, 1, 1, measure.policy if measure.policy_id.startswith("重点") else f"{measure.policy_id} {measure.policy}",
-           border=False)
-    w.cell(ws, 2, 1, measure.label, border=False).font = w.title
-    w.cell(ws, 3, 1, f"★めざす姿　⇒　{measure.vision}" if measure.vision else "★めざす姿", border=False, bold=True,
-           wrap=True)
-    ws.merge_cells(start_row=3, start_column=1, end_row=3, end_column=ncols)
-    ws.row_dimensions[3].height = 30
-    w.header(ws, 5, [c.label for c in columns], [c.width for c in columns])
-    row = _indicator_rows(ws, w, columns, master, answers, status, 6, measure.id)
+    pages = _Pages(widths, title_rows=(5, 5))
+    policy = measure.policy if measure.policy_id.startswith("重点") else f"{measure.policy_id} {measure.policy}"
+    _heading(ws, w, 1, policy, widths)
+    _heading(ws, w, 2, measure.label, widths, title=True)
+    _heading(ws, w, 3, f"★めざす姿　⇒　{measure.vision}" if measure.vision else "★めざす姿", widths, bold=True)
+    w.header(ws, 5, [c.label for c in columns], widths)
+    row = _indicator_rows(ws, w, columns, master, answers, status, 6, measure.id, pages)
+    pages.table_end = row - 1
     if row == 6:
         w.cell(ws, row, 1, "（この基本施策に指標はありません）", border=False)
         row += 1
     actions = _measure_actions(master, measure.id)
-    row = _actions_list(ws, w, actions, row + 1, ncols)
-    _other_actions(ws, w, master, answers, status, actions, row + 2, ncols, [c.width for c in columns])
-    w.print_setup(ws, "5:5", ncols)
+    row = _actions_list(ws, w, actions, row + 1, ncols, widths, pages)
+    _other_actions(ws, w, master, answers, status, actions, row + 2, ncols, widths, pages)
+    # the table's header repeats only when the table itself runs onto a second page
+    pages.finish(ws, titles_only_if_long=True)
 
 
-def _actions_list(ws: Any, w: _Writer, actions: Sequence[Action], row: int, ncols: int) -> int:
+def _actions_list(ws: Any, w: _Writer, actions: Sequence[Action], row: int, ncols: int, widths: Sequence[float],
+                  pages: _Pages) -> int:
     """★実現に向けて: the measure's actions, numbered ①②…; the last row written."""
     w.cell(ws, row, 1, "★実現に向けて", border=False, bold=True)
+    pages.headings.append(row)
+    first = row
     for action in actions:
         row += 1
         w.cell(ws, row, 1, circled(action.no), border=False, center=True)
         w.cell(ws, row, 2, action.content, border=False, wrap=True)
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=ncols)
+        _row_height(ws, row, [(action.content, sum(widths[1:]))])
+    if row > first:
+        pages.groups.append((first + 1, row))  # the list stays with its heading when it fits a page
     return row
 
 
 def _other_actions(ws: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
-                   actions: Sequence[Action], row: int, ncols: int, widths: Sequence[float]) -> None:
+                   actions: Sequence[Action], row: int, ncols: int, widths: Sequence[float], pages: _Pages) -> None:
     """★主な担当課におけるその他取組の状況: per 担当課, its actions and what it answered on
     その他の取組 (the columns that sheet's template declares for 集計表)."""
     columns = report_columns("other_actions", year_labels(master.settings.fiscal_year))
     w.cell(ws, row, 1, "★主な担当課におけるその他取組の状況", border=False, bold=True)
+    pages.headings += [row, row + 1]  # the heading, the table's header and its first row go together
     row += 1
     body_label = "・".join(c.label for c in columns if not c.respondent)
     for col, label in ((1, "担当課等"), (3, "取組"), (4, body_label)):
         w.cell(ws, row, col, label, bold=True, center=True, fill=w.head_fill)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
     ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=ncols)
+    _row_height(ws, row, [(body_label, sum(widths[3:]))])
     departments: Dict[str, List[Action]] = {}
     for action in actions:
         for dept in action.departments:
@@ -220,13 +341,14 @@ def _other_actions(ws: Any, w: _Writer, master: Master, answers: AnswerSet, stat
         texts = [cell_text(c, action_row(master, action, dept), answers, dept, True)
                  for action in mine for c in columns if not c.respondent]
         label = respondent_text(master, dept, status.get(dept, NOT_SUBMITTED))
+        numbers = "".join(circled(a.no) for a in mine)
         w.cell(ws, row, 1, label)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
-        w.cell(ws, row, 3, "".join(circled(a.no) for a in mine), center=True)
+        w.cell(ws, row, 3, numbers, center=True)
         body = "\n\n".join(t for t in texts if t)
         w.cell(ws, row, 4, body)
         ws.merge_cells(start_row=row, start_column=4, end_row=row, end_column=ncols)
-        _row_height(ws, row, [(body, sum(widths[3:])), (label, sum(widths[:2]))])
+        _row_height(ws, row, [(body, sum(widths[3:])), (label, sum(widths[:2])), (numbers, widths[2])])
 
 
 def _table_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
@@ -234,18 +356,22 @@ def _table_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, status
     """All indicators in one table (seed 001), with headings taken from the master."""
     ws = wb.create_sheet("一覧表")
     s = master.settings
-    w.cell(ws, 1, 1, f"{s.plan_name}", border=False, bold=True)
-    w.cell(ws, 2, 1, f"{s.fiscal_year_label}実績及び具体的な取組内容", border=False).font = w.title
     listed = [c for c in columns if c.in_list]
-    w.header(ws, 4, [c.label for c in listed], [c.width for c in listed])
+    widths = [c.width for c in listed]
+    pages = _Pages(widths, title_rows=(4, 4))
+    _heading(ws, w, 1, f"{s.plan_name}", widths, bold=True)
+    _heading(ws, w, 2, f"{s.fiscal_year_label}実績及び具体的な取組内容", widths, title=True)
+    w.header(ws, 4, [c.label for c in listed], widths)
     row = 5
     for measure in master.measures.values():
         if not any(i.measure_id == measure.id for i in master.indicators.values()):
             continue
         w.cell(ws, row, 1, measure.label, bold=True, fill=w.section_fill)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(listed))
-        row = _indicator_rows(ws, w, listed, master, answers, status, row + 1, measure.id)
-    w.print_setup(ws, "4:4", len(listed))
+        _row_height(ws, row, [(measure.label, sum(widths))])
+        pages.headings.append(row)
+        row = _indicator_rows(ws, w, listed, master, answers, status, row + 1, measure.id, pages)
+    pages.finish(ws)
     ws.freeze_panes = "A5"
 
 
@@ -254,9 +380,11 @@ def _evaluation_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, s
     templates declare (中間評価 and 今後の方向性), under a heading per 基本施策."""
     names = [spec.name for spec in load_specs().values() if spec.items == "actions"]
     columns = report_columns("actions", year_labels(master.settings.fiscal_year))
+    widths = [c.width for c in columns]
     ws = wb.create_sheet(names[0])
-    w.cell(ws, 1, 1, f"{master.settings.plan_name}　{'・'.join(names)}", border=False).font = w.title
-    w.header(ws, 3, [c.label for c in columns], [c.width for c in columns])
+    pages = _Pages(widths, title_rows=(3, 3))
+    _heading(ws, w, 1, f"{master.settings.plan_name}　{'・'.join(names)}", widths, title=True)
+    w.header(ws, 3, [c.label for c in columns], widths)
     row = 4
     for measure in master.measures.values():
         actions = _measure_actions(master, measure.id)
@@ -265,11 +393,13 @@ def _evaluation_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, s
         heading = measure.label if measure.policy_id.startswith("重点") else f"{measure.policy}　{measure.label}"
         w.cell(ws, row, 1, heading, bold=True, fill=w.section_fill)
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(columns))
+        _row_height(ws, row, [(heading, sum(widths))])
+        pages.headings.append(row)
         row += 1
         for action in actions:
             rows = [(dept, action_row(master, action, dept)) for dept in action.departments]
-            row = _item_rows(ws, w, columns, master, answers, status, row, rows, main=action.main)
-    w.print_setup(ws, "3:3", len(columns))
+            row = _item_rows(ws, w, columns, master, answers, status, row, rows, pages, main=action.main)
+    pages.finish(ws)
     ws.freeze_panes = "A4"
 
 
@@ -288,11 +418,29 @@ def choice_counts(master: Master, answers: AnswerSet, status: Dict[str, str], sh
     return counts
 
 
+OVERVIEW_WIDTHS = [10, 36] + [8] * 6  # 区分/No., 基本施策/指標, then counts (回答課 spans two)
+CHART_ROW = 15.0  # pt: the rows a chart is drawn over (its height in rows is counted in these)
+CHART_MAX_CM = 16.0  # a chart fits on one A4 landscape page
+CHART_WIDTH_CM = 17.0  # from column A, inside the printed width of OVERVIEW_WIDTHS (about 18 cm)
+
+
+def _chart_rows(ws: Any, first: int, height_cm: float) -> int:
+    """Give the rows under a chart a known height; the last row it covers."""
+    count = int(height_cm / 2.54 * 72 / CHART_ROW) + 2
+    for row in range(first, first + count):
+        ws.row_dimensions[row].height = CHART_ROW
+    return first + count - 1
+
+
 def _count_table(ws: Any, w: _Writer, master: Master, row: int, title: str, counts: Dict[str, Dict[str, int]],
-                 columns: Sequence[str]) -> int:
+                 columns: Sequence[str], pages: _Pages) -> int:
+    """A count table on a page of its own and its chart on the next; the last row used."""
     w.cell(ws, row, 1, title, border=False, bold=True)
+    pages.new_page.append(row)
+    pages.headings.append(row)
     row += 1
-    w.header(ws, row, ["区分", "基本方針・基本施策", *columns], [10, 36] + [8] * len(columns))
+    widths = [10, 36] + [8] * len(columns)
+    w.header(ws, row, ["区分", "基本方針・基本施策", *columns], widths)
     header_row = row
     # per 基本方針 totals, then each 基本施策
     policies: Dict[str, Dict[str, int]] = {}
@@ -303,10 +451,12 @@ def _count_table(ws: Any, w: _Writer, master: Master, row: int, title: str, coun
     for policy_id, bucket in policies.items():
         row += 1
         policy = next(m.policy for m in master.measures.values() if m.policy_id == policy_id)
+        label = policy if policy_id.startswith("重点") else f"{policy_id} {policy}"
         w.cell(ws, row, 1, "基本方針", center=True, fill=w.section_fill)
-        w.cell(ws, row, 2, policy if policy_id.startswith("重点") else f"{policy_id} {policy}", fill=w.section_fill)
+        w.cell(ws, row, 2, label, fill=w.section_fill)
         for index, c in enumerate(columns, start=3):
             w.cell(ws, row, index, bucket[c], center=True, fill=w.section_fill)
+        _row_height(ws, row, [(label, widths[1])])
     first_measure = row + 1
     for measure in master.measures.values():
         row += 1
@@ -314,20 +464,24 @@ def _count_table(ws: Any, w: _Writer, master: Master, row: int, title: str, coun
         w.cell(ws, row, 2, measure.label)
         for index, c in enumerate(columns, start=3):
             w.cell(ws, row, index, counts.get(measure.id, {}).get(c, 0), center=True)
+        _row_height(ws, row, [(measure.label, widths[1])])
     # the chart reads the 基本施策 rows; its series names come from the header row
-    from openpyxl.worksheet.pagebreak import Break
-
-    ws.row_breaks.append(Break(id=row + 1))  # the chart prints on a page of its own
-    height_cm = _bar_chart_rows(ws, title, header_row, first_measure, row, len(columns), f"B{row + 2}")
-    # the chart sits under its table (inside the printed width); rows are about 0.5 cm
-    return row + 2 + int(height_cm / 0.5) + 2
+    pages.new_page.append(row + 1)  # the chart prints on a page of its own
+    height_cm = _bar_chart_rows(ws, title, header_row, first_measure, row, len(columns), f"A{row + 2}")
+    return _chart_rows(ws, row + 1, height_cm + 0.5)
 
 
 def _show_axes(chart: Any) -> None:
-    """Axes visible in Excel too (openpyxl leaves them marked deleted), every category labelled."""
+    """Axes visible in Excel too (openpyxl leaves them marked deleted), every category labelled.
+
+    A bar chart draws its first category at the bottom; the category axis is reversed
+    so the bars read top-down in the table's order, and the value axis crosses it at its
+    last category, which keeps the numbers under the bars."""
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.x_axis.tickLblSkip = 1
+    chart.x_axis.scaling.orientation = "maxMin"
+    chart.y_axis.crosses = "max"
 
 
 def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int, ncols: int, anchor: str) -> float:
@@ -348,8 +502,8 @@ def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int,
     chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
     chart.y_axis.title = "件数"
     _show_axes(chart)
-    chart.height = max(7.5, 0.8 * (last - first + 1) + 3)
-    chart.width = 17
+    chart.height = min(CHART_MAX_CM, max(7.5, 0.8 * (last - first + 1) + 3))
+    chart.width = CHART_WIDTH_CM
     ws.add_chart(chart, anchor)
     return float(chart.height)
 
@@ -381,38 +535,37 @@ def _overview_sheet(wb: Any, w: _Writer, master: Master, answers: AnswerSet, sta
     ws = wb.active
     ws.title = "概要"
     s = master.settings
-    w.cell(ws, 1, 1, f"{s.plan_name}　{s.survey_name}　集計表", border=False).font = w.title
-    w.cell(ws, 2, 1, f"回答課 {len(status)} 課：{_state_counts(status)}", border=False, bold=True)
+    pages = _Pages(OVERVIEW_WIDTHS)
+    # the survey's name on a line of its own, so a long plan name does not wrap a year apart
+    _heading(ws, w, 1, f"{s.plan_name}\n{s.survey_name}　集計表", OVERVIEW_WIDTHS, title=True)
+    _heading(ws, w, 2, f"回答課 {len(status)} 課：{_state_counts(status)}", OVERVIEW_WIDTHS, bold=True)
     row = 4
     w.cell(ws, row, 1, "提出状況", border=False, bold=True)
+    pages.headings.append(row)
     row += 1
     w.header(ws, row, ["課ID", "課名", "状況"], [10, 36, 10])
+    pages.headings.append(row)
     for dept_id, state in status.items():
         row += 1
+        name = master.departments[dept_id].name
         w.cell(ws, row, 1, dept_id, center=True)
-        w.cell(ws, row, 2, master.departments[dept_id].name)
+        w.cell(ws, row, 2, name)
         cell = w.cell(ws, row, 3, state, center=True)
         if state not in DONE:
             cell.font = w.red
+        _row_height(ws, row, [(dept_id, 10), (name, 36)])
     row += 2
-    from openpyxl.worksheet.pagebreak import Break
-
-    def new_page(at: int) -> None:  # each table starts a page, so its chart stays with it
-        ws.row_breaks.append(Break(id=at - 1))
-
     # a count table for each choice column the templates ask counts of (◎○△×, 方向性)
     for spec, column in _counted_columns(master):
         choices = load_lists()[column.choices or ""].values + ("未回答",)
         tallies = choice_counts(master, answers, status, spec.name, column.id, column.choices or "")
-        new_page(row)
         title = column.summary.count if column.summary and column.summary.count else ""
-        row = _count_table(ws, w, master, row, title, tallies, choices)
+        row = _count_table(ws, w, master, row, title, tallies, choices, pages) + 1
     if value_field(master) is not None and master.indicators and with_achievement:
-        new_page(row)
-        _achievement_table(ws, w, master, answers, status, row)
-    ws.column_dimensions["A"].width = 10
-    ws.column_dimensions["B"].width = 36
-    w.print_setup(ws, "", 9)
+        row = _achievement_table(ws, w, master, answers, status, row, pages)
+    for index, width in enumerate(OVERVIEW_WIDTHS, start=1):
+        ws.column_dimensions[column_letter(index)].width = width
+    pages.finish(ws, last_row=row)
 
 
 def _enabled_specs(master: Master) -> List[SheetSpec]:
@@ -457,32 +610,48 @@ def achievement_rows(master: Master, answers: AnswerSet, status: Dict[str, str])
 
 
 def _achievement_table(ws: Any, w: _Writer, master: Master, answers: AnswerSet, status: Dict[str, str],
-                       row: int) -> None:
+                       row: int, pages: _Pages) -> int:
+    """The achievement table from a new page (回答課 spans columns C:D), its chart on the
+    page after; the last row used."""
     w.cell(ws, row, 1, "数値指標の達成状況（現状値から目標値までの進み具合、％）", border=False, bold=True)
+    pages.new_page.append(row)
+    pages.headings += [row, row + 1]
     row += 1
-    labels = ["No.", "指標", "回答課", "現状", "目標", master.settings.fiscal_year_label, "進捗率(%)"]
+    labels = ["No.", "指標", "回答課", "", "現状", "目標", master.settings.fiscal_year_label, "進捗率(%)"]
     for index, label in enumerate(labels, start=1):
-        w.cell(ws, row, index, label, bold=True, center=True, fill=w.head_fill)
+        w.cell(ws, row, index, label or None, bold=True, center=True, fill=w.head_fill)
+    ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=4)
+    _row_height(ws, row, list(zip(labels, OVERVIEW_WIDTHS)))
     header = row
+    widths = OVERVIEW_WIDTHS[:2] + [OVERVIEW_WIDTHS[2] + OVERVIEW_WIDTHS[3]] + OVERVIEW_WIDTHS[4:]
     for values in achievement_rows(master, answers, status):
         row += 1
-        for index, value in enumerate(values, start=1):
+        # the narrow value columns break before a parenthesis rather than inside it
+        shown = [break_before_parenthesis(v, width) if isinstance(v, str) and index > 2 else v
+                 for index, (v, width) in enumerate(zip(values, widths), start=1)]
+        for index, value in zip((1, 2, 3, 5, 6, 7, 8), shown):
             cell = w.cell(ws, row, index, value, center=index != 2)
             if value == NOT_SUBMITTED:
                 cell.font = w.red
+        w.cell(ws, row, 4, None)  # the merged cell's right half keeps the border
+        ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=4)
+        _row_height(ws, row, [(str(v), width) for v, width in zip(shown, widths)])
     if row > header:
         from openpyxl.chart import BarChart, Reference
 
         chart = BarChart()
         chart.type = "bar"
         chart.title = "数値指標の進捗率(%)"
-        chart.add_data(Reference(ws, min_col=7, min_row=header, max_row=row), titles_from_data=True)
+        chart.add_data(Reference(ws, min_col=8, min_row=header, max_row=row), titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=row))
-        chart.height = max(7.5, 0.5 * (row - header) + 3)
-        chart.width = 17
+        chart.height = min(CHART_MAX_CM, max(7.5, 0.5 * (row - header) + 3))
+        chart.width = CHART_WIDTH_CM
         chart.legend = None
         _show_axes(chart)
-        ws.add_chart(chart, f"B{row + 2}")
+        pages.new_page.append(row + 1)
+        ws.add_chart(chart, f"A{row + 2}")
+        row = _chart_rows(ws, row + 1, chart.height + 0.5)
+    return row
 
 
 DETAIL_ROWS_LIMIT = 5000  # above this many indicator or 取組 rows, detail lives in the CSV files

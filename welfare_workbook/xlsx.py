@@ -9,7 +9,8 @@ openpyxl and calamine read alike.
 Only what the generated workbooks use is supported: text, numbers and formulas;
 styles from a :class:`StyleSheet`; column widths, row heights, merged cells, frozen
 header rows, data validations, conditional formats (expression rules with a fill),
-sheet and workbook protection, print set-up and defined names.
+sheet and workbook protection, print set-up (pages wide, repeated title rows and
+columns, manual page breaks) and defined names.
 
 The writer refuses what Excel would "repair" (drop) on opening, rather than write it:
 a sheet name Excel does not allow, a text longer than Excel's limit for where it goes
@@ -343,8 +344,13 @@ class Sheet:
     protected: bool = False
     password_hash: str = ""
     protect_format_rows_columns: bool = False  # True: resizing rows and columns stays allowed
-    print_setup: Optional[Dict[str, Any]] = None  # orientation, margins, centered, header, footer
+    # orientation, margins, centered, header, footer; pages_wide (fit to that many pages
+    # wide, 1 by default), page_order ('overThenDown': a wide table's right half follows its left)
+    print_setup: Optional[Dict[str, Any]] = None
     print_titles: str = ""  # '$4:$4'
+    print_title_columns: str = ""  # '$A:$C': repeated at the left of every page a wide table spans
+    row_breaks: List[int] = field(default_factory=list)  # a page ends after each of these rows
+    column_breaks: List[int] = field(default_factory=list)  # … and after each of these columns
     print_area: str = ""  # '$A$1:$O$14'
     selected: bool = False
     text_numbers_ok: str = ""  # sqref where Excel should not flag "number stored as text"
@@ -436,7 +442,9 @@ class Sheet:
             m = setup.get("margins", (0.7, 0.7, 0.75, 0.75))
             out.append(f'<pageMargins left="{m[0]:g}" right="{m[1]:g}" top="{m[2]:g}" bottom="{m[3]:g}" '
                        'header="0.3" footer="0.3"/>')
-            out.append(f'<pageSetup paperSize="9" fitToWidth="1" fitToHeight="0" orientation="{setup.get("orientation", "portrait")}"/>')
+            order = f' pageOrder="{setup["page_order"]}"' if setup.get("page_order") else ""
+            out.append(f'<pageSetup paperSize="9"{order} fitToWidth="{setup.get("pages_wide", 1)}" fitToHeight="0" '
+                       f'orientation="{setup.get("orientation", "portrait")}"/>')
             header, footer = setup.get("header", ""), setup.get("footer", "")
             for what, text in (("header", header), ("footer", footer)):
                 length = _too_long(xlsx_text(text), HEADER_FOOTER_LIMIT) if len(text) > 127 else 0  # 2 × 127 < 255
@@ -448,6 +456,11 @@ class Sheet:
                            + (f"<oddHeader>{escape(xstring(header))}</oddHeader>" if header else "")
                            + (f"<oddFooter>{escape(xstring(footer))}</oddFooter>" if footer else "")
                            + "</headerFooter>")
+        for tag, breaks, limit in (("rowBreaks", self.row_breaks, 16383), ("colBreaks", self.column_breaks, 1048575)):
+            if breaks:  # id: the last row (column) before the break; max: the other axis' last index
+                out.append(f'<{tag} count="{len(breaks)}" manualBreakCount="{len(breaks)}">'
+                           + "".join(f'<brk id="{at}" max="{limit}" man="1"/>' for at in sorted(breaks))
+                           + f"</{tag}>")
         if self.text_numbers_ok:
             out.append(f'<ignoredErrors><ignoredError sqref="{self.text_numbers_ok}" numberStoredAsText="1"/>'
                        "</ignoredErrors>")
@@ -589,9 +602,10 @@ class Book:
             if sheet.print_area:
                 names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">'
                              f"{escape(quoted)}!{sheet.print_area}</definedName>")
-            if sheet.print_titles:
+            titles = [f"{quoted}!{part}" for part in (sheet.print_title_columns, sheet.print_titles) if part]
+            if titles:  # columns first, as Excel writes them: 'S'!$A:$C,'S'!$4:$4
                 names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
-                             f"{escape(quoted)}!{sheet.print_titles}</definedName>")
+                             f"{escape(','.join(titles))}</definedName>")
         protection = ""
         if self.lock_structure:
             password = f' workbookPassword="{self.workbook_password_hash}"' if self.workbook_password_hash else ""
