@@ -63,7 +63,8 @@ def _received(client: Any, pristine: Pristine) -> Any:
 def test_without_the_secret_every_request_is_refused(folder: Path) -> None:
     from starlette.testclient import TestClient
 
-    from welfare_workbook.web.app import PageConfig, create_app
+    from welfare_workbook.web.app import create_app
+    from welfare_workbook.web.config import PageConfig
 
     config = PageConfig(folder, 8765)
     anonymous = TestClient(create_app(config), base_url=ORIGIN)
@@ -81,7 +82,8 @@ def test_without_the_secret_every_request_is_refused(folder: Path) -> None:
 def test_the_secret_moves_into_a_strict_httponly_cookie(folder: Path) -> None:
     from starlette.testclient import TestClient
 
-    from welfare_workbook.web.app import PageConfig, create_app
+    from welfare_workbook.web.app import create_app
+    from welfare_workbook.web.config import PageConfig
 
     config = PageConfig(folder, 8765)
     browser = TestClient(create_app(config), base_url=ORIGIN)
@@ -119,7 +121,8 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(client: Any, folder: P
 def test_a_post_without_the_secret_is_refused(folder: Path) -> None:
     from starlette.testclient import TestClient
 
-    from welfare_workbook.web.app import PageConfig, create_app
+    from welfare_workbook.web.app import create_app
+    from welfare_workbook.web.config import PageConfig
 
     anonymous = TestClient(create_app(PageConfig(folder, 8765)), base_url=ORIGIN, headers={"origin": ORIGIN})
     before = (folder / "記録.csv").read_bytes()
@@ -150,6 +153,7 @@ def test_upload_receives_collects_and_the_roster_shows_it(client: Any, folder: P
     assert (folder / "回収結果" / "issues.json").is_file() and (folder / "回収結果" / "集計表.xlsx").is_file()
     receipts = [e for e in _journal(folder) if e.operation == "受付"]
     assert len(receipts) == len(stored) and all(e.reason == "ページから受付" for e in receipts)
+    assert all(e.before.startswith("ブラウザ：") and "upload" not in e.before for e in receipts)  # no temp path
     states = roster_states(client.get("/").text)
     assert states["K02"] == "要修正" and states["K05"] == "未提出" and states["K01"] == "確認待ち"
     assert set(states.values()) <= STATE_WORDS
@@ -223,7 +227,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_stored(folder: Path, pris
 
 def test_the_default_limit_is_collects_own() -> None:
     from welfare_workbook.guard import MAX_UNCOMPRESSED
-    from welfare_workbook.web.app import PageConfig
+    from welfare_workbook.web.config import PageConfig
 
     assert PageConfig(Path("."), 1).max_body == MAX_UNCOMPRESSED
 
@@ -409,7 +413,7 @@ def test_log_is_newest_first_and_filters_by_respondent(client: Any, pristine: Pr
     _received(client, pristine)
     client.post("/respondent/K01/review", data={"action": "accept", "reason": "よし"})
     page = client.get("/log")
-    rows = re.findall(r"<tr><td>([0-9: -]+)</td><td>[^<]*</td><td>([^<]+)</td>", page.text)
+    rows = re.findall(r'<tr><td class="when">([0-9: -]+)</td><td>[^<]*</td><td>([^<]+)</td>', page.text)
     assert rows[0][1] == "確認" and rows[-1][1] == "作成"
     only = client.get("/log", params={"respondent": "K01"}).text
     ids = set(re.findall(r'<a href="/respondent/([^"]+)">', only.split("<tbody>", 1)[1]))

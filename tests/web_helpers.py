@@ -60,7 +60,8 @@ def client_for(root: Path, **options: Any) -> Any:
     """A TestClient on the page of ``root``, logged in through the token URL."""
     from starlette.testclient import TestClient
 
-    from welfare_workbook.web.app import PageConfig, create_app
+    from welfare_workbook.web.app import create_app
+    from welfare_workbook.web.config import PageConfig
 
     config = PageConfig(root, PORT, **options)
     client = TestClient(create_app(config), base_url=ORIGIN)
@@ -139,3 +140,51 @@ def wait_until(check: Any, timeout: float = 10.0, step: float = 0.1) -> Any:
 
 def iter_pages() -> Iterator[str]:
     yield from ("/", "/receive", "/master", "/forms", "/outputs", "/log", "/rollover", "/respondent/K01")
+
+
+def multipart(files: List[Tuple[str, bytes]], field: str = "files") -> Tuple[bytes, str]:
+    """A multipart/form-data body of ``files`` (name, bytes), as a browser sends it."""
+    import secrets
+
+    boundary = "----welfare" + secrets.token_hex(8)
+    parts = []
+    for name, data in files:
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n").encode("utf-8")
+        parts.append(head + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+class Browser:
+    """A plain HTTP client of the real server (urllib, cookies kept), logged in by the URL."""
+
+    def __init__(self, url: str) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        self.origin = url.split("/?", 1)[0]
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.open(url, timeout=30).read()
+
+    def get(self, path: str) -> Tuple[int, str]:
+        import urllib.error
+
+        try:
+            with self.opener.open(self.origin + path, timeout=60) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8")
+
+    def upload(self, files: List[Tuple[str, bytes]]) -> Tuple[int, str]:
+        import urllib.error
+        import urllib.request
+
+        body, kind = multipart(files)
+        request = urllib.request.Request(self.origin + "/receive", data=body, method="POST",
+                                         headers={"Content-Type": kind, "Origin": self.origin})
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8")

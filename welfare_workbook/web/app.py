@@ -20,20 +20,16 @@ scripts, styles and images (nothing from the internet), no framing, no sniffing.
 from __future__ import annotations
 
 import secrets
-import threading
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, MutableMapping, Optional, Tuple
-from urllib.parse import parse_qsl, urlencode
+from typing import Any, Awaitable, Callable, Dict, List, MutableMapping, Tuple
+from urllib.parse import parse_qsl, quote, urlencode
 
-from ..guard import MAX_UNCOMPRESSED, Limits
+from .config import TOKEN_PARAM, PageConfig
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-TOKEN_PARAM = "token"
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                  b"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
@@ -47,39 +43,6 @@ FORBIDDEN_TOKEN = ("このページを開くには、welfare-workbook serve が�
 FORBIDDEN_ORIGIN = "このページ以外からの操作は受け付けません。ページを開き直してから、もう一度操作してください。"
 FORBIDDEN_HOST = "このページは {origin} でだけ使えます。"
 TOO_LARGE = "送られたデータが大きすぎます（上限 {limit}）。ファイルを分けて送ってください。"
-
-
-@dataclass
-class PageConfig:
-    """What one launch of the page knows: its folder, address and secret, and its limits."""
-
-    root: Path
-    port: int
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
-    max_body: int = MAX_UNCOMPRESSED
-    limits: Optional[Limits] = None  # collect's limits (None: collect's defaults)
-    workers: Optional[int] = None  # collect's reading processes (None: all cores)
-    # one piece of work at a time: collect, receive, review … each queue here (collect
-    # also locks the folder against other processes; this keeps one process orderly too:
-    # reading returns pauses the garbage collector process-wide)
-    work_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def cookie(self) -> str:
-        return f"welfare_workbook_{self.port}"
-
-    @property
-    def url(self) -> str:
-        """The address ``serve`` prints and opens: the start page with the secret."""
-        return f"{self.origin}/?{TOKEN_PARAM}={self.token}"
 
 
 class BodyTooLarge(Exception):
@@ -187,7 +150,7 @@ async def _refuse(send: Send, status: int, message: str) -> None:
 
 async def _login(send: Send, cfg: PageConfig, path: str, rest: List[Tuple[str, str]]) -> None:
     """The secret was in the URL: keep it in the cookie and show the page without it."""
-    target = path + ("?" + urlencode(rest) if rest else "")
+    target = quote(path, safe="/") + ("?" + urlencode(rest) if rest else "")
     cookie = f"{cfg.cookie}={cfg.token}; HttpOnly; SameSite=Strict; Path=/"
     await send({"type": "http.response.start", "status": 303,
                 "headers": [(b"location", target.encode("utf-8")), (b"set-cookie", cookie.encode()),

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from ..workspace import Workspace
 from . import files, views
-from .app import PageConfig
+from .config import PageConfig
 
 HERE = Path(__file__).resolve().parent
 STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8", "icon.png": "image/png"}
@@ -37,8 +37,18 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["q"] = lambda text: quote(str(text), safe="")  # one path segment
     env.filters["qpath"] = lambda text: quote(str(text), safe="/")  # a path below a place
+    env.globals["days_text"] = days_text
     env.globals["state_class"] = {word: f"st-{n}" for n, word in enumerate(views.STATES, 1)}
     return env
+
+
+def days_text(days: int) -> str:
+    """あと 3 日 / 今日まで / 5 日超過.
+
+    >>> days_text(3), days_text(0), days_text(-5)
+    ('あと 3 日', '今日まで', '5 日超過')
+    """
+    return f"あと {days} 日" if days > 0 else "今日まで" if days == 0 else f"{-days} 日超過"
 
 
 def config(request: Request) -> PageConfig:

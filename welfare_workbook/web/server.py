@@ -18,7 +18,8 @@ import webbrowser
 from typing import Any, Callable, Optional, TextIO
 
 from ..workspace import Workspace
-from .app import PageConfig, create_app
+from .app import create_app
+from .config import PageConfig
 
 HOST = "127.0.0.1"  # never 0.0.0.0: the page is for the person at this PC
 STOPPED = "ページを止めました。"

@@ -37,6 +37,7 @@ RESULT_LABELS = {"集計表.xlsx": "集計表（審議会資料）", "answers.cs
                  "indicators.csv": "指標データ", "確認結果.xlsx": "確認結果（提出状況と指摘の一覧）",
                  "issues.json": "確認結果（機械判読用 JSON）"}
 MAIL_FOLDER = "メール"
+UPLOADED = "ブラウザ："  # 記録.csv's 変更前 of a file received through the page
 ACTION_LABELS = {"accept": "確認済にしました", "send_back": "差戻しにしました", "reopen": "確認・差戻しを取り消しました"}
 
 
@@ -70,7 +71,7 @@ def roster(ws: Workspace, state: Optional[str] = None) -> Dict[str, Any]:
     return {"survey": report.survey, "deadline": report.deadline.isoformat() if report.deadline else "",
             "days_left": report.days_left, "counts": report.states(), "total": len(rows), "state": chosen,
             "rows": [r for r in rows if chosen is None or r["state"] == chosen],
-            "stale": report.source == SOURCE_INBOX, "notes": notes_of(report.issues)}
+            "stale": report.source == SOURCE_INBOX and any(r["file"] for r in rows), "notes": notes_of(report.issues)}
 
 
 def collect(ws: Workspace, config: Any) -> Dict[str, Any]:
@@ -131,7 +132,8 @@ def receive_files(ws: Workspace, config: Any, staging: Staging) -> Dict[str, Any
     notes: List[Dict[str, Any]] = []
     if not staged:
         return {"verdicts": verdicts, "notes": notes, "received": 0}
-    report = receive(ws, [u.path for u in staged if u.path], note="ページから受付")
+    origins = {u.path: f"{UPLOADED}{u.name}" for u in staged if u.path}  # not the temporary path
+    report = receive(ws, list(origins), note="ページから受付", origins=origins)
     notes.extend(notes_of([i for i in report.issues if i.code != "receive_duplicate"]))
     received = {r.source: r for r in report.received}  # by the staged path, as receive shows it
     duplicates = {r.source: r for r in report.duplicates}
