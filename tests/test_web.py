@@ -20,8 +20,8 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from web_helpers import (ORIGIN, STATE_WORDS, Pristine, client_for, iter_pages, make_pristine, roster_states,  # noqa: E402
-                         tree, upload)
+from web_helpers import (ORIGIN, STATE_WORDS, Pristine, client_for, iter_pages, make_pristine,  # noqa: E402
+                         roster_states, tree, upload)
 
 from welfare_workbook import journal  # noqa: E402
 from welfare_workbook.guard import Limits  # noqa: E402
@@ -102,7 +102,8 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(client: Any, folder: P
     before = (folder / "記録.csv").read_bytes()
     inbox = tree(folder / "受付")
     form = {"action": "accept", "reason": "確認した"}
-    assert client.post("/respondent/K01/review", data=form, headers={"origin": "http://evil.example"}).status_code == 403
+    evil = {"origin": "http://evil.example"}
+    assert client.post("/respondent/K01/review", data=form, headers=evil).status_code == 403
     assert client.post("/respondent/K01/review", data=form, headers={"origin": "null"}).status_code == 403
     no_origin = client.post("/respondent/K01/review", data=form, headers={"origin": "", "referer": ""})
     assert no_origin.status_code == 403
@@ -113,8 +114,8 @@ def test_a_cross_site_post_is_refused_and_changes_nothing(client: Any, folder: P
     assert (folder / "記録.csv").read_bytes() == before and tree(folder / "受付") == inbox
     assert not (folder.parent / "x").exists()
     # the page's own Referer (no Origin header) is enough
-    same = client.post("/respondent/K01/review", data=form, headers={"origin": "", "referer": ORIGIN + "/respondent/K01"},
-                       follow_redirects=False)
+    same = client.post("/respondent/K01/review", data=form, follow_redirects=False,
+                       headers={"origin": "", "referer": ORIGIN + "/respondent/K01"})
     assert same.status_code == 303
 
 
@@ -202,7 +203,7 @@ def test_an_upload_that_is_not_a_workbook(client: Any, folder: Path) -> None:
     text = client.post("/receive", files=[("files", ("メモ.txt", b"hello", "text/plain"))])
     assert text.status_code == 400 and "受け付けませんでした" in text.text and "Excel のブック" in text.text
     assert not any((folder / "受付").iterdir())
-    fake = client.post("/receive", files=[("files", ("福祉政策課_回答.xlsx", b"not a zip at all", "application/octet-stream"))])
+    fake = client.post("/receive", files=[("files", ("福祉政策課_回答.xlsx", b"not a zip", "application/octet-stream"))])
     assert fake.status_code == 200
     assert 'data-state="形式違い"' in fake.text  # matched by its name, unreadable: how to re-save it is said
     assert roster_states(client.get("/").text)["K01"] == "形式違い"
@@ -485,7 +486,8 @@ def test_every_page_is_labelled_for_screen_readers(client: Any, pristine: Pristi
     _received(client, pristine)
     for page in iter_pages():
         html = client.get(page).text
-        assert '<html lang="ja">' in html and '<nav aria-label="' in html and 'aria-current="page"' in html or page.startswith("/respondent")
+        assert '<html lang="ja">' in html and '<nav aria-label="' in html and '<a class="skip" href="#main">' in html
+        assert 'aria-current="page"' in html or page.startswith("/respondent"), page
         for table in re.findall(r"<table.*?</table>", html, re.S):
             assert "<caption>" in table and 'scope="col"' in table, page
         for field_id in re.findall(r'<(?:input|textarea|select) id="([^"]+)"', html):
@@ -501,7 +503,8 @@ def test_help_does_not_load_the_web_stack() -> None:
     code = ("import sys, runpy; sys.argv=['welfare-workbook','--help'];\n"
             "try:\n    runpy.run_module('welfare_workbook', run_name='__main__')\n"
             "except SystemExit: pass\n"
-            "bad = [m for m in ('starlette', 'uvicorn', 'jinja2', 'multipart', 'welfare_workbook.web') if m in sys.modules]\n"
+            "web = ('starlette', 'uvicorn', 'jinja2', 'multipart', 'welfare_workbook.web')\n"
+            "bad = [m for m in web if m in sys.modules]\n"
             "assert not bad, bad")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, encoding="utf-8")
     assert result.returncode == 0, result.stderr

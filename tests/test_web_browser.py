@@ -77,7 +77,8 @@ class Shots:
     def __init__(self, driver: Any, folder: Path) -> None:
         self.driver, self.folder, self.taken = driver, folder, []  # type: ignore[var-annotated]
         folder.mkdir(parents=True, exist_ok=True)
-        self.keep = Path(os.environ["WELFARE_WORKBOOK_SCREENSHOTS"]) if os.environ.get("WELFARE_WORKBOOK_SCREENSHOTS") else None
+        keep = os.environ.get("WELFARE_WORKBOOK_SCREENSHOTS")
+        self.keep = Path(keep) if keep else None
 
     def __call__(self, name: str) -> None:
         path = self.folder / f"{len(self.taken) + 1:02d}_{name}.png"
@@ -174,7 +175,6 @@ def test_a_secretariat_works_through_the_page(served: Served, pristine: Pristine
             driver.find_element(By.LINK_TEXT, name).click()
             wait.until(lambda d, t=title: d.find_element(By.TAG_NAME, "h1").text == t)
             shots(title)
-        assert "確認" in driver.find_element(By.LINK_TEXT, "記録").text or True
         requested = _requests(driver)
     finally:
         driver.quit()

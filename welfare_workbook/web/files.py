@@ -24,7 +24,7 @@ import re
 import unicodedata
 import zipfile
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 from urllib.parse import quote
 
 from ..excel import safe_filename
@@ -148,4 +148,3 @@ def upload_name(sent: Optional[str]) -> str:
 def receivable(name: str, suffixes: frozenset) -> bool:
     """Whether an upload's name has a suffix the page takes in (workbooks and CSV)."""
     return Path(name).suffix.lower() in suffixes
-

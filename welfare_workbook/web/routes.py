@@ -256,7 +256,8 @@ async def download_zip(request: Request) -> Response:
         return render(request, "error.html", 404, title="見つかりません",
                       message=f"「{name}」に入れるファイルがありません。先に作成してください。")
     data = await run_in_threadpool(files.zip_bytes, *source)
-    return Response(data, media_type="application/zip", headers={"content-disposition": files.content_disposition(name)})
+    return Response(data, media_type="application/zip",
+                    headers={"content-disposition": files.content_disposition(name)})
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import journal
+from ..contract import read_meta_file
 from ..folder import collect_in, generate_in, mail_in, open_folder, rollover_in
-from ..issues import ERROR, INFO, SEVERITY_LABEL, WARNING, Issue
+from ..issues import ERROR, INFO, SEVERITY_LABEL, WARNING
 from ..mail import KINDS
 from ..master_check import check_master
 from ..merge import read_verdict
 from ..receive import RECEIVABLE, receive
+from ..report import sendback_filename
 from ..review import review
 from ..sources import display_name
 from ..states import AWAITING_DEPARTMENT, INBOX, State
@@ -228,9 +230,6 @@ def _cell_key(cell: str) -> Tuple[int, str]:
 def _links(ws: Workspace, master: Any, rid: str, name: str, entries: Sequence[journal.Entry],
            current: Optional[str]) -> Dict[str, Any]:
     """Its workbook in 調査票/, its send-back copy, its mail drafts, its current return."""
-    from ..contract import read_meta_file
-    from ..report import sendback_filename
-
     forms = [n for n in files.listing(ws.forms) if n.lower().endswith(".xlsx")
              and (n.startswith(f"{name}_") or f"({rid})_" in n)]
     form = next((n for n in forms if str((read_meta_file(ws.forms / n) or {}).get("respondent_id")) == rid), None)
@@ -348,7 +347,7 @@ def rollover(ws: Workspace, target: str, force: bool) -> Dict[str, Any]:
         return {"done": False, "notes": [issue_view({"severity": ERROR, "message": "翌年度の調査フォルダを入力してください。"})]}
     if not path.is_absolute():
         path = ws.root.parent / path
-    result, made = rollover_in(ws, master, path, force=force)
+    result, _ = rollover_in(ws, master, path, force=force)
     return {"done": result.output is not None, "folder": str(path), "notes": notes_of(result.issues),
             "year": fiscal_year_label(result.next_year)}
 
