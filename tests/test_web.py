@@ -21,7 +21,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
 from web_helpers import (ORIGIN, STATE_WORDS, Pristine, client_for, iter_pages, make_pristine,  # noqa: E402
-                         roster_states, tree, upload)
+                         roster_states, settle, tree, upload)
 
 from welfare_workbook import journal  # noqa: E402
 from welfare_workbook.guard import Limits  # noqa: E402
@@ -51,8 +51,10 @@ def _journal(folder: Path) -> List[journal.Entry]:
 
 
 def _received(client: Any, pristine: Pristine) -> Any:
+    """Every return uploaded, and the collect that follows finished."""
     response = upload(client, pristine.files())
     assert response.status_code == 200, response.text
+    settle(client)
     return response
 
 
@@ -165,6 +167,27 @@ def test_upload_receives_collects_and_the_roster_shows_it(client: Any, folder: P
     assert "受付済み" in again.text and len(list((folder / "受付").iterdir())) == len(stored)
 
 
+def test_the_roster_shows_an_upload_before_its_outputs_are_written(client: Any, folder: Path,
+                                                                   pristine: Pristine) -> None:
+    response = upload(client, pristine.files())
+    assert 'data-state="要修正"' in response.text  # the verdict: 受付/ read as collect reads it
+    assert roster_states(client.get("/").text)["K02"] == "要修正"  # whether or not the outputs are done
+    settle(client)
+    assert (folder / "回収結果" / "集計表.xlsx").is_file()
+    assert client.config.collects().last["code"] in (0, 1)  # 1: some return has errors
+    assert roster_states(client.get("/").text)["K02"] == "要修正"
+
+
+def test_collects_asked_for_during_a_run_become_one_more_run(folder: Path) -> None:
+    from welfare_workbook.web.collector import Collector
+
+    collector = Collector(folder)
+    for _ in range(5):
+        collector.request()
+    assert collector.wait(180) and 1 <= collector.runs <= 2
+    assert (folder / "回収結果" / "issues.json").is_file()
+
+
 def test_upload_answers_a_fragment_for_the_page_script(client: Any, pristine: Pristine) -> None:
     response = upload(client, pristine.files()[:2], headers={"x-fragment": "1"})
     assert response.status_code == 200
@@ -242,6 +265,7 @@ def test_a_zip_bomb_is_received_and_reported_not_inflated(folder: Path) -> None:
         response = c.post("/receive", files=[("files", ("福祉政策課.xlsx", bomb.getvalue(), "application/octet-stream"))])
         assert response.status_code == 200
         assert "形式違い" in response.text
+        settle(c)
         data = json.loads((folder / "回収結果" / "issues.json").read_text(encoding="utf-8"))
         assert any(i["code"] == "file_too_large" for i in data["issues"])
         assert c.get("/").status_code == 200
@@ -261,6 +285,7 @@ def test_two_uploads_at_once_both_land(client: Any, folder: Path, pristine: Pris
     for t in threads:
         t.join()
     assert codes == [200, 200]
+    settle(client)
     assert len(list((folder / "受付").iterdir())) == len(files)
     states = roster_states(client.get("/").text)
     assert states["K02"] == "要修正" and states["K05"] == "未提出"
@@ -520,3 +545,13 @@ def test_serve_outside_a_survey_folder_is_a_usage_error(tmp_path: Path, monkeypa
     result = CliRunner().invoke(cli, ["serve", "--no-browser"])
     assert result.exit_code == 2 and "調査フォルダではありません" in result.output
     assert CliRunner().invoke(cli, ["serve", "--port", "70000"]).exit_code == 2
+
+
+def test_unknown_pages_and_bad_forms_are_japanese_and_the_page_goes_on(client: Any) -> None:
+    for path in ("/docs", "/redoc", "/openapi.json", "/nothing"):
+        page = client.get(path)
+        assert page.status_code == 404 and "このページはありません" in page.text, path
+    assert client.put("/").status_code == 405
+    broken = client.post("/receive", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"})
+    assert broken.status_code in (200, 400) and "<html" in broken.text
+    assert client.get("/").status_code == 200

@@ -72,6 +72,11 @@ def client_for(root: Path, **options: Any) -> Any:
     return client
 
 
+def settle(client: Any, timeout: float = 180.0) -> None:
+    """Wait for the page's background collect (the outputs follow an upload in a process of their own)."""
+    assert client.config.collects().wait(timeout), "the collect after the upload did not finish"
+
+
 def upload(client: Any, paths: List[Path], names: Optional[List[str]] = None, **kw: Any) -> Any:
     names = names or [p.name for p in paths]
     files = [("files", (name, path.read_bytes(), "application/octet-stream")) for name, path in zip(names, paths)]

@@ -165,9 +165,12 @@ def _escape(text: str) -> str:
 def create_app(config: PageConfig) -> Any:
     """The page for ``config.root``, guarded. Imports the web stack (only ``serve`` needs it)."""
     from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
 
-    from .routes import routes
+    from .routes import http_error, internal_error, routes
 
-    app = Starlette(routes=routes(), debug=False)
+    app = Starlette(routes=routes(), debug=False,
+                    exception_handlers={HTTPException: http_error, Exception: internal_error})
     app.state.config = config
+    config.collects()
     return Guard(app, config)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..guard import MAX_UNCOMPRESSED, Limits
+from .collector import Collector
 
 TOKEN_PARAM = "token"
 
@@ -27,6 +28,12 @@ class PageConfig:
     # also locks the folder against other processes; this keeps one process orderly too:
     # reading returns pauses the garbage collector process-wide)
     work_lock: threading.Lock = field(default_factory=threading.Lock)
+    collector: Optional[Collector] = None  # made by create_app: brings 回収結果/ up to date after uploads
+
+    def collects(self) -> Collector:
+        if self.collector is None:
+            self.collector = Collector(self.root, self.limits, self.workers)
+        return self.collector
 
     @property
     def origin(self) -> str:

@@ -56,7 +56,7 @@ def config(request: Request) -> PageConfig:
 
 
 def workspace(request: Request) -> Workspace:
-    return Workspace(config(request).root)
+    return views.PageWorkspace(config(request).root)
 
 
 async def work(request: Request, function: Callable[..., Any], *args: Any) -> Any:
@@ -86,20 +86,35 @@ def fragment_wanted(request: Request) -> bool:
 # 提出状況
 
 
+COLLECT_WAIT = 600.0  # seconds an explicit 回収 waits for its collect to finish
+
+
+def collected_notes(request: Request) -> List[Dict[str, Any]]:
+    """What the last collect said about the folder and its outputs (e.g. 集計表.xlsx open in Excel)."""
+    return [views.issue_view(n) for n in config(request).collects().last.get("notes", [])]
+
+
 async def roster_page(request: Request) -> Response:
     state = request.query_params.get("state")
-    data = await work(request, views.roster, workspace(request), state)
+    collecting = config(request).collects().busy
+    data = await work(request, views.roster, workspace(request), state, collecting)
+    data["notes"] = data["notes"] + collected_notes(request)
     if fragment_wanted(request):
         return render(request, "_roster.html", **data)
     return render(request, "roster.html", title="提出状況", **data)
 
 
 async def collect_action(request: Request) -> Response:
-    data = await work(request, views.collect, workspace(request), config(request))
-    if data["done"] and not data["notes"]:
-        return RedirectResponse("/?collected=1", status_code=303)
-    roster = await work(request, views.roster, workspace(request), None)
-    return render(request, "roster.html", title="提出状況", collected=data, **roster)
+    """``collect -w`` now (in the collector's process), waiting for it: then the roster."""
+    collector = config(request).collects()
+    collector.request()
+    await run_in_threadpool(collector.wait, COLLECT_WAIT)
+    return RedirectResponse("/", status_code=303)
+
+
+async def settled(request: Request) -> None:
+    """Wait for a collect under way: mail drafts and rollover read what it writes."""
+    await run_in_threadpool(config(request).collects().wait, COLLECT_WAIT)
 
 
 # ---------------------------------------------------------------------------
@@ -122,7 +137,9 @@ async def upload_action(request: Request) -> Response:
             result: Dict[str, Any] = {"verdicts": [], "received": 0, "notes": [views.issue_view(
                 {"severity": "error", "message": "ファイルが選ばれていません。受け付けるファイルを選んでください。"})]}
         else:
-            result = await work(request, views.receive_files, workspace(request), config(request), staging)
+            result = await work(request, views.receive_files, workspace(request), staging)
+            if result["received"]:
+                config(request).collects().request()  # the outputs follow, in their own process
     finally:
         staging.remove()
         await form.close()
@@ -206,14 +223,17 @@ async def generate_action(request: Request) -> Response:
 
 async def outputs_page(request: Request) -> Response:
     data = await work(request, views.outputs, workspace(request))
-    return render(request, "outputs.html", title="出力", o=data, mailed=None)
+    return render(request, "outputs.html", title="出力", o=data, mailed=None, collecting=config(request).collects().busy,
+                  collected=collected_notes(request))
 
 
 async def mail_action(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10)
+    await settled(request)
     mailed = await work(request, views.mail, workspace(request), str(form.get("kind", "")))
     data = await work(request, views.outputs, workspace(request))
-    return render(request, "outputs.html", 200 if mailed["done"] else 400, title="出力", o=data, mailed=mailed)
+    return render(request, "outputs.html", 200 if mailed["done"] else 400, title="出力", o=data, mailed=mailed,
+                  collecting=False, collected=collected_notes(request))
 
 
 async def log_page(request: Request) -> Response:
@@ -229,6 +249,7 @@ async def rollover_page(request: Request) -> Response:
 async def rollover_action(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=10)
     target, force = str(form.get("next", "")), form.get("force") == "1"
+    await settled(request)
     done = await work(request, views.rollover, workspace(request), target, force)
     plan = await work(request, views.rollover_plan, workspace(request))
     return render(request, "rollover.html", 200 if done["done"] else 400, title="翌年度へ", plan=plan, done=done,
@@ -274,6 +295,27 @@ async def static_file(request: Request) -> Response:
 
 async def favicon(request: Request) -> Response:
     return Response(_static("icon.png"), media_type=STATIC["icon.png"])
+
+
+HTTP_MESSAGES = {400: "送られた内容を読めませんでした。ページを読み込み直して、もう一度操作してください。",
+                 404: "このページはありません。上の見出しから選んでください。",
+                 405: "この操作はできません。ページを読み込み直してください。"}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such page, a form it cannot parse …) in Japanese."""
+    code = int(getattr(exc, "status_code", 400))
+    return render(request, "error.html", code, title="使えません",
+                  message=HTTP_MESSAGES.get(code, f"要求を処理できませんでした（{code}）。"))
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """An unexpected error: a Japanese page, and the page keeps serving (the traceback is not shown)."""
+    return HTMLResponse("<!DOCTYPE html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>内部エラー</title></head>"
+                        "<body><h1>内部エラー</h1><p role=\"alert\">思わぬエラーで処理できませんでした。調査フォルダの内容は"
+                        "変わっていないか、途中までです。ページを読み込み直してください。続くときは、コマンドで同じ操作を"
+                        "試してください（--debug で詳しい情報が出ます）。</p><p><a href=\"/\">提出状況へ戻る</a></p></body></html>",
+                        status_code=500)
 
 
 def routes() -> List[Route]:

@@ -76,6 +76,7 @@ def serve(ws: Workspace, *, port: int = 0, open_browser: bool = True, out: TextI
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+        config.collects().close()  # a collect under way finishes its outputs
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     print(STOPPED, file=out, flush=True)

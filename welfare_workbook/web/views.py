@@ -9,16 +9,22 @@ called with the page's work lock held (:mod:`.routes`).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from ..issues import IssueList
+from ..master import Master
+
 from .. import journal
 from ..contract import read_meta_file
-from ..folder import collect_in, generate_in, mail_in, open_folder, rollover_in
+from ..folder import generate_in, mail_in, rollover_in
 from ..issues import ERROR, INFO, SEVERITY_LABEL, WARNING
 from ..mail import KINDS
 from ..master_check import check_master
@@ -28,7 +34,7 @@ from ..report import sendback_filename
 from ..review import review
 from ..sources import display_name
 from ..states import AWAITING_DEPARTMENT, INBOX, State
-from ..status import SOURCE_INBOX, current_states, status
+from ..status import SOURCE_INBOX, current_states, read_inbox, status
 from ..wareki import fiscal_year_label
 from ..workspace import ISSUES_FILE, Workspace, init
 from . import files
@@ -41,6 +47,53 @@ RESULT_LABELS = {"集計表.xlsx": "集計表（審議会資料）", "answers.cs
 MAIL_FOLDER = "メール"
 UPLOADED = "ブラウザ："  # 記録.csv's 変更前 of a file received through the page
 ACTION_LABELS = {"accept": "確認済にしました", "send_back": "差戻しにしました", "reopen": "確認・差戻しを取り消しました"}
+
+
+# ---------------------------------------------------------------------------
+# the folder, its master read once per version of the file
+
+
+class PageWorkspace(Workspace):
+    """The survey folder as the page sees it: a :class:`~welfare_workbook.workspace.Workspace`
+    whose master is read again only when マスタ.xlsx changes (its size, times or file id).
+
+    Reading and checking a master of 1,000 respondents takes about half a second, and every
+    page needs it; a changed file (saved in Excel, replaced by ``init --force``) has a new
+    stamp, so the page never shows an old master.
+    """
+
+    def load_master(self) -> Tuple[Optional[Master], IssueList]:
+        return _MASTERS.load(self.master_path, super().load_master)
+
+
+class _MasterCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: Dict[str, Tuple[Tuple[int, ...], Tuple[Optional[Master], IssueList]]] = {}
+
+    def load(self, path: Path, read: Any) -> Tuple[Optional[Master], IssueList]:
+        try:
+            st = os.stat(path)
+            stamp: Tuple[int, ...] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino)
+        except OSError:
+            return read()  # missing or unreadable: the library says why
+        key = os.path.normcase(os.path.abspath(path))
+        with self.lock:
+            found = self.entries.get(key)
+            if found is None or found[0] != stamp:
+                found = (stamp, read())
+                self.entries[key] = found
+        master, issues = found[1]
+        return master, copy.deepcopy(issues)  # callers may add to it
+
+
+_MASTERS = _MasterCache()
+
+
+def master_of(ws: Workspace) -> Tuple[Optional[Master], IssueList]:
+    """The folder's master and what is wrong with it (None when it cannot be used)."""
+    master, issues = ws.load_master()
+    return (master if master is not None and not issues.has_errors else None), issues
 
 
 def issue_view(issue: Any) -> Dict[str, Any]:
@@ -60,8 +113,9 @@ def notes_of(issues: Sequence[Any], *, infos: bool = False) -> List[Dict[str, An
 # 提出状況
 
 
-def roster(ws: Workspace, state: Optional[str] = None) -> Dict[str, Any]:
-    """The roster (``status``, nothing recorded: a page view must not write), filtered by state."""
+def roster(ws: Workspace, state: Optional[str] = None, collecting: bool = False) -> Dict[str, Any]:
+    """The roster (``status``, nothing recorded: a page view must not write), filtered by state.
+    ``collecting``: the outputs are being brought up to date (the roster is read from 受付/)."""
     report = status(ws, record=False)
     rows = []
     for row in report.respondents:
@@ -73,17 +127,8 @@ def roster(ws: Workspace, state: Optional[str] = None) -> Dict[str, Any]:
     return {"survey": report.survey, "deadline": report.deadline.isoformat() if report.deadline else "",
             "days_left": report.days_left, "counts": report.states(), "total": len(rows), "state": chosen,
             "rows": [r for r in rows if chosen is None or r["state"] == chosen],
-            "stale": report.source == SOURCE_INBOX and any(r["file"] for r in rows), "notes": notes_of(report.issues)}
-
-
-def collect(ws: Workspace, config: Any) -> Dict[str, Any]:
-    """``collect -w``: 受付/ into 回収結果/ (incremental)."""
-    _, master, issues = open_folder(ws.root)
-    if master is None:
-        return {"done": False, "notes": notes_of(issues)}
-    result = collect_in(ws, master, limits=config.limits, workers=config.workers)
-    return {"done": not any(i.code == "folder_collect_busy" for i in result.issues),
-            "returns": len(result.returns), "notes": notes_of(result.issues)}
+            "stale": report.source == SOURCE_INBOX and any(r["file"] for r in rows) and not collecting,
+            "collecting": collecting, "notes": notes_of(report.issues)}
 
 
 # ---------------------------------------------------------------------------
@@ -127,8 +172,10 @@ class Staging:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def receive_files(ws: Workspace, config: Any, staging: Staging) -> Dict[str, Any]:
-    """``receive`` of the staged files, then an incremental collect; each file's verdict."""
+def receive_files(ws: Workspace, staging: Staging) -> Dict[str, Any]:
+    """``receive`` of the staged files, then 受付/ read as collect reads it (with the folder's
+    cache: only the new files are read) for each file's verdict and its respondent's state.
+    The outputs are collect's (:class:`.collector.Collector`, started by the caller)."""
     staged = [u for u in staging.uploads if u.path is not None]
     verdicts = [{"sent": u.sent or u.name, "refused": u.refused} for u in staging.uploads if u.path is None]
     notes: List[Dict[str, Any]] = []
@@ -142,11 +189,11 @@ def receive_files(ws: Workspace, config: Any, staging: Staging) -> Dict[str, Any
     states: Dict[str, str] = {}
     returns: Dict[str, Any] = {}
     if report.received:
-        _, master, issues = open_folder(ws.root)
+        master, issues = master_of(ws)
         if master is not None:
-            result = collect_in(ws, master, limits=config.limits, workers=config.workers)
-            notes.extend(notes_of([i for i in result.issues if i.code.startswith("folder_")]))
-            states = {row.department.id: str(row.shown) for row in result.roster}
+            result = read_inbox(ws, master)
+            rows, _ = current_states(ws, result)
+            states = {row.respondent_id: str(row.state) for row in rows}
             returns = {ret.file: ret for ret in result.returns}
         else:
             notes.extend(notes_of(issues))
@@ -281,8 +328,8 @@ def forms(ws: Workspace) -> Dict[str, Any]:
 
 def generate(ws: Workspace) -> Dict[str, Any]:
     """``generate -w``: refused while the master has an error."""
-    _, master, issues = open_folder(ws.root)
-    if master is None or issues.has_errors:
+    master, issues = master_of(ws)
+    if master is None:
         return {"done": False, "notes": notes_of(issues)}
     result = generate_in(ws, master)
     return {"done": not result.issues.has_errors, "count": len(result.workbooks), "notes": notes_of(result.issues)}
@@ -303,7 +350,7 @@ def outputs(ws: Workspace) -> Dict[str, Any]:
 
 def mail(ws: Workspace, kind: str) -> Dict[str, Any]:
     """``mail KIND -w``: drafts into メール/KIND (each recorded in 記録.csv)."""
-    _, master, issues = open_folder(ws.root)
+    master, issues = master_of(ws)
     if master is None or kind not in KINDS:
         return {"done": False, "notes": notes_of(issues)}
     result = mail_in(ws, master, kind)
@@ -339,7 +386,7 @@ def rollover_plan(ws: Workspace) -> Dict[str, Any]:
 def rollover(ws: Workspace, target: str, force: bool) -> Dict[str, Any]:
     """``rollover -w DIR --out NEXT``: next year's survey folder (a relative path is taken
     beside this folder)."""
-    _, master, issues = open_folder(ws.root)
+    master, issues = master_of(ws)
     if master is None:
         return {"done": False, "notes": notes_of(issues)}
     path = Path(target.strip())
