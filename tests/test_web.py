@@ -555,3 +555,14 @@ def test_unknown_pages_and_bad_forms_are_japanese_and_the_page_goes_on(client: A
     broken = client.post("/receive", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"})
     assert broken.status_code in (200, 400) and "<html" in broken.text
     assert client.get("/").status_code == 200
+
+
+def test_a_return_just_received_shows_its_issues_before_the_outputs_are_written(client: Any, folder: Path,
+                                                                               pristine: Pristine) -> None:
+    from welfare_workbook.receive import receive
+
+    receive(Workspace(folder), pristine.files())  # by the command line: nothing collected yet
+    assert not (folder / "回収結果" / "issues.json").exists()
+    page = client.get("/respondent/K02")
+    assert "受付 のファイルを読み直して" in page.text and "「課題」の記入が必要です" in page.text
+    assert 'data-state="要修正"' in page.text

@@ -63,6 +63,7 @@ def serve(ws: Workspace, *, port: int = 0, open_browser: bool = True, out: TextI
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), name="welfare-page",
                               daemon=True)
     thread.start()
+    threading.Thread(target=warm_up, args=(config,), name="welfare-warm-up", daemon=True).start()
     if open_browser:
         opener(config.url)
     stop = threading.Event()
@@ -81,6 +82,22 @@ def serve(ws: Workspace, *, port: int = 0, open_browser: bool = True, out: TextI
             signal.signal(signal.SIGTERM, previous)
     print(STOPPED, file=out, flush=True)
     return 0
+
+
+def warm_up(config: PageConfig) -> None:
+    """Load what reading returns needs (pandas, pandera and its checks) while the person looks
+    at the first page, so that the first upload does not wait for it. Never fails the page."""
+    with config.work_lock:
+        try:
+            import pandas
+            import pandera.pandas as pa  # as validate imports it
+
+            from .. import batch, status, validate  # noqa: F401
+
+            schema = pa.DataFrameSchema({"x": pa.Column(str)})  # the first validation registers checks
+            schema.validate(pandas.DataFrame({"x": ["a"]}))
+        except Exception:  # noqa: BLE001 — only a head start: the real call reports any problem
+            pass
 
 
 def _on_sigterm(stop: threading.Event) -> Optional[Any]:

@@ -233,40 +233,49 @@ def recent_receipts(ws: Workspace, limit: int = 20) -> List[Dict[str, Any]]:
 
 
 def respondent(ws: Workspace, rid: str) -> Optional[Dict[str, Any]]:
-    """A respondent's state, history (記録.csv), issues (issues.json) and files; None when unknown."""
-    master, master_issues = ws.load_master()
+    """A respondent's state, history (記録.csv), issues and files; None when unknown.
+
+    The issues are collect's (回収結果/issues.json); while that does not yet hold every file
+    of 受付/ (a collect is under way after an upload), 受付/ is read as collect reads it
+    (with the folder's cache), so a return just received shows its issues at once."""
+    master, _ = ws.load_master()
     if master is None or not master.is_respondent(rid):
         return None
-    rows, notes = current_states(ws)
+    data = _verdict_json(ws)
+    result = None
+    if data is None or not {r.get("file") for r in data.get("returns", []) if isinstance(r, dict)} >= set(
+            ws.inbox_names()):
+        result = read_inbox(ws, master)
+    rows, notes = current_states(ws, result)
     row = next((r for r in rows if r.respondent_id == rid), None)
     if row is None:
         return None
     read = journal.read(ws.journal_path)
     history = [_entry(e) for e in reversed(read.entries) if e.respondent_id == rid]
-    issues, stale = _issues_of(ws, rid, row.file)
+    if result is not None:
+        found = [issue_view(i) for ret in result.returns if ret.respondent_id == rid for i in ret.issues]
+    else:
+        found = [issue_view(i) for i in (data or {}).get("issues", []) if isinstance(i, dict)
+                 and i.get("respondent_id") == rid]
+    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    found.sort(key=lambda i: (order.get(i["severity"], 3), i["file"], i["sheet"], _cell_key(i["cell"])))
     dept = master.departments[rid]
     return {"id": rid, "name": dept.name, "state": str(row.state), "base": str(row.base), "file": row.file or "",
             "received": row.received or "", "errors": row.errors, "warnings": row.warnings,
             "message": row.message, "decision": None if row.decision is None else {
                 "operation": row.decision.operation, "time": row.decision.time, "user": row.decision.user,
                 "reason": row.decision.reason},
-            "old_files": list(row.old_files), "history": history, "issues": issues, "stale": stale,
+            "old_files": list(row.old_files), "history": history, "issues": found,
+            "read_now": result is not None and row.file is not None,
             "links": _links(ws, master, rid, dept.name, read.entries, row.file),
             "notes": notes_of([i for i in notes if i.code.startswith(("status_", "journal_"))])}
 
 
-def _issues_of(ws: Workspace, rid: str, current: Optional[str]) -> Tuple[List[Dict[str, Any]], bool]:
-    """The respondent's issues from 回収結果/issues.json, errors first; and whether that file
-    is missing or does not hold its current return (collect has not run since)."""
+def _verdict_json(ws: Workspace) -> Optional[Dict[str, Any]]:
     try:
-        data = read_verdict(ws.results / ISSUES_FILE)
+        return read_verdict(ws.results / ISSUES_FILE)
     except (OSError, ValueError):
-        return [], current is not None
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
-    found = [issue_view(i) for i in data.get("issues", []) if isinstance(i, dict) and i.get("respondent_id") == rid]
-    found.sort(key=lambda i: (order.get(i["severity"], 3), i["file"], i["sheet"], _cell_key(i["cell"])))
-    files_known = {r.get("file") for r in data.get("returns", []) if isinstance(r, dict)}
-    return found, current is not None and current not in files_known
+        return None
 
 
 def _cell_key(cell: str) -> Tuple[int, str]:
