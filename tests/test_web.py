@@ -19,6 +19,8 @@ import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
+# newer Starlette prefers the httpx2 fork for its TestClient and says so; httpx serves every version
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 from web_helpers import (ORIGIN, STATE_WORDS, Pristine, client_for, iter_pages, make_pristine,  # noqa: E402
                          roster_states, settle, tree, upload)
