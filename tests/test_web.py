@@ -371,7 +371,8 @@ def test_master_page_checks_and_a_bad_replacement_is_refused(client: Any, folder
                            follow_redirects=False)
     assert replaced.status_code == 303
     assert "置き換え" in client.get(replaced.headers["location"]).text
-    assert _journal(folder)[-1].operation == "作成"
+    last = _journal(folder)[-1]
+    assert last.operation == "作成" and last.reason == "ブラウザ：新マスタ.xlsx"  # not a temporary path
 
 
 def test_generate_refuses_while_the_master_has_errors(client: Any, folder: Path) -> None:

@@ -326,8 +326,8 @@ def master_check(ws: Workspace) -> Dict[str, Any]:
 
 def replace_master(ws: Workspace, staged: Path) -> Tuple[bool, List[Dict[str, Any]]]:
     """The master replaced by ``staged`` (``init --force``: checked first, nothing written when
-    it has an error; 受付/ and 記録.csv are kept)."""
-    report = init(ws.root, master=staged, force=True)
+    it has an error; 受付/ and 記録.csv are kept; 記録.csv names the upload, not its temporary path)."""
+    report = init(ws.root, master=staged, force=True, shown_as=f"{UPLOADED}{staged.name}")
     return report.valid, notes_of(report.issues, infos=False)
 
 
