@@ -58,7 +58,18 @@ def peak_rss_mb() -> float:
 
 def synthetic_master(n: int, r: int) -> Any:
     """The bundled sample scaled: n departments, each answering r indicators (取組状況 only)."""
-    from welfare_workbook.master import check_raw, raw_sheet, sample_rows
+    from welfare_workbook.master import check_raw, raw_sheet
+
+    rows = synthetic_rows(n, r)
+    master, issues = check_raw({name: raw_sheet(name, sheet) for name, sheet in rows.items()}, "synthetic")
+    if master is None:
+        raise SystemExit("synthetic master invalid: " + "; ".join(i.message for i in issues))
+    return master
+
+
+def synthetic_rows(n: int, r: int) -> Dict[str, List[List[str]]]:
+    """The rows of :func:`synthetic_master`, sheet by sheet (to write it as a master .xlsx)."""
+    from welfare_workbook.master import sample_rows
 
     rows = sample_rows()
     rows["調査設定"] = [row if row[0] != "対象シート" else ["対象シート", "取組状況"] for row in rows["調査設定"]]
@@ -75,10 +86,7 @@ def synthetic_master(n: int, r: int) -> Any:
     rows["指標"] = indicators
     rows["取組"] = [rows["取組"][0]] + [row[:4] + ["D0000", ""] + row[6:] for row in rows["取組"][1:]]
     rows["実績"] = [rows["実績"][0]]
-    master, issues = check_raw({name: raw_sheet(name, sheet) for name, sheet in rows.items()}, "synthetic")
-    if master is None:
-        raise SystemExit("synthetic master invalid: " + "; ".join(i.message for i in issues))
-    return master
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -385,7 +393,101 @@ def main_form(n: int, work: Path) -> Dict[str, Dict[str, Any]]:
     return results
 
 
-UNPINNED = {"stage_collect_parallel"}  # stages that measure using more than one core
+WEB_UPLOAD = 30  # returns sent through the page at once (a department-sized day)
+
+
+class _Page:
+    """A client of the running page (urllib; the secret's cookie kept), as a browser would be."""
+
+    def __init__(self, url: str) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        self.origin = url.split("/?", 1)[0]
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.opener.open(url, timeout=60).read()
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.origin + path, timeout=120) as response:
+            return response.read().decode("utf-8")
+
+    def upload(self, files: List[Path]) -> int:
+        import secrets
+        import urllib.request
+
+        boundary = "----bench" + secrets.token_hex(8)
+        body = b"".join(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{p.name}"\r\n'
+                        f"Content-Type: application/octet-stream\r\n\r\n".encode() + p.read_bytes() + b"\r\n"
+                        for p in files) + f"--{boundary}--\r\n".encode()
+        request = urllib.request.Request(self.origin + "/receive", data=body, method="POST", headers={
+            "Content-Type": f"multipart/form-data; boundary={boundary}", "Origin": self.origin})
+        with self.opener.open(request, timeout=600) as response:
+            response.read()
+            return response.status
+
+
+def stage_web(n: int, r: int, work: str) -> Dict[str, Any]:
+    """The page (``serve``, one process started once, warm): the roster of a survey folder of n
+    respondents (n - 30 returns already received and collected: set-up, not timed), then 30
+    returns uploaded at once until the roster shows them. Not pinned: the server is a
+    process of its own, as on a secretariat's PC."""
+    import re
+    import statistics
+
+    from welfare_workbook.folder import collect_in, open_folder
+    from welfare_workbook.master import write_master_xlsx
+    from welfare_workbook.receive import receive
+    from welfare_workbook.workspace import init
+
+    base = Path(work) / "web"
+    shutil.rmtree(base, ignore_errors=True)
+    base.mkdir(parents=True)
+    write_master_xlsx(synthetic_rows(n, r), base / "master.xlsx")
+    folder = base / "調査フォルダ"
+    made = init(folder, master=base / "master.xlsx")
+    if not made.valid:
+        raise SystemExit("web: " + "; ".join(i.message for i in made.issues))
+    files = sorted((Path(work) / "returns").glob("*.xlsx"))
+    kept, sent = files[:-WEB_UPLOAD], files[-WEB_UPLOAD:]
+    ws, master, _ = open_folder(folder)
+    receive(ws, kept)
+    collect_in(ws, master)
+    process = subprocess.Popen([sys.executable, "-m", "welfare_workbook", "serve", "-w", str(folder), "--port", "0",
+                                "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        page = _Page(process.stdout.readline().strip())  # type: ignore[union-attr]
+        rows = re.compile(r'<tr data-respondent-id="([^"]+)">.*?data-state="([^"]+)"', re.S)
+        for _ in range(3):  # warm: imports and first reads are not what a user waits for twice
+            html = page.get("/")
+        assert len(rows.findall(html)) == n, len(rows.findall(html))
+        times = []
+        for _ in range(10):
+            start = time.perf_counter()
+            page.get("/")
+            times.append(time.perf_counter() - start)
+        wanted = {p.stem for p in sent}  # the returns are named by respondent id
+        start = time.perf_counter()
+        status = page.upload(sent)
+        answered = time.perf_counter() - start
+        while True:
+            states = dict(rows.findall(page.get("/")))
+            if all(states.get(rid) not in (None, "未提出") for rid in wanted):
+                break
+            if time.perf_counter() - start > 300:
+                raise SystemExit("web: the roster did not show the uploaded returns")
+        shown = time.perf_counter() - start
+        while "data-collecting" in page.get("/"):  # the outputs (集計表 …) follow in their own process
+            time.sleep(0.2)
+        outputs = time.perf_counter() - start
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    return {"seconds": statistics.median(times), "files": 1, "rss_mb": float("nan"), "roster_rows": n,
+            "roster_best": min(times), "upload_status": status, "upload_answered": answered, "upload_shown": shown,
+            "upload_outputs": outputs}
+
+
+UNPINNED = {"stage_collect_parallel", "stage_web"}  # stages that measure using more than one core
 
 
 def _child(stage: Callable, args: tuple, queue: Any) -> None:
@@ -419,6 +521,15 @@ def cold_start(repeat: int = 5) -> Dict[str, Any]:
     return {"seconds": min(times), "files": 1, "rss_mb": float("nan")}
 
 
+def print_web(web: Dict[str, Any]) -> None:
+    print("web page (serve, warm process):")
+    print(f"  roster of {web['roster_rows']} respondents: {web['seconds'] * 1000:.0f} ms median of 10 "
+          f"(best {web['roster_best'] * 1000:.0f} ms; goal ≤ 300 ms)")
+    print(f"  {WEB_UPLOAD} returns uploaded → shown on the roster: {web['upload_shown']:.2f} s "
+          f"(the upload answered with its verdicts after {web['upload_answered']:.2f} s; goal ≤ 3 s); "
+          f"outputs (集計表.xlsx …) rewritten after {web['upload_outputs']:.2f} s")
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=1000, help="respondents (default 1000)")
@@ -426,6 +537,8 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--quick", action="store_true", help="N=100")
     parser.add_argument("--json-out", type=Path, default=None, help="write the table as JSON here")
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
+    parser.add_argument("--web-only", action="store_true",
+                        help="only the web page stage (and the returns it needs)")
     parser.add_argument("--libreoffice", type=int, default=0, metavar="K",
                         help="also measure K returns re-saved by LibreOffice (shared strings, as departments send them)")
     parser.add_argument("--form", type=int, nargs="?", const=1741, default=0, metavar="N",
@@ -447,8 +560,10 @@ def main(argv: List[str]) -> int:
             ("collect", stage_collect), ("read + validate", stage_read_validate),
             ("naive collect", stage_naive_collect), ("unzip floor", stage_unzip_floor),
             ("calamine read", stage_calamine_read), ("collect 2 processes", stage_collect_parallel),
-            ("collect, 1 new", stage_collect_one_new),
+            ("collect, 1 new", stage_collect_one_new), ("web page", stage_web),
         ]
+        if args.web_only:
+            steps = [("(fill returns)", stage_fill), ("web page", stage_web)]
         if args.libreoffice:
             steps += [("(LibreOffice re-save)", stage_resave, min(args.libreoffice, n)),
                       ("collect LO", stage_collect, "returns_lo"), ("naive collect LO", stage_naive_collect, "returns_lo"),
@@ -456,10 +571,14 @@ def main(argv: List[str]) -> int:
         for name, stage, *extra in steps:
             print(f"  {name} …", flush=True)
             results[name] = run_stage(stage, n, r, str(work), *extra)
-        results["cold start --help"] = cold_start()
+        if not args.web_only:
+            results["cold start --help"] = cold_start()
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
+    if args.web_only:
+        print_web(results["web page"])
+        return 0
 
     # stage -> (naive baseline, floor) it is compared with
     compare = {"generate": (None, "deflate floor"), "collect": ("naive collect", "unzip floor"),
@@ -491,6 +610,7 @@ def main(argv: List[str]) -> int:
           f"(goal ≥ 1.7×; {os.cpu_count()} cores)")
     print(f"  collect after one new arrival / full collect of all {n}: "
           f"{100 * results['collect, 1 new']['seconds'] / results['collect']['seconds']:.1f}% (goal ≤ 5%)")
+    print_web(results["web page"])
     if args.json_out:
         payload = {"n": n, "r": r, "python": platform.python_version(), "machine": platform.machine(),
                    "cpu_count": os.cpu_count(), "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "stages": results}

@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_readme_starts_with_the_two_commands():
+def test_readme_starts_with_the_three_commands():
     block = re.search(r"```\n(.*?)```", README, re.S).group(1).strip().splitlines()
-    assert block == ["python3 run.py demo", "python3 run.py test"]
+    assert block == ["python3 run.py demo", "python3 run.py serve", "python3 run.py test"]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python3 run.py test" in ci
 

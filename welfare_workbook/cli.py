@@ -532,6 +532,21 @@ def review(respondent_id: str, accept: bool, send_back: bool, reopen: bool, reas
 
 
 @cli.command()
+@workspace_option
+@option("--port", type=Number(int, 0), default=0, show_default=True, metavar="番号",
+        help="ページのポート番号（0 は空いている番号を使う）。127.0.0.1 でだけ開く。")
+@option("--no-browser", is_flag=True, help="ブラウザを開かない（表示されたアドレスを自分で開く）。")
+def serve(workspace_opt: Optional[Path], port: int, no_browser: bool) -> None:
+    """調査フォルダを操作するページをブラウザで開く（このパソコンだけから使える。Ctrl-C で止める）。"""
+    if port > 65535:
+        raise UsageError(f"--port：「{port}」は使えません。0 から 65535 までの整数で指定してください。")
+    ws = _folder_or_exit(workspace_opt)
+    from .web.server import serve as serve_page  # the web stack is loaded only here
+
+    sys.exit(serve_page(ws, port=port, open_browser=not no_browser))
+
+
+@cli.command()
 @out_option(Path("output"), "出力先フォルダ。")
 @option("--sample", type=Choice(_samples), default=_default_sample, show_default=True,
         help="dai3ji・dai2ji_chukan＝表形式の進捗状況調査、form003＝フォーム調査（seed 003 の全国取りまとめ）。")

@@ -75,14 +75,16 @@ class _Staged:
 
 
 def receive(ws: Workspace, sources: Sequence[Path], *, respondent_id: Optional[str] = None,
-            note: str = "") -> ReceiveReport:
+            note: str = "", origins: Optional[Dict[Path, str]] = None) -> ReceiveReport:
     """``receive``: copy ``sources`` (files, or folders searched recursively) into 受付/.
 
     A file named directly is received whatever it is; in a folder, files with a
     workbook or CSV suffix are (the rest are named as skipped). ``respondent_id`` says
     whom the files came from (the sender), when known; else it is read from the
     workbook's ``_meta`` or, for a file that has none, from its name. ``note`` goes
-    into 記録.csv's 理由 (e.g. how the file arrived).
+    into 記録.csv's 理由 (e.g. how the file arrived). ``origins`` says where a file came
+    from when its path does not (the web page stages a browser's upload in a temporary
+    folder): recorded in 変更前 instead of the path.
     """
     report = ReceiveReport()
     master, master_issues = ws.load_master()
@@ -101,7 +103,7 @@ def receive(ws: Workspace, sources: Sequence[Path], *, respondent_id: Optional[s
                 continue
             staged.append(_Staged(path, shown, temp, digest, respondent_id or _guess(temp, shown, master)))
         if staged:
-            _commit(ws, staged, note, report)
+            _commit(ws, staged, note, report, origins or {})
     finally:
         for item in staged:  # whatever was not renamed into place (duplicates, a failed commit)
             if item.temp.exists():
@@ -225,7 +227,8 @@ def _guess(temp: Path, shown: str, master: Optional[Master]) -> str:
     return match_respondent([shown], master) or ""
 
 
-def _commit(ws: Workspace, staged: List[_Staged], note: str, report: ReceiveReport) -> None:
+def _commit(ws: Workspace, staged: List[_Staged], note: str, report: ReceiveReport,
+            origins: Dict[Path, str]) -> None:
     """Under 記録.csv's lock: skip bytes already received, rename the rest into place,
     and append their 受付 rows in one write."""
     path = ws.journal_path
@@ -253,7 +256,7 @@ def _commit(ws: Workspace, staged: List[_Staged], note: str, report: ReceiveRepo
                 time = stamp.strftime(journal.TIME_FORMAT)
                 known[item.sha256] = (stored, time)
                 rows.append(journal.Row(journal.Operation.RECEIVE, item.respondent_id, stored,
-                                        before=display_name(os.path.abspath(item.path)),
+                                        before=display_name(origins.get(item.path) or os.path.abspath(item.path)),
                                         after=journal.SHA_PREFIX + item.sha256, reason=note, time=stamp))
                 report.received.append(Received(item.shown, stored, item.sha256, item.respondent_id, time))
             journal.append_locked(path, rows)

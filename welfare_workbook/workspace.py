@@ -197,7 +197,7 @@ class InitReport(FolderReport):
 
 
 def init(folder: Path, master: Optional[Path] = None, sample: Optional[str] = None,
-         force: bool = False) -> InitReport:
+         force: bool = False, *, shown_as: Optional[str] = None) -> InitReport:
     """``init``: make a survey folder at ``folder`` with the master copied in, from a file
     (``master``: .xlsx, or a folder of CSV exports) or a bundled sample (``sample``).
 
@@ -220,7 +220,8 @@ def init(folder: Path, master: Optional[Path] = None, sample: Optional[str] = No
         report.issues.append(iss.make("folder_not_empty", file=str(folder)))
         return report
     source = sample_path(sample) if sample is not None else Path(master)  # type: ignore[arg-type]
-    report.master = f"同梱サンプル {sample}" if sample is not None else str(master)
+    # shown_as: where the master came from when its path does not say (the web page's upload)
+    report.master = f"同梱サンプル {sample}" if sample is not None else shown_as or str(master)
     checked, issues = load_master(source)
     report.issues.extend(issues)
     if checked is None or issues.has_errors:

@@ -1,0 +1,195 @@
+"""Helpers for the web page tests: a survey folder with generated workbooks and filled
+returns (made once per session, copied per test), a logged-in TestClient, and the
+real ``serve`` process.
+
+Everything is real: the folder is made by ``init``, the workbooks by ``generate_in``,
+the returns by ``simulate_returns`` (the demo's departments, with their mistakes).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8765  # the port a TestClient pretends to be on (nothing is bound)
+ORIGIN = f"http://127.0.0.1:{PORT}"
+STATE_WORDS = {"未提出", "形式違い", "要修正", "確認待ち", "確認済", "差戻し中"}
+
+
+@dataclass
+class Pristine:
+    """A survey folder with 調査票/ made and nothing received, and the departments' returns."""
+
+    folder: Path
+    returns: Path  # files as the departments sent them (some in 再提出/)
+
+    def files(self) -> List[Path]:
+        return sorted(p for p in self.returns.rglob("*.xlsx"))
+
+    def copy(self, target: Path) -> Path:
+        shutil.copytree(self.folder, target)
+        return target
+
+
+def make_pristine(base: Path) -> Pristine:
+    from welfare_workbook.folder import generate_in, open_folder
+    from welfare_workbook.simulate import simulate_returns
+    from welfare_workbook.workspace import init
+
+    folder = base / "令和6年度 進捗状況調査"
+    assert init(folder, sample="dai3ji").valid
+    ws, master, _ = open_folder(folder)
+    assert ws is not None and master is not None
+    made = generate_in(ws, master)
+    assert not made.issues.has_errors
+    returns = base / "提出"
+    simulate_returns(master, made.workbooks, returns)
+    return Pristine(folder, returns)
+
+
+def client_for(root: Path, **options: Any) -> Any:
+    """A TestClient on the page of ``root``, logged in through the token URL."""
+    from starlette.testclient import TestClient
+
+    from welfare_workbook.web.app import create_app
+    from welfare_workbook.web.config import PageConfig
+
+    config = PageConfig(root, PORT, **options)
+    client = TestClient(create_app(config), base_url=ORIGIN)
+    client.headers["origin"] = ORIGIN  # as a browser sends on POST; tests of refusals override it
+    response = client.get(f"/?token={config.token}", follow_redirects=False)
+    assert response.status_code == 303, response.text
+    client.config = config  # type: ignore[attr-defined]
+    return client
+
+
+def settle(client: Any, timeout: float = 180.0) -> None:
+    """Wait for the page's background collect (the outputs follow an upload in a process of their own)."""
+    assert client.config.collects().wait(timeout), "the collect after the upload did not finish"
+
+
+def upload(client: Any, paths: List[Path], names: Optional[List[str]] = None, **kw: Any) -> Any:
+    names = names or [p.name for p in paths]
+    files = [("files", (name, path.read_bytes(), "application/octet-stream")) for name, path in zip(names, paths)]
+    return client.post("/receive", files=files, **kw)
+
+
+ROW = re.compile(r'<tr data-respondent-id="([^"]+)">.*?data-state="([^"]+)"', re.S)
+
+
+def roster_states(html: str) -> Dict[str, str]:
+    """respondent id -> state word, as the roster table shows them."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return dict(ROW.findall(body))
+
+
+def tree(folder: Path) -> List[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+# ---------------------------------------------------------------------------
+# the real server
+
+
+@dataclass
+class Served:
+    process: subprocess.Popen
+    url: str
+
+    @property
+    def origin(self) -> str:
+        return self.url.split("/?", 1)[0]
+
+    def stop(self, sig: int = signal.SIGTERM) -> Tuple[int, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            out, _ = self.process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, _ = self.process.communicate()
+        return self.process.returncode, out
+
+
+def start_server(folder: Path, *extra: str) -> Served:
+    """``python -m welfare_workbook serve -w folder --port 0 --no-browser``; the URL from its first line."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "welfare_workbook", "serve", "-w", str(folder), "--port", "0",
+                                "--no-browser", *extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               encoding="utf-8", env=env)
+    assert process.stdout is not None
+    line = process.stdout.readline().strip()
+    if not line.startswith("http://127.0.0.1:"):
+        process.kill()
+        raise AssertionError(f"serve printed {line!r}; stderr: {process.stderr.read() if process.stderr else ''}")
+    return Served(process, line)
+
+
+def wait_until(check: Any, timeout: float = 10.0, step: float = 0.1) -> Any:
+    end = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > end:
+            return value
+        time.sleep(step)
+
+
+def iter_pages() -> Iterator[str]:
+    yield from ("/", "/receive", "/master", "/forms", "/outputs", "/log", "/rollover", "/respondent/K01")
+
+
+def multipart(files: List[Tuple[str, bytes]], field: str = "files") -> Tuple[bytes, str]:
+    """A multipart/form-data body of ``files`` (name, bytes), as a browser sends it."""
+    import secrets
+
+    boundary = "----welfare" + secrets.token_hex(8)
+    parts = []
+    for name, data in files:
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n").encode("utf-8")
+        parts.append(head + data + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+class Browser:
+    """A plain HTTP client of the real server (urllib, cookies kept), logged in by the URL."""
+
+    def __init__(self, url: str) -> None:
+        import http.cookiejar
+        import urllib.request
+
+        self.origin = url.split("/?", 1)[0]
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.open(url, timeout=30).read()
+
+    def get(self, path: str) -> Tuple[int, str]:
+        import urllib.error
+
+        try:
+            with self.opener.open(self.origin + path, timeout=60) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8")
+
+    def upload(self, files: List[Tuple[str, bytes]]) -> Tuple[int, str]:
+        import urllib.error
+        import urllib.request
+
+        body, kind = multipart(files)
+        request = urllib.request.Request(self.origin + "/receive", data=body, method="POST",
+                                         headers={"Content-Type": kind, "Origin": self.origin})
+        try:
+            with self.opener.open(request, timeout=120) as response:
+                return response.status, response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8")
