@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from helpers import SAMPLE_MASTER_ARGS, fill_rgb
 from welfare_workbook import pipeline
-from welfare_workbook import summary
+from welfare_workbook import summary, summary_layout
 from welfare_workbook.cli import cli
 from welfare_workbook.generate import GenerateResult
 from welfare_workbook.master import Master
@@ -533,7 +533,7 @@ def test_print_layout_of_every_summary_sheet(cycle: Cycle) -> None:
     for ws in cycle.wb.worksheets:
         widths = [ws.column_dimensions[get_column_letter(c)].width for c in range(1, ws.max_column + 1)]
         assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        assert plan_pages(widths, margins=2 * summary.SIDE_MARGIN).scale >= MIN_PRINT_SCALE, ws.title
+        assert plan_pages(widths, margins=2 * summary_layout.SIDE_MARGIN).scale >= MIN_PRINT_SCALE, ws.title
         breaks = {b.id for b in ws.row_breaks.brk}
         for r in range(1, ws.max_row + 1):
             cell = ws.cell(r, 1)
