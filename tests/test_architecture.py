@@ -120,3 +120,14 @@ def test_no_import_cycle() -> None:
     graph = import_graph()
     cycles = sorted(m for m in graph if m in reachable(graph, m))
     assert cycles == [], f"modules on an import cycle: {cycles}"
+
+
+# the catalogue of Japanese messages is one list of data, read as a whole: it may run a
+# little longer than a module of code
+DATA_MODULES = {"catalogue": 650}
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.relative_to(PACKAGE).as_posix())
+def test_modules_stay_small(path: Path) -> None:
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= DATA_MODULES.get(path.stem, MAX_LINES), f"{path.name}: {lines} lines"
