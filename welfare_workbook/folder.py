@@ -104,7 +104,9 @@ def attach_states(result: CollectResult, rows: List[StateRow]) -> None:
             kept = f"エラー {found.errors}" if found.errors else (f"注意 {found.warnings}" if found.warnings else "")
             roster_row.note = "・".join(t for t in (f"{kept} を承知で確認" if kept else "", decision.reason) if t)
         elif found.state == State.WRONG_FORMAT:
-            roster_row.note = f"「{found.file}」：{found.message}" if found.file else found.message
+            # the message names the file that came and says how to re-save it
+            roster_row.note = found.message if found.file and found.file in found.message else \
+                f"「{found.file}」：{found.message}" if found.file else found.message
         elif decision is not None:
             roster_row.note = decision.reason
 
