@@ -215,71 +215,72 @@ class StyleSheet:
         fonts: List[Font] = []
         fills: List[Optional[str]] = [None, None]  # ids 0 and 1 are reserved (none, gray125)
         borders: List[Optional[str]] = [None]
-        xfs = []
-        for style in self._styles:
-            if style.font not in fonts:
-                fonts.append(style.font)
-            if style.fill is not None and style.fill not in fills:
-                fills.append(style.fill)
-            if style.border not in borders:
-                borders.append(style.border)
-            font_id = fonts.index(style.font)
-            fill_id = fills.index(style.fill) if style.fill else 0
-            border_id = borders.index(style.border)
-            attrs = f'numFmtId="{style.number_format}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
-            inner = ""
-            if style.number_format:
-                attrs += ' applyNumberFormat="1"'
-            if font_id:
-                attrs += ' applyFont="1"'
-            if fill_id:
-                attrs += ' applyFill="1"'
-            if border_id:
-                attrs += ' applyBorder="1"'
-            if style.horizontal or style.vertical or style.wrap:
-                attrs += ' applyAlignment="1"'
-                align = "".join(
-                    f' {name}="{value}"' for name, value in (
-                        ("horizontal", style.horizontal), ("vertical", style.vertical),
-                        ("wrapText", "1" if style.wrap else None)) if value)
-                inner += f"<alignment{align}/>"
-            if not style.locked:
-                attrs += ' applyProtection="1"'
-                inner += '<protection locked="0"/>'
-            xfs.append(f"<xf {attrs}>{inner}</xf>" if inner else f"<xf {attrs}/>")
-
-        def font_xml(font: Font) -> str:
-            bold = "<b/>" if font.bold else ""
-            color = f'<color rgb="FF{font.color}"/>' if font.color else ""
-            return f'<font>{bold}<sz val="{font.size:g}"/>{color}<name val="{escape(font.name, True)}"/></font>'
-
-        def fill_xml(rgb: Optional[str]) -> str:
-            return f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
-
-        def border_xml(rgb: Optional[str]) -> str:
-            if rgb is None:
-                return "<border><left/><right/><top/><bottom/><diagonal/></border>"
-            side = f'style="thin"><color rgb="FF{rgb}"/>'
-            return (f"<border><left {side}</left><right {side}</right><top {side}</top>"
-                    f"<bottom {side}</bottom><diagonal/></border>")
-
+        xfs = [_xf_xml(style, *_style_ids(style, fonts, fills, borders)) for style in self._styles]
         fill_parts = ['<fill><patternFill patternType="none"/></fill>', '<fill><patternFill patternType="gray125"/></fill>']
-        fill_parts += [fill_xml(rgb) for rgb in fills[2:]]
-        # a dxf's solid fill is drawn from bgColor (Excel ignores fgColor there)
-        dxfs = "".join(f'<dxf><fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
-                       f"</patternFill></fill></dxf>" for rgb in self._dxf_fills)
+        fill_parts += [_fill_xml(rgb) for rgb in fills[2:]]
         return (
             f'{_DECLARATION}<styleSheet xmlns="{_MAIN_NS}">'
-            f'<fonts count="{len(fonts)}">{"".join(font_xml(f) for f in fonts)}</fonts>'
+            f'<fonts count="{len(fonts)}">{"".join(_font_xml(f) for f in fonts)}</fonts>'
             f'<fills count="{len(fill_parts)}">{"".join(fill_parts)}</fills>'
-            f'<borders count="{len(borders)}">{"".join(border_xml(b) for b in borders)}</borders>'
+            f'<borders count="{len(borders)}">{"".join(_border_xml(b) for b in borders)}</borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
             f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            f'<dxfs count="{len(self._dxf_fills)}">{dxfs}</dxfs>'
+            f'<dxfs count="{len(self._dxf_fills)}">{"".join(_dxf_xml(rgb) for rgb in self._dxf_fills)}</dxfs>'
             '<tableStyles count="0" defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
             "</styleSheet>"
         )
+
+
+def _style_ids(style: Style, fonts: List[Font], fills: List[Optional[str]],
+               borders: List[Optional[str]]) -> Tuple[int, int, int]:
+    """The font, fill and border ids of ``style``, each added to its table when new (no fill is id 0)."""
+    for table, item in ((fonts, style.font), (fills, style.fill), (borders, style.border)):
+        if item not in table:  # None (no fill, no border) is in its table from the start
+            table.append(item)
+    return fonts.index(style.font), fills.index(style.fill) if style.fill else 0, borders.index(style.border)
+
+
+def _xf_xml(style: Style, font_id: int, fill_id: int, border_id: int) -> str:
+    """A cellXfs entry: what applies besides the defaults, the alignment and an unlocked cell."""
+    aligned = bool(style.horizontal or style.vertical or style.wrap)
+    applied = (("NumberFormat", style.number_format), ("Font", font_id), ("Fill", fill_id), ("Border", border_id),
+               ("Alignment", aligned), ("Protection", not style.locked))
+    attrs = (f'numFmtId="{style.number_format}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
+             + "".join(f' apply{name}="1"' for name, on in applied if on))
+    inner = (_alignment_xml(style) if aligned else "") + ("" if style.locked else '<protection locked="0"/>')
+    return f"<xf {attrs}>{inner}</xf>" if inner else f"<xf {attrs}/>"
+
+
+def _alignment_xml(style: Style) -> str:
+    align = "".join(f' {name}="{value}"' for name, value in (
+        ("horizontal", style.horizontal), ("vertical", style.vertical), ("wrapText", "1" if style.wrap else None))
+        if value)
+    return f"<alignment{align}/>"
+
+
+def _font_xml(font: Font) -> str:
+    bold = "<b/>" if font.bold else ""
+    color = f'<color rgb="FF{font.color}"/>' if font.color else ""
+    return f'<font>{bold}<sz val="{font.size:g}"/>{color}<name val="{escape(font.name, True)}"/></font>'
+
+
+def _fill_xml(rgb: Optional[str]) -> str:
+    return f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
+
+
+def _border_xml(rgb: Optional[str]) -> str:
+    if rgb is None:
+        return "<border><left/><right/><top/><bottom/><diagonal/></border>"
+    side = f'style="thin"><color rgb="FF{rgb}"/>'
+    return (f"<border><left {side}</left><right {side}</right><top {side}</top>"
+            f"<bottom {side}</bottom><diagonal/></border>")
+
+
+def _dxf_xml(rgb: str) -> str:
+    # a dxf's solid fill is drawn from bgColor (Excel ignores fgColor there)
+    return (f'<dxf><fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
+            "</patternFill></fill></dxf>")
 
 
 # ---------------------------------------------------------------------------
