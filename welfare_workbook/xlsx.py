@@ -402,71 +402,94 @@ class Sheet:
         self._rows.append("".join(parts))
 
     def to_xml(self) -> str:
-        out = [f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">']
-        if self.print_setup is not None:
-            out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
-        out.append(f'<dimension ref="A1:{column_letter(self._last_col)}{max(self._last_row, 1)}"/>')
+        out = [f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">', self._view_xml(), self._cols_xml(),
+               "<sheetData>"]
+        out.extend(self._rows)
+        out += ["</sheetData>", self._protection_xml(), self._merges_xml(), self._conditional_xml(),
+                self._validations_xml(), self._print_xml(), self._breaks_xml(), self._ignored_errors_xml(), "</worksheet>"]
+        return "".join(out)
+
+    def _view_xml(self) -> str:
+        """sheetPr, dimension, sheetViews (the frozen rows, the active cell) and sheetFormatPr."""
+        fit = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if self.print_setup is not None else ""
+        dimension = f'<dimension ref="A1:{column_letter(self._last_col)}{max(self._last_row, 1)}"/>'
         view = ' tabSelected="1"' if self.selected else ""
         if self.freeze_row > 1:
-            top = f"A{self.freeze_row}"
-            out.append(f'<sheetViews><sheetView{view} workbookViewId="0"><pane ySplit="{self.freeze_row - 1}" '
-                       f'topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
-                       f'<selection pane="bottomLeft" activeCell="{self.active_cell}" sqref="{self.active_cell}"/>'
-                       "</sheetView></sheetViews>")
+            pane = (f'<pane ySplit="{self.freeze_row - 1}" topLeftCell="A{self.freeze_row}" activePane="bottomLeft" '
+                    'state="frozen"/><selection pane="bottomLeft"')
         else:
-            out.append(f'<sheetViews><sheetView{view} workbookViewId="0"><selection activeCell="{self.active_cell}" '
-                       f'sqref="{self.active_cell}"/></sheetView></sheetViews>')
-        out.append('<sheetFormatPr defaultRowHeight="13.5"/>')
-        if self.widths:
-            out.append("<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
-                                          for c, w in sorted(self.widths.items())) + "</cols>")
-        out.append("<sheetData>")
-        out.extend(self._rows)
-        out.append("</sheetData>")
-        if self.protected:
-            password = f' password="{self.password_hash}"' if self.password_hash else ""
-            allowed = ' formatColumns="0" formatRows="0"' if self.protect_format_rows_columns else ""
-            out.append(f'<sheetProtection{password} sheet="1"{allowed}/>')
-        if self.merged:
-            out.append(f'<mergeCells count="{len(self.merged)}">'
-                       + "".join(f'<mergeCell ref="{ref}"/>' for ref in self.merged) + "</mergeCells>")
-        for priority, (sqref, formula, dxf) in enumerate(self.conditional, start=1):
-            out.append(f'<conditionalFormatting sqref="{sqref}"><cfRule type="expression" dxfId="{dxf}" '
-                       f'priority="{priority}"><formula>{escape(formula)}</formula></cfRule></conditionalFormatting>')
-        if self.validations:
-            out.append(f'<dataValidations count="{len(self.validations)}">'
-                       + "".join(v.to_xml() for v in self.validations) + "</dataValidations>")
+            pane = "<selection"
+        return (f'{fit}{dimension}<sheetViews><sheetView{view} workbookViewId="0">{pane} activeCell="{self.active_cell}" '
+                f'sqref="{self.active_cell}"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="13.5"/>')
+
+    def _cols_xml(self) -> str:
+        if not self.widths:
+            return ""
+        return "<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
+                                  for c, w in sorted(self.widths.items())) + "</cols>"
+
+    def _protection_xml(self) -> str:
+        if not self.protected:
+            return ""
+        password = f' password="{self.password_hash}"' if self.password_hash else ""
+        allowed = ' formatColumns="0" formatRows="0"' if self.protect_format_rows_columns else ""
+        return f'<sheetProtection{password} sheet="1"{allowed}/>'
+
+    def _merges_xml(self) -> str:
+        if not self.merged:
+            return ""
+        return (f'<mergeCells count="{len(self.merged)}">'
+                + "".join(f'<mergeCell ref="{ref}"/>' for ref in self.merged) + "</mergeCells>")
+
+    def _conditional_xml(self) -> str:
+        return "".join(f'<conditionalFormatting sqref="{sqref}"><cfRule type="expression" dxfId="{dxf}" '
+                       f'priority="{priority}"><formula>{escape(formula)}</formula></cfRule></conditionalFormatting>'
+                       for priority, (sqref, formula, dxf) in enumerate(self.conditional, start=1))
+
+    def _validations_xml(self) -> str:
+        if not self.validations:
+            return ""
+        return (f'<dataValidations count="{len(self.validations)}">'
+                + "".join(v.to_xml() for v in self.validations) + "</dataValidations>")
+
+    def _print_xml(self) -> str:
+        """printOptions, pageMargins, pageSetup and headerFooter: nothing without a print set-up."""
         setup = self.print_setup
-        if setup is not None:
-            if setup.get("centered"):
-                out.append('<printOptions horizontalCentered="1"/>')
-            m = setup.get("margins", (0.7, 0.7, 0.75, 0.75))
-            out.append(f'<pageMargins left="{m[0]:g}" right="{m[1]:g}" top="{m[2]:g}" bottom="{m[3]:g}" '
-                       'header="0.3" footer="0.3"/>')
-            order = f' pageOrder="{setup["page_order"]}"' if setup.get("page_order") else ""
-            out.append(f'<pageSetup paperSize="9"{order} fitToWidth="{setup.get("pages_wide", 1)}" fitToHeight="0" '
-                       f'orientation="{setup.get("orientation", "portrait")}"/>')
-            header, footer = setup.get("header", ""), setup.get("footer", "")
-            for what, text in (("header", header), ("footer", footer)):
-                length = _too_long(xlsx_text(text), HEADER_FOOTER_LIMIT) if len(text) > 127 else 0  # 2 × 127 < 255
-                if length:
-                    raise XlsxLimitError(what, length, HEADER_FOOTER_LIMIT, sheet=self.name, cell=what)
-            if header or footer:
-                # header and footer text is ST_Xstring: Excel (and openpyxl) decode _xHHHH_ there
-                out.append("<headerFooter>"
-                           + (f"<oddHeader>{escape(xstring(header))}</oddHeader>" if header else "")
-                           + (f"<oddFooter>{escape(xstring(footer))}</oddFooter>" if footer else "")
-                           + "</headerFooter>")
-        for tag, breaks, limit in (("rowBreaks", self.row_breaks, 16383), ("colBreaks", self.column_breaks, 1048575)):
-            if breaks:  # id: the last row (column) before the break; max: the other axis' last index
-                out.append(f'<{tag} count="{len(breaks)}" manualBreakCount="{len(breaks)}">'
-                           + "".join(f'<brk id="{at}" max="{limit}" man="1"/>' for at in sorted(breaks))
-                           + f"</{tag}>")
-        if self.text_numbers_ok:
-            out.append(f'<ignoredErrors><ignoredError sqref="{self.text_numbers_ok}" numberStoredAsText="1"/>'
-                       "</ignoredErrors>")
-        out.append("</worksheet>")
-        return "".join(out)
+        if setup is None:
+            return ""
+        centered = '<printOptions horizontalCentered="1"/>' if setup.get("centered") else ""
+        m = setup.get("margins", (0.7, 0.7, 0.75, 0.75))
+        order = f' pageOrder="{setup["page_order"]}"' if setup.get("page_order") else ""
+        return (f'{centered}<pageMargins left="{m[0]:g}" right="{m[1]:g}" top="{m[2]:g}" bottom="{m[3]:g}" '
+                f'header="0.3" footer="0.3"/><pageSetup paperSize="9"{order} fitToWidth="{setup.get("pages_wide", 1)}" '
+                f'fitToHeight="0" orientation="{setup.get("orientation", "portrait")}"/>'
+                + self._header_footer_xml(setup.get("header", ""), setup.get("footer", "")))
+
+    def _header_footer_xml(self, header: str, footer: str) -> str:
+        for what, text in (("header", header), ("footer", footer)):
+            length = _too_long(xlsx_text(text), HEADER_FOOTER_LIMIT) if len(text) > 127 else 0  # 2 × 127 < 255
+            if length:
+                raise XlsxLimitError(what, length, HEADER_FOOTER_LIMIT, sheet=self.name, cell=what)
+        if not (header or footer):
+            return ""
+        # header and footer text is ST_Xstring: Excel (and openpyxl) decode _xHHHH_ there
+        return ("<headerFooter>"
+                + (f"<oddHeader>{escape(xstring(header))}</oddHeader>" if header else "")
+                + (f"<oddFooter>{escape(xstring(footer))}</oddFooter>" if footer else "")
+                + "</headerFooter>")
+
+    def _breaks_xml(self) -> str:
+        # id: the last row (column) before the break; max: the other axis' last index
+        return "".join(f'<{tag} count="{len(breaks)}" manualBreakCount="{len(breaks)}">'
+                       + "".join(f'<brk id="{at}" max="{limit}" man="1"/>' for at in sorted(breaks)) + f"</{tag}>"
+                       for tag, breaks, limit in (("rowBreaks", self.row_breaks, 16383),
+                                                  ("colBreaks", self.column_breaks, 1048575)) if breaks)
+
+    def _ignored_errors_xml(self) -> str:
+        if not self.text_numbers_ok:
+            return ""
+        return (f'<ignoredErrors><ignoredError sqref="{self.text_numbers_ok}" numberStoredAsText="1"/>'
+                "</ignoredErrors>")
 
 
 def header_footer_text(text: str) -> str:
