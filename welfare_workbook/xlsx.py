@@ -23,6 +23,10 @@ whom cutting is acceptable (help texts) cuts with :func:`clip`; data that is too
 is the caller's to report. Limits count UTF-16 code units, as Excel does
 (``LEN("𠮷")`` is 2): a character beyond U+FFFF counts twice.
 
+This module holds the style table and the book (its parts and the zip); a worksheet and
+what goes in it (cell text, the limits, validations, sheet names) are in
+:mod:`~welfare_workbook.xlsx_sheet`, and re-exported here.
+
 >>> styles = StyleSheet()
 >>> bold = styles.add(font=Font(bold=True))
 >>> book = Book(styles)
@@ -39,125 +43,26 @@ is the caller's to report. Limits count UTF-16 code units, as Excel does
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import IO, Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import IO, Any, List, Optional, Tuple, Union
 
 from .excel_limits import (
     CELL_TEXT_LIMIT, FORMULA_LIMIT, HEADER_FOOTER_LIMIT, NUMBER_LIMIT, SHEET_NAME_LIMIT, VALIDATION_MESSAGE_LIMIT,
     VALIDATION_TITLE_LIMIT, clip, utf16_length,
 )
-from .excel import xlsx_text
 from .master import column_letter
+from .xlsx_sheet import (  # the worksheet part, re-exported: callers import it all from here
+    _DECLARATION, _MAIN_NS, _REL_NS, Cell, Formula, Sheet, Validation, XlsxError, XlsxLimitError, check_sheet_name,
+    escape, header_footer_text, xstring,
+)
 
 __all__ = ["Font", "Style", "StyleSheet", "Validation", "Sheet", "Book", "Formula", "column_letter", "escape",
            "XlsxError", "XlsxLimitError", "check_sheet_name", "clip", "utf16_length", "xstring", "CELL_TEXT_LIMIT",
            "SHEET_NAME_LIMIT", "HEADER_FOOTER_LIMIT", "VALIDATION_TITLE_LIMIT", "VALIDATION_MESSAGE_LIMIT",
            "FORMULA_LIMIT", "NUMBER_LIMIT"]
 
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-
-
-_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-# an underscore that starts what Excel (and calamine) read as an escape: _x0041_ is 'A'
-_XSTRING_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
-
-
-class XlsxError(ValueError):
-    """A value the writer refuses because Excel would not open it as written: a programming
-    error (a date, NaN, a sheet name Excel does not allow), or see :class:`XlsxLimitError`.
-
-    ``sheet`` and ``cell`` say where it was to go ('header', 'footer' or a validation's
-    range when it is not a cell).
-    """
-
-    def __init__(self, message: str, *, sheet: Optional[str] = None, cell: Optional[str] = None) -> None:
-        where = "!".join(part for part in (_quoted(sheet) if sheet is not None else None, cell) if part)
-        super().__init__(f"{where}: {message}" if where else message)
-        self.sheet = sheet
-        self.cell = cell
-
-
-class XlsxLimitError(XlsxError):
-    """A text longer than Excel allows where it goes; ``length`` and ``limit`` in UTF-16 code units.
-
-    Text can come from data: a caller checks it first or turns this into a message, as
-    ``generate`` does.
-    """
-
-    def __init__(self, what: str, length: int, limit: int, *, sheet: Optional[str] = None,
-                 cell: Optional[str] = None) -> None:
-        super().__init__(f"{what} of {length:,} characters is longer than Excel's limit of {limit:,} "
-                         "(UTF-16 code units)", sheet=sheet, cell=cell)
-        self.what = what
-        self.length = length
-        self.limit = limit
-
-
-def _quoted(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
-
-
-def _too_long(text: str, limit: int) -> int:
-    """The UTF-16 length of ``text`` when it is over ``limit``, else 0 (cheap for short text)."""
-    if len(text) * 2 <= limit:  # no text of n code points has more than 2n units
-        return 0
-    length = utf16_length(text)
-    return length if length > limit else 0
-
-
-def escape(text: str, quote: bool = False) -> str:
-    """Text for XML content (``quote``: for an attribute value), illegal characters dropped.
-
-    A CR is written as the character reference ``&#13;``, not as ``_x000D_`` as Excel
-    writes it: every XML parser gives the reference back as CR, while openpyxl reads
-    ``_x000D_`` literally.
-    """
-    text = xlsx_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if "\r" in text:  # a parser turns a literal CR into LF; a character reference survives
-        text = text.replace("\r", "&#13;")
-    if quote:  # attribute values lose literal line breaks and tabs to spaces
-        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
-    return text
-
-
-def xstring(text: str) -> str:
-    r"""Text Excel reads back as written where it decodes ``_xHHHH_`` escapes (headers,
-    validation messages): a literal ``_x0041_`` gets Office's ``_x005F_`` for its underscore.
-
-    >>> xstring("_x0041_ and __x000D_")
-    '_x005F_x0041_ and __x005F_x000D_'
-    """
-    return _XSTRING_ESCAPE.sub("_x005F_", text) if "_x" in text else text
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _inline_string(text: str) -> str:
-    # plain text repeats across thousands of workbooks (plan texts): escape it once
-    kept = xlsx_text(text)  # whether spaces lead or trail is decided after dropping what XML cannot hold
-    length = _too_long(kept, CELL_TEXT_LIMIT)
-    if length:
-        raise XlsxLimitError("text", length, CELL_TEXT_LIMIT)
-    if "_x" in kept and _XSTRING_ESCAPE.search(kept):
-        # Excel and calamine read _x0041_ as 'A', openpyxl reads inline text literally, so
-        # Office's _x005F_x0041_ would come back as that in openpyxl. Split into runs, no
-        # run holds an escape: Excel and calamine decode each run alone, openpyxl joins
-        # them undecoded, and all read the text as written.
-        cuts = [0] + [match.start() + 1 for match in _XSTRING_ESCAPE.finditer(kept)] + [len(kept)]
-        runs = "".join(f'<r><t xml:space="preserve">{escape(kept[start:end])}</t></r>'
-                       for start, end in zip(cuts, cuts[1:]))
-        return f'" t="inlineStr"><is>{runs}</is></c>'
-    space = ' xml:space="preserve"' if kept != kept.strip() else ""
-    return f'" t="inlineStr"><is><t{space}>{escape(kept)}</t></is></c>'
-
-
-class Formula(str):
-    """A cell formula, without the leading '='."""
 
 
 # ---------------------------------------------------------------------------
@@ -215,293 +120,72 @@ class StyleSheet:
         fonts: List[Font] = []
         fills: List[Optional[str]] = [None, None]  # ids 0 and 1 are reserved (none, gray125)
         borders: List[Optional[str]] = [None]
-        xfs = []
-        for style in self._styles:
-            if style.font not in fonts:
-                fonts.append(style.font)
-            if style.fill is not None and style.fill not in fills:
-                fills.append(style.fill)
-            if style.border not in borders:
-                borders.append(style.border)
-            font_id = fonts.index(style.font)
-            fill_id = fills.index(style.fill) if style.fill else 0
-            border_id = borders.index(style.border)
-            attrs = f'numFmtId="{style.number_format}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
-            inner = ""
-            if style.number_format:
-                attrs += ' applyNumberFormat="1"'
-            if font_id:
-                attrs += ' applyFont="1"'
-            if fill_id:
-                attrs += ' applyFill="1"'
-            if border_id:
-                attrs += ' applyBorder="1"'
-            if style.horizontal or style.vertical or style.wrap:
-                attrs += ' applyAlignment="1"'
-                align = "".join(
-                    f' {name}="{value}"' for name, value in (
-                        ("horizontal", style.horizontal), ("vertical", style.vertical),
-                        ("wrapText", "1" if style.wrap else None)) if value)
-                inner += f"<alignment{align}/>"
-            if not style.locked:
-                attrs += ' applyProtection="1"'
-                inner += '<protection locked="0"/>'
-            xfs.append(f"<xf {attrs}>{inner}</xf>" if inner else f"<xf {attrs}/>")
-
-        def font_xml(font: Font) -> str:
-            bold = "<b/>" if font.bold else ""
-            color = f'<color rgb="FF{font.color}"/>' if font.color else ""
-            return f'<font>{bold}<sz val="{font.size:g}"/>{color}<name val="{escape(font.name, True)}"/></font>'
-
-        def fill_xml(rgb: Optional[str]) -> str:
-            return f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
-
-        def border_xml(rgb: Optional[str]) -> str:
-            if rgb is None:
-                return "<border><left/><right/><top/><bottom/><diagonal/></border>"
-            side = f'style="thin"><color rgb="FF{rgb}"/>'
-            return (f"<border><left {side}</left><right {side}</right><top {side}</top>"
-                    f"<bottom {side}</bottom><diagonal/></border>")
-
+        xfs = [_xf_xml(style, *_style_ids(style, fonts, fills, borders)) for style in self._styles]
         fill_parts = ['<fill><patternFill patternType="none"/></fill>', '<fill><patternFill patternType="gray125"/></fill>']
-        fill_parts += [fill_xml(rgb) for rgb in fills[2:]]
-        # a dxf's solid fill is drawn from bgColor (Excel ignores fgColor there)
-        dxfs = "".join(f'<dxf><fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
-                       f"</patternFill></fill></dxf>" for rgb in self._dxf_fills)
+        fill_parts += [_fill_xml(rgb) for rgb in fills[2:]]
         return (
             f'{_DECLARATION}<styleSheet xmlns="{_MAIN_NS}">'
-            f'<fonts count="{len(fonts)}">{"".join(font_xml(f) for f in fonts)}</fonts>'
+            f'<fonts count="{len(fonts)}">{"".join(_font_xml(f) for f in fonts)}</fonts>'
             f'<fills count="{len(fill_parts)}">{"".join(fill_parts)}</fills>'
-            f'<borders count="{len(borders)}">{"".join(border_xml(b) for b in borders)}</borders>'
+            f'<borders count="{len(borders)}">{"".join(_border_xml(b) for b in borders)}</borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
             f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
             '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            f'<dxfs count="{len(self._dxf_fills)}">{dxfs}</dxfs>'
+            f'<dxfs count="{len(self._dxf_fills)}">{"".join(_dxf_xml(rgb) for rgb in self._dxf_fills)}</dxfs>'
             '<tableStyles count="0" defaultTableStyle="TableStyleMedium9" defaultPivotStyle="PivotStyleLight16"/>'
             "</styleSheet>"
         )
 
 
-# ---------------------------------------------------------------------------
-# sheets
+def _style_ids(style: Style, fonts: List[Font], fills: List[Optional[str]],
+               borders: List[Optional[str]]) -> Tuple[int, int, int]:
+    """The font, fill and border ids of ``style``, each added to its table when new (no fill is id 0)."""
+    for table, item in ((fonts, style.font), (fills, style.fill), (borders, style.border)):
+        if item not in table:  # None (no fill, no border) is in its table from the start
+            table.append(item)
+    return fonts.index(style.font), fills.index(style.fill) if style.fill else 0, borders.index(style.border)
 
 
-@dataclass
-class Validation:
-    """A data validation; ``type`` None only shows the input message."""
-
-    sqref: str
-    type: Optional[str] = None  # list / whole / decimal
-    formula1: Optional[str] = None
-    formula2: Optional[str] = None
-    operator: Optional[str] = None
-    error_style: Optional[str] = None  # warning: the user may confirm and keep the value
-    error_title: str = ""
-    error: str = ""
-    prompt_title: str = ""
-    prompt: str = ""
-
-    def __post_init__(self) -> None:
-        self.check()
-
-    def check(self) -> None:
-        """Raise :class:`XlsxLimitError` for a title or message Excel would drop (with the validation)."""
-        for what, value, limit in (("errorTitle", self.error_title, VALIDATION_TITLE_LIMIT),
-                                   ("promptTitle", self.prompt_title, VALIDATION_TITLE_LIMIT),
-                                   ("error", self.error, VALIDATION_MESSAGE_LIMIT),
-                                   ("prompt", self.prompt, VALIDATION_MESSAGE_LIMIT)):
-            length = _too_long(xlsx_text(value), limit) if len(value) * 2 > limit else 0  # short: cheap
-            if length:
-                raise XlsxLimitError(f"validation {what}", length, limit, cell=self.sqref)
-
-    def to_xml(self) -> str:
-        self.check()  # the fields may have changed since it was made
-        attrs = [("type", self.type), ("errorStyle", self.error_style), ("operator", self.operator),
-                 ("allowBlank", "1"), ("showInputMessage", "1"), ("showErrorMessage", "1"),
-                 ("errorTitle", self.error_title), ("error", self.error),
-                 ("promptTitle", self.prompt_title), ("prompt", self.prompt)]
-        # titles and messages are ST_Xstring: Excel decodes _xHHHH_ in them
-        text = "".join(f' {name}="{escape(xstring(value), True)}"' for name, value in attrs if value)
-        text += f' sqref="{escape(self.sqref, True)}"'
-        inner = "".join(f"<{tag}>{escape(value)}</{tag}>" for tag, value in (("formula1", self.formula1),
-                                                                          ("formula2", self.formula2)) if value)
-        return f"<dataValidation{text}>{inner}</dataValidation>"
+def _xf_xml(style: Style, font_id: int, fill_id: int, border_id: int) -> str:
+    """A cellXfs entry: what applies besides the defaults, the alignment and an unlocked cell."""
+    aligned = bool(style.horizontal or style.vertical or style.wrap)
+    applied = (("NumberFormat", style.number_format), ("Font", font_id), ("Fill", fill_id), ("Border", border_id),
+               ("Alignment", aligned), ("Protection", not style.locked))
+    attrs = (f'numFmtId="{style.number_format}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
+             + "".join(f' apply{name}="1"' for name, on in applied if on))
+    inner = (_alignment_xml(style) if aligned else "") + ("" if style.locked else '<protection locked="0"/>')
+    return f"<xf {attrs}>{inner}</xf>" if inner else f"<xf {attrs}/>"
 
 
-Cell = Tuple[int, Union[str, int, float, None], int]  # (column, value, style id)
+def _alignment_xml(style: Style) -> str:
+    align = "".join(f' {name}="{value}"' for name, value in (
+        ("horizontal", style.horizontal), ("vertical", style.vertical), ("wrapText", "1" if style.wrap else None))
+        if value)
+    return f"<alignment{align}/>"
 
 
-@dataclass
-class Sheet:
-    name: str
-    state: str = "visible"  # or veryHidden
-    widths: Dict[int, float] = field(default_factory=dict)
-    merged: List[str] = field(default_factory=list)
-    validations: List[Validation] = field(default_factory=list)
-    conditional: List[Tuple[str, str, int]] = field(default_factory=list)  # (sqref, formula, dxf id)
-    freeze_row: int = 0  # rows above this one stay in view
-    active_cell: str = "A1"
-    protected: bool = False
-    password_hash: str = ""
-    protect_format_rows_columns: bool = False  # True: resizing rows and columns stays allowed
-    # orientation, margins, centered, header, footer; pages_wide (fit to that many pages
-    # wide, 1 by default), page_order ('overThenDown': a wide table's right half follows its left)
-    print_setup: Optional[Dict[str, Any]] = None
-    print_titles: str = ""  # '$4:$4'
-    print_title_columns: str = ""  # '$A:$C': repeated at the left of every page a wide table spans
-    row_breaks: List[int] = field(default_factory=list)  # a page ends after each of these rows
-    column_breaks: List[int] = field(default_factory=list)  # … and after each of these columns
-    print_area: str = ""  # '$A$1:$O$14'
-    selected: bool = False
-    text_numbers_ok: str = ""  # sqref where Excel should not flag "number stored as text"
-    _rows: List[str] = field(default_factory=list)
-    _last_row: int = 0
-    _last_col: int = 1
-
-    def append_row(self, row: int, cells: Sequence[Cell], height: Optional[float] = None) -> None:
-        """Write row ``row`` (rows must come in increasing order); ``None`` values keep only the style.
-
-        A value is text, an int, a float, a bool or a :class:`Formula`; anything else (a
-        date, NaN, an infinity) raises :class:`XlsxError`, a text over
-        :data:`CELL_TEXT_LIMIT` or a formula over :data:`FORMULA_LIMIT` raises
-        :class:`XlsxLimitError`, both naming the cell.
-        """
-        if row <= self._last_row:
-            raise ValueError(f"row {row} written after row {self._last_row}")
-        parts = [f'<row r="{row}"' + (f' ht="{height:g}" customHeight="1">' if height else ">")]
-        for col, value, style in cells:
-            ref = f"{column_letter(col)}{row}"
-            head = f'<c r="{ref}" s="{style}' if style else f'<c r="{ref}'
-            if value is None or value == "":
-                parts.append(head + '"/>')
-            elif isinstance(value, Formula):
-                length = _too_long(value, FORMULA_LIMIT)
-                if length:
-                    raise XlsxLimitError("formula", length, FORMULA_LIMIT, sheet=self.name, cell=ref)
-                parts.append(f"{head}\"><f>{escape(value)}</f><v></v></c>")
-            elif isinstance(value, str):
-                try:
-                    parts.append(head + _inline_string(value))
-                except XlsxLimitError as exc:  # the cached part knows no address
-                    raise XlsxLimitError(exc.what, exc.length, exc.limit, sheet=self.name, cell=ref) from None
-            elif isinstance(value, bool):
-                parts.append(f'{head}" t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, (int, float)) and -NUMBER_LIMIT <= value <= NUMBER_LIMIT:  # False for NaN
-                parts.append(f'{head}"><v>{value}</v></c>')
-            elif isinstance(value, (int, float)):
-                raise XlsxError(f"{value!r} is not a number Excel can hold", sheet=self.name, cell=ref)
-            else:
-                # a date would need a number format and a serial number; the workbooks show text
-                raise XlsxError(f"{type(value).__name__} {value!r} is not text, a number, a bool or a Formula",
-                                sheet=self.name, cell=ref)
-            if col > self._last_col:
-                self._last_col = col
-        parts.append("</row>")
-        self._last_row = row  # only once the whole row is accepted
-        self._rows.append("".join(parts))
-
-    def to_xml(self) -> str:
-        out = [f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">']
-        if self.print_setup is not None:
-            out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
-        out.append(f'<dimension ref="A1:{column_letter(self._last_col)}{max(self._last_row, 1)}"/>')
-        view = ' tabSelected="1"' if self.selected else ""
-        if self.freeze_row > 1:
-            top = f"A{self.freeze_row}"
-            out.append(f'<sheetViews><sheetView{view} workbookViewId="0"><pane ySplit="{self.freeze_row - 1}" '
-                       f'topLeftCell="{top}" activePane="bottomLeft" state="frozen"/>'
-                       f'<selection pane="bottomLeft" activeCell="{self.active_cell}" sqref="{self.active_cell}"/>'
-                       "</sheetView></sheetViews>")
-        else:
-            out.append(f'<sheetViews><sheetView{view} workbookViewId="0"><selection activeCell="{self.active_cell}" '
-                       f'sqref="{self.active_cell}"/></sheetView></sheetViews>')
-        out.append('<sheetFormatPr defaultRowHeight="13.5"/>')
-        if self.widths:
-            out.append("<cols>" + "".join(f'<col min="{c}" max="{c}" width="{w:g}" customWidth="1"/>'
-                                          for c, w in sorted(self.widths.items())) + "</cols>")
-        out.append("<sheetData>")
-        out.extend(self._rows)
-        out.append("</sheetData>")
-        if self.protected:
-            password = f' password="{self.password_hash}"' if self.password_hash else ""
-            allowed = ' formatColumns="0" formatRows="0"' if self.protect_format_rows_columns else ""
-            out.append(f'<sheetProtection{password} sheet="1"{allowed}/>')
-        if self.merged:
-            out.append(f'<mergeCells count="{len(self.merged)}">'
-                       + "".join(f'<mergeCell ref="{ref}"/>' for ref in self.merged) + "</mergeCells>")
-        for priority, (sqref, formula, dxf) in enumerate(self.conditional, start=1):
-            out.append(f'<conditionalFormatting sqref="{sqref}"><cfRule type="expression" dxfId="{dxf}" '
-                       f'priority="{priority}"><formula>{escape(formula)}</formula></cfRule></conditionalFormatting>')
-        if self.validations:
-            out.append(f'<dataValidations count="{len(self.validations)}">'
-                       + "".join(v.to_xml() for v in self.validations) + "</dataValidations>")
-        setup = self.print_setup
-        if setup is not None:
-            if setup.get("centered"):
-                out.append('<printOptions horizontalCentered="1"/>')
-            m = setup.get("margins", (0.7, 0.7, 0.75, 0.75))
-            out.append(f'<pageMargins left="{m[0]:g}" right="{m[1]:g}" top="{m[2]:g}" bottom="{m[3]:g}" '
-                       'header="0.3" footer="0.3"/>')
-            order = f' pageOrder="{setup["page_order"]}"' if setup.get("page_order") else ""
-            out.append(f'<pageSetup paperSize="9"{order} fitToWidth="{setup.get("pages_wide", 1)}" fitToHeight="0" '
-                       f'orientation="{setup.get("orientation", "portrait")}"/>')
-            header, footer = setup.get("header", ""), setup.get("footer", "")
-            for what, text in (("header", header), ("footer", footer)):
-                length = _too_long(xlsx_text(text), HEADER_FOOTER_LIMIT) if len(text) > 127 else 0  # 2 × 127 < 255
-                if length:
-                    raise XlsxLimitError(what, length, HEADER_FOOTER_LIMIT, sheet=self.name, cell=what)
-            if header or footer:
-                # header and footer text is ST_Xstring: Excel (and openpyxl) decode _xHHHH_ there
-                out.append("<headerFooter>"
-                           + (f"<oddHeader>{escape(xstring(header))}</oddHeader>" if header else "")
-                           + (f"<oddFooter>{escape(xstring(footer))}</oddFooter>" if footer else "")
-                           + "</headerFooter>")
-        for tag, breaks, limit in (("rowBreaks", self.row_breaks, 16383), ("colBreaks", self.column_breaks, 1048575)):
-            if breaks:  # id: the last row (column) before the break; max: the other axis' last index
-                out.append(f'<{tag} count="{len(breaks)}" manualBreakCount="{len(breaks)}">'
-                           + "".join(f'<brk id="{at}" max="{limit}" man="1"/>' for at in sorted(breaks))
-                           + f"</{tag}>")
-        if self.text_numbers_ok:
-            out.append(f'<ignoredErrors><ignoredError sqref="{self.text_numbers_ok}" numberStoredAsText="1"/>'
-                       "</ignoredErrors>")
-        out.append("</worksheet>")
-        return "".join(out)
+def _font_xml(font: Font) -> str:
+    bold = "<b/>" if font.bold else ""
+    color = f'<color rgb="FF{font.color}"/>' if font.color else ""
+    return f'<font>{bold}<sz val="{font.size:g}"/>{color}<name val="{escape(font.name, True)}"/></font>'
 
 
-def header_footer_text(text: str) -> str:
-    """Literal text for a header/footer section: '&' starts a code there, so it is doubled."""
-    return text.replace("&", "&&")
+def _fill_xml(rgb: Optional[str]) -> str:
+    return f'<fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor indexed="64"/></patternFill></fill>'
 
 
-def check_sheet_name(name: str, taken: Sequence[str] = ()) -> None:
-    """Raise :class:`XlsxError` unless Excel accepts ``name`` for a sheet besides those ``taken``.
+def _border_xml(rgb: Optional[str]) -> str:
+    if rgb is None:
+        return "<border><left/><right/><top/><bottom/><diagonal/></border>"
+    side = f'style="thin"><color rgb="FF{rgb}"/>'
+    return (f"<border><left {side}</left><right {side}</right><top {side}</top>"
+            f"<bottom {side}</bottom><diagonal/></border>")
 
-    >>> check_sheet_name("取組状況", ["記入方法"])
-    >>> check_sheet_name("記入方法", ["記入方法"])
-    Traceback (most recent call last):
-    ...
-    welfare_workbook.xlsx.XlsxError: sheet name '記入方法' is taken (Excel compares names ignoring case)
-    """
-    if not name:
-        raise XlsxError("a sheet name cannot be empty")
-    length = _too_long(name, SHEET_NAME_LIMIT) if len(name) > SHEET_NAME_LIMIT // 2 else 0
-    if length:
-        raise XlsxLimitError(f"sheet name {name!r}", length, SHEET_NAME_LIMIT)
-    problem = ""
-    if _SHEET_NAME_FORBIDDEN.search(name):
-        problem = "holds one of [ ] : * ? / \\"
-    elif name[0] == "'" or name[-1] == "'":
-        problem = "starts or ends with an apostrophe"
-    elif name.casefold() == "history":
-        problem = "is reserved by Excel"
-    elif xlsx_text(name) != name:
-        problem = "holds a character an .xlsx cannot hold"
-    elif _XSTRING_ESCAPE.search(name):  # Excel would decode it, openpyxl and calamine do not
-        problem = "holds an _xHHHH_ escape"
-    elif name.casefold() in {other.casefold() for other in taken}:
-        problem = "is taken (Excel compares names ignoring case)"
-    if problem:
-        raise XlsxError(f"sheet name {name!r} {problem}")
+
+def _dxf_xml(rgb: str) -> str:
+    # a dxf's solid fill is drawn from bgColor (Excel ignores fgColor there)
+    return (f'<dxf><fill><patternFill patternType="solid"><fgColor rgb="FF{rgb}"/><bgColor rgb="FF{rgb}"/>'
+            "</patternFill></fill></dxf>")
 
 
 # ---------------------------------------------------------------------------

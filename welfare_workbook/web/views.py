@@ -28,12 +28,12 @@ from ..folder import generate_in, mail_in, rollover_in
 from ..issues import ERROR, INFO, SEVERITY_LABEL, WARNING
 from ..mail import KINDS
 from ..master_check import check_master
-from ..merge import read_verdict
+from ..merge import CollectResult, read_verdict
 from ..receive import RECEIVABLE, receive
 from ..report import sendback_filename
 from ..review import review
 from ..sources import display_name
-from ..states import AWAITING_DEPARTMENT, INBOX, State
+from ..states import AWAITING_DEPARTMENT, INBOX, State, StateRow
 from ..status import SOURCE_INBOX, current_states, read_inbox, status
 from ..wareki import fiscal_year_label
 from ..workspace import ISSUES_FILE, Workspace, init
@@ -242,33 +242,58 @@ def respondent(ws: Workspace, rid: str) -> Optional[Dict[str, Any]]:
     if master is None or not master.is_respondent(rid):
         return None
     data = _verdict_json(ws)
-    result = None
-    if data is None or not {r.get("file") for r in data.get("returns", []) if isinstance(r, dict)} >= set(
-            ws.inbox_names()):
-        result = read_inbox(ws, master)
+    result = None if _collected_all(ws, data) else read_inbox(ws, master)
     rows, notes = current_states(ws, result)
     row = next((r for r in rows if r.respondent_id == rid), None)
     if row is None:
         return None
-    read = journal.read(ws.journal_path)
-    history = [_entry(e) for e in reversed(read.entries) if e.respondent_id == rid]
+    entries = journal.read(ws.journal_path).entries
+    name = master.departments[rid].name
+    return {"id": rid, "name": name, **_state_view(row),
+            "history": _history(entries, rid),
+            "issues": _respondent_issues(rid, result, data),
+            "read_now": result is not None and row.file is not None,
+            "links": _links(ws, master, rid, name, entries, row.file),
+            "notes": notes_of([i for i in notes if i.code.startswith(("status_", "journal_"))])}
+
+
+def _collected_all(ws: Workspace, data: Optional[Dict[str, Any]]) -> bool:
+    """Whether collect's issues.json (``data``) holds every file of 受付/."""
+    if data is None:
+        return False
+    return {r.get("file") for r in data.get("returns", []) if isinstance(r, dict)} >= set(ws.inbox_names())
+
+
+def _state_view(row: StateRow) -> Dict[str, Any]:
+    """Its row of the states: state, the file it rests on, its counts, the secretariat's decision."""
+    decision = row.decision
+    return {"state": str(row.state), "base": str(row.base), "file": row.file or "", "received": row.received or "",
+            "errors": row.errors, "warnings": row.warnings, "message": row.message,
+            "decision": None if decision is None else {
+                "operation": decision.operation, "time": decision.time, "user": decision.user,
+                "reason": decision.reason},
+            "old_files": list(row.old_files)}
+
+
+def _history(entries: Sequence[journal.Entry], rid: str) -> List[Dict[str, Any]]:
+    """Its lines of 記録.csv, newest first."""
+    return [_entry(e) for e in reversed(entries) if e.respondent_id == rid]
+
+
+_SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+
+
+def _respondent_issues(rid: str, result: Optional[CollectResult], data: Optional[Dict[str, Any]]
+                       ) -> List[Dict[str, Any]]:
+    """Its issues, from 受付/ as just read (``result``) or else from issues.json: errors first,
+    then by file, sheet and cell (its row number first)."""
     if result is not None:
         found = [issue_view(i) for ret in result.returns if ret.respondent_id == rid for i in ret.issues]
     else:
         found = [issue_view(i) for i in (data or {}).get("issues", []) if isinstance(i, dict)
                  and i.get("respondent_id") == rid]
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
-    found.sort(key=lambda i: (order.get(i["severity"], 3), i["file"], i["sheet"], _cell_key(i["cell"])))
-    dept = master.departments[rid]
-    return {"id": rid, "name": dept.name, "state": str(row.state), "base": str(row.base), "file": row.file or "",
-            "received": row.received or "", "errors": row.errors, "warnings": row.warnings,
-            "message": row.message, "decision": None if row.decision is None else {
-                "operation": row.decision.operation, "time": row.decision.time, "user": row.decision.user,
-                "reason": row.decision.reason},
-            "old_files": list(row.old_files), "history": history, "issues": found,
-            "read_now": result is not None and row.file is not None,
-            "links": _links(ws, master, rid, dept.name, read.entries, row.file),
-            "notes": notes_of([i for i in notes if i.code.startswith(("status_", "journal_"))])}
+    found.sort(key=lambda i: (_SEVERITY_ORDER.get(i["severity"], 3), i["file"], i["sheet"], _cell_key(i["cell"])))
+    return found
 
 
 def _verdict_json(ws: Workspace) -> Optional[Dict[str, Any]]:
