@@ -13,7 +13,7 @@ from typing import Dict, Set
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "welfare_workbook"
-WRITER = {"generate", "xlsx"}
+WRITER = {"generate", "xlsx", "xlsx_sheet"}
 # modules that read returns or outputs: they must reach the writer through nothing
 READERS = {"contract", "collect", "guard", "identify", "sources", "returns", "normalize", "validate", "merge",
            "answers", "report", "summary", "mail", "rollover", "batch", "journal", "states", "workspace", "receive",
