@@ -130,6 +130,16 @@ def _block_used(rows: Sequence[FormRow], row: FormRow, spec: Any) -> str:
     return "OR(" + ",".join(f"LEN(TRIM($C${n}))>0" for n in same) + ")"
 
 
+def _required_when(row: FormRow, applies: str, spec: Any, rows: Sequence[FormRow]) -> str:
+    """When a required answer must be filled: while it applies, and a later block of a
+    repeat group (beyond its min) only once that block is in use."""
+    assert row.item is not None
+    repeat = spec.repeat_of(row.item.id)
+    if repeat is not None and row.block > repeat.min:
+        return f"AND({applies},{_block_used(rows, row, spec)})"
+    return applies
+
+
 def _check_formula(row: FormRow, cells: _Cells, spec: Any, rows: Sequence[FormRow]) -> Optional[Formula]:
     """The in-sheet check: 未入力 / 未選択 / 対象外 / 上限超過 / その他を選択 / 併用不可."""
     item = row.item
@@ -158,11 +168,7 @@ def _check_formula(row: FormRow, cells: _Cells, spec: Any, rows: Sequence[FormRo
         tests += [(f"AND({applies},{chosen},{_empty(row.row)})", "未入力"),
                   (f"AND(NOT({chosen}),{filled})", "その他を選択")]
     elif item.required:
-        needed = applies
-        repeat = spec.repeat_of(item.id)
-        if repeat is not None and row.block > repeat.min:
-            needed = f"AND({applies},{_block_used(rows, row, spec)})"
-        tests.append((f"AND({needed},{_empty(row.row)})", "未入力"))
+        tests.append((f"AND({_required_when(row, applies, spec, rows)},{_empty(row.row)})", "未入力"))
     if row.conditions:
         tests.append((f"AND(NOT({applies}),{filled})", "対象外"))
     return _if_chain(tests) if tests else None
@@ -252,49 +258,76 @@ def _form_sheet(book: Book, master: FormMaster, respondent: Respondent, rows: Li
 
 def _write_row(sheet: Sheet, master: FormMaster, respondent: Respondent, row: FormRow, cells: _Cells,
                rows: Sequence[FormRow]) -> None:
-    st, spec, n = _styles(), master.spec, row.row
+    spec = master.spec
     if row.kind == "section":
-        style = st.section if row.depth == 0 else st.subsection
-        sheet.append_row(n, [(1, row.marker or None, style), (2, row.label, style)], height=20)
-        sheet.merged.append(f"B{n}:E{n}")
+        _write_section(sheet, row)
         return
     if row.kind in ("heading", "group", "block"):
-        note = ""
-        if row.kind == "group":
-            repeat = spec.repeat_of(next(r.item.id for r in rows if r.item is not None and r.row > n))
-            note = repeat.help if repeat else ""
-        if note:  # a group's help beside its name
-            lines = max(estimate_lines(row.label, WIDTHS[2]), estimate_lines(note, WIDTHS[3]))
-        else:  # a heading reads across the row
-            lines = estimate_lines(row.label, WIDTHS[2] + WIDTHS[3] + WIDTHS[4])
-            sheet.merged.append(f"B{n}:D{n}")
-        sheet.append_row(n, [(1, row.marker or None, st.locked_bold), (2, row.label, st.locked_bold),
-                             (3, note or None, st.locked), (4, None, st.locked), (5, None, st.locked)],
-                         height=min(409, 13.5 * lines + 4))
+        _write_heading(sheet, row, spec, rows)
         return
     item = row.item
     assert item is not None
     check = _check_formula(row, cells, spec, rows)
     if row.kind == "multi":
-        sheet.append_row(n, [(1, row.marker or None, st.center), (2, row.label, st.locked),
-                             (3, "当てはまる行の右の欄に○を付けてください。", st.locked), (4, None, st.locked),
-                             (5, check, st.check)])
+        _write_multi(sheet, row, check)
         return
+    _write_answer(sheet, master, respondent, row, item, check)
+    _answer_formats(sheet, row, item, cells, spec, rows)
+
+
+def _write_section(sheet: Sheet, row: FormRow) -> None:
+    st, n = _styles(), row.row
+    style = st.section if row.depth == 0 else st.subsection
+    sheet.append_row(n, [(1, row.marker or None, style), (2, row.label, style)], height=20)
+    sheet.merged.append(f"B{n}:E{n}")
+
+
+def _write_heading(sheet: Sheet, row: FormRow, spec: Any, rows: Sequence[FormRow]) -> None:
+    """A heading, a repeat group's name (with its help beside it) or a block's marker."""
+    st, n = _styles(), row.row
+    note = ""
+    if row.kind == "group":
+        repeat = spec.repeat_of(next(r.item.id for r in rows if r.item is not None and r.row > n))
+        note = repeat.help if repeat else ""
+    if note:  # a group's help beside its name
+        lines = max(estimate_lines(row.label, WIDTHS[2]), estimate_lines(note, WIDTHS[3]))
+    else:  # a heading reads across the row
+        lines = estimate_lines(row.label, WIDTHS[2] + WIDTHS[3] + WIDTHS[4])
+        sheet.merged.append(f"B{n}:D{n}")
+    sheet.append_row(n, [(1, row.marker or None, st.locked_bold), (2, row.label, st.locked_bold),
+                         (3, note or None, st.locked), (4, None, st.locked), (5, None, st.locked)],
+                     height=min(409, 13.5 * lines + 4))
+
+
+def _write_multi(sheet: Sheet, row: FormRow, check: Optional[Formula]) -> None:
+    """A 複数選択's question row: its options follow as ○ rows."""
+    st = _styles()
+    sheet.append_row(row.row, [(1, row.marker or None, st.center), (2, row.label, st.locked),
+                               (3, "当てはまる行の右の欄に○を付けてください。", st.locked), (4, None, st.locked),
+                               (5, check, st.check)])
+
+
+def _write_answer(sheet: Sheet, master: FormMaster, respondent: Respondent, row: FormRow, item: Item,
+                  check: Optional[Formula]) -> None:
+    """An answer row: label, the (prefilled) input cell with its validation, unit and check."""
+    st = _styles()
     value = _prefill(master, respondent, row)
     lines = max(item.lines, estimate_lines(row.label, WIDTHS[2]))
-    sheet.append_row(n, [(1, row.marker or None, st.center), (2, row.label, st.locked),
-                         (3, value, _input_style(item, row)), (4, row.unit or None, st.center),
-                         (5, check, st.check)], height=min(409, 13.5 * lines + 4))
+    sheet.append_row(row.row, [(1, row.marker or None, st.center), (2, row.label, st.locked),
+                               (3, value, _input_style(item, row)), (4, row.unit or None, st.center),
+                               (5, check, st.check)], height=min(409, 13.5 * lines + 4))
     sheet.validations.append(_validation(row, item))
-    ref = f"C{n}"
+
+
+def _answer_formats(sheet: Sheet, row: FormRow, item: Item, cells: _Cells, spec: Any,
+                    rows: Sequence[FormRow]) -> None:
+    """The answer cell's conditional formats: greyed when it does not apply, marked when required and empty."""
+    st, ref = _styles(), f"C{row.row}"
     if row.conditions:  # greyed while the answer it depends on says it does not apply
         sheet.conditional.append((ref, f"NOT({cells.applies(row.conditions, spec)})", st.greyed))
     if item.required and row.allowed and row.kind == "item" and not item.specify:
-        repeat = spec.repeat_of(item.id)
-        needed = cells.applies(row.conditions, spec)
-        if repeat is not None and row.block > repeat.min:
-            needed = f"AND({needed},{_block_used(rows, row, spec)})"
-        sheet.conditional.append((ref, f"AND({needed},{_empty(n)})", st.missing))
+        needed = _required_when(row, cells.applies(row.conditions, spec), spec, rows)
+        sheet.conditional.append((ref, f"AND({needed},{_empty(row.row)})", st.missing))
 
 
 def _password_hash(password: str) -> str:

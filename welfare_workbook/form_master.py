@@ -217,44 +217,81 @@ def _spec(settings: Optional[FormSettings], cell: str, check: _Checker) -> Optio
         return None
 
 
-def _respondents(sheet: RawSheet, spec: Optional[FormSpec], check: _Checker) -> Dict[str, Respondent]:
+def _missing_columns(sheet: RawSheet, spec: Optional[FormSpec], check: _Checker) -> None:
+    """Each column the master needs and lacks, reported where it would be added (after the last)."""
     needed = [h for h, _, required in RESPONDENT_COLUMNS if required]
     if spec is not None:  # columns the form reads from the master
         needed += [i.prefill for i in spec.prefilled] + [g.count for g in spec.repeats if g.count]
     for offset, header in enumerate([h for h in dict.fromkeys(needed) if h not in sheet.header], start=1):
         check.add("master_column_missing", sheet.name, f"{column_letter(len(sheet.header) + offset)}1", column=header)
+
+
+@dataclass
+class _RowCheck:
+    """One 回答団体 row under check: its values by heading and where to report."""
+
+    sheet: RawSheet
+    number: int
+    values: Dict[str, str]
+    check: _Checker
+
+    def add(self, code: str, header: str, **kw: Any) -> None:
+        self.check.add(code, self.sheet.name, self.sheet.cell(self.number, header), **kw)
+
+    def required_filled(self) -> bool:
+        ok = True
+        for header, _, required in RESPONDENT_COLUMNS:  # 団体名 may be empty: a prefecture answering for itself
+            if required and header in self.sheet.header and not self.values.get(header) and header != "団体名":
+                self.add("master_required_empty", header, column=header)
+                ok = False
+        return ok
+
+    def code_ok(self, code: str) -> bool:
+        if code and not (len(code) == 6 and code.isdigit()):
+            self.add("form_master_bad_code", "団体コード", value=code)
+            return False
+        if code and not valid_code(code):
+            self.add("form_master_check_digit", "団体コード", value=code, expected=str(check_digit(code[:5])))
+            return False
+        return True
+
+    def choices_ok(self, multi: Dict[str, Item]) -> bool:
+        """A 複数選択 prefill column lists only the item's options (or ○)."""
+        ok = True
+        for header, item in multi.items():
+            for value in split_list(self.values.get(header, "")):
+                if value not in item.option_values and value != MARK:
+                    self.add("master_bad_choice", header, value=value, column=header,
+                             choices="・".join(item.option_values))
+                    ok = False
+        return ok
+
+    def counts_ok(self, counts: Dict[str, Repeat]) -> bool:
+        """A repeat group's count column is empty or a number up to the group's max."""
+        ok = True
+        for header, group in counts.items():
+            text = self.values.get(header, "")
+            number_value = _count(text) if text else 0
+            if number_value is None or number_value > group.max:
+                self.add("form_master_bad_count", header, value=text, column=header, max=group.max)
+                ok = False
+        return ok
+
+
+def _respondents(sheet: RawSheet, spec: Optional[FormSpec], check: _Checker) -> Dict[str, Respondent]:
+    _missing_columns(sheet, spec, check)
     found: Dict[str, Respondent] = {}
     first: Dict[str, str] = {}
     multi = {i.prefill: i for i in (spec.prefilled if spec else []) if i.type == "multi"}
     counts = {g.count: g for g in (spec.repeats if spec else []) if g.count}
     for number, row in sheet.rows:
         values = {h: sheet.get(row, h) for h in sheet.header}
-        ok = True
-        for header, _, required in RESPONDENT_COLUMNS:
-            if required and header in sheet.header and not values.get(header) and header != "団体名":
-                check.add("master_required_empty", sheet.name, sheet.cell(number, header), column=header)
-                ok = False
+        row_check = _RowCheck(sheet, number, values, check)
         code = code_text(values.get("団体コード", ""))
         at = sheet.cell(number, "団体コード")
-        if code and not (len(code) == 6 and code.isdigit()):
-            check.add("form_master_bad_code", sheet.name, at, value=code)
-            ok = False
-        elif code and not valid_code(code):
-            check.add("form_master_check_digit", sheet.name, at, value=code, expected=str(check_digit(code[:5])))
-            ok = False
-        for header, item in multi.items():
-            for value in split_list(values.get(header, "")):
-                if value not in item.option_values and value != MARK:
-                    check.add("master_bad_choice", sheet.name, sheet.cell(number, header), value=value, column=header,
-                              choices="・".join(item.option_values))
-                    ok = False
-        for header, group in counts.items():
-            text = values.get(header, "")
-            number_value = _count(text) if text else 0
-            if number_value is None or number_value > group.max:
-                check.add("form_master_bad_count", sheet.name, sheet.cell(number, header), value=text, column=header,
-                          max=group.max)
-                ok = False
+        # every check runs (no short cut), so a row's problems are all reported at once
+        ok = all([row_check.required_filled(), row_check.code_ok(code), row_check.choices_ok(multi),
+                  row_check.counts_ok(counts)])
         if code and code in first:  # a second row of one 団体, whatever else is wrong with either
             check.add("master_duplicate_id", sheet.name, at, column="団体コード", value=code, first=first[code])
             continue

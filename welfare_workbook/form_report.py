@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, estimate_lines, put
 from .form_answers import FormRecord
 from .form_contract import VALUE_FIELD, section_number
-from .form_master import FormMaster
+from .form_master import FormMaster, Respondent
 from .form_spec import MARK, NUMERIC, FormSpec, Heading, Item, Repeat, Section
 from .issues import SEVERITY_LABEL
 from .master_model import column_letter
@@ -227,36 +227,53 @@ def _list_sheet(wb: Any, master: FormMaster, records: Dict[str, FormRecord]) -> 
     bold, body = Font(name=FONT_NAME, bold=True, size=10), Font(name=FONT_NAME, size=10)
     fill = PatternFill("solid", fgColor=HEADER_FILL)
     wrap = Alignment(wrap_text=True, vertical="top")
+    _list_header(ws, header, bold, fill, wrap)
+    styles = StyleCache()
+    sums: Dict[int, List[float]] = {}
+    codes = sorted(set(master.respondents) | set(records))
+    for row, code in enumerate(codes, start=2):
+        values = _list_row(code, master.respondents.get(code), records.get(code), columns, sums)
+        for col, value in enumerate(values, start=1):
+            cell = put(ws, row, col, value)
+            styles.apply(cell, ("body", isinstance(value, float)), font=body, alignment=wrap,
+                         number_format="#,##0.0#" if isinstance(value, float) else "#,##0")
+    _list_totals(ws, len(codes) + 2, columns, sums, bold)
+    ws.freeze_panes = "E2"
+    ws.auto_filter.ref = f"A1:{column_letter(len(header))}{len(codes) + 1}"
+    _print_setup(ws, "landscape", master)
+    ws.print_title_rows = "1:1"
+
+
+def _list_header(ws: Any, header: List[str], bold: Any, fill: Any, wrap: Any) -> None:
     for col, text in enumerate(header, start=1):
         cell = put(ws, 1, col, text)
         cell.font, cell.fill, cell.alignment = bold, fill, wrap
         ws.column_dimensions[column_letter(col)].width = 12 if col > 4 else (9, 10, 14, 8)[col - 1]
     ws.row_dimensions[1].height = 54
-    styles = StyleCache()
-    sums: Dict[int, List[float]] = {}
-    codes = sorted(set(master.respondents) | set(records))
-    row = 1
-    for code in codes:
-        row += 1
-        respondent, record = master.respondents.get(code), records.get(code)
-        values: List[Any] = [code, respondent.prefecture if respondent else "",
-                             respondent.name if respondent else (record.respondent if record else ""),
-                             record.status if record else str(RosterStatus.NOT_SUBMITTED)]
-        for index, (_, item, option) in enumerate(columns, start=5):
-            value: Any = ""
-            if record is not None:
-                value = record.values.get((item.id, option or VALUE_FIELD), "")
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                sums.setdefault(index, []).append(float(value))
-            elif option and value == MARK:
-                sums.setdefault(index, []).append(1.0)
-            values.append(value)
-        for col, value in enumerate(values, start=1):
-            cell = put(ws, row, col, value)
-            styles.apply(cell, ("body", isinstance(value, float)), font=body, alignment=wrap,
-                         number_format="#,##0.0#" if isinstance(value, float) else "#,##0")
-    for label, kind in (("合計", "sum"), ("平均", "mean")):
-        row += 1
+
+
+def _list_row(code: str, respondent: Optional[Respondent], record: Optional[FormRecord],
+              columns: List[Tuple[str, Item, Optional[str]]], sums: Dict[int, List[float]]) -> List[Any]:
+    """A 団体's 一覧 row; its numbers (and each ○ of an option column, as 1) go into ``sums`` by column."""
+    values: List[Any] = [code, respondent.prefecture if respondent else "",
+                         respondent.name if respondent else (record.respondent if record else ""),
+                         record.status if record else str(RosterStatus.NOT_SUBMITTED)]
+    for index, (_, item, option) in enumerate(columns, start=5):
+        value: Any = ""
+        if record is not None:
+            value = record.values.get((item.id, option or VALUE_FIELD), "")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            sums.setdefault(index, []).append(float(value))
+        elif option and value == MARK:
+            sums.setdefault(index, []).append(1.0)
+        values.append(value)
+    return values
+
+
+def _list_totals(ws: Any, first: int, columns: List[Tuple[str, Item, Optional[str]]], sums: Dict[int, List[float]],
+                 bold: Any) -> None:
+    """合計 and 平均 rows from ``first`` on, as each item's ``total:`` says (an option column: its ○ counted)."""
+    for row, (label, kind) in enumerate((("合計", "sum"), ("平均", "mean")), start=first):
         cell = put(ws, row, 1, label)
         cell.font = bold
         for index, (_, item, option) in enumerate(columns, start=5):
@@ -267,10 +284,6 @@ def _list_sheet(wb: Any, master: FormMaster, records: Dict[str, FormRecord]) -> 
             total = sum(numbers) if kind == "sum" else round(sum(numbers) / len(numbers), 2)
             out = put(ws, row, index, int(total) if float(total).is_integer() else total)
             out.font, out.number_format = bold, "#,##0.0#" if kind == "mean" else "#,##0"
-    ws.freeze_panes = "E2"
-    ws.auto_filter.ref = f"A1:{column_letter(len(header))}{len(codes) + 1}"
-    _print_setup(ws, "landscape", master)
-    ws.print_title_rows = "1:1"
 
 
 def _print_setup(ws: Any, orientation: str, master: FormMaster) -> None:

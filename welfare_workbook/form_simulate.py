@@ -55,22 +55,40 @@ def _value(item: Item, rng: random.Random, respondent: Respondent) -> Any:
 def plan_form_answers(master: FormMaster, respondent: Respondent, seed: int = 0) -> Answers:
     """A complete, valid answer for every answer cell that applies (deterministic per 団体)."""
     rng = random.Random(f"{seed}:{respondent.code}")
-    spec = master.spec
     answers: Answers = {}
-    rows = form_layout(spec, master, respondent)
-    for row in rows:  # choices first: conditions depend on them
+    rows = form_layout(master.spec, master, respondent)
+    _plan_choices(master, respondent, rows, rng, answers)  # choices first: conditions depend on them
+    _plan_others(master, respondent, rows, rng, answers)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def _plan_choices(master: FormMaster, respondent: Respondent, rows: List[FormRow], rng: random.Random,
+                  answers: Answers) -> None:
+    """The 選択 and 複数選択 answers outside repeat blocks (a 複数選択 at its first option row)."""
+    for row in rows:
         item = row.item
         if item is None or not row.key or item.type not in ("choice", "multi") or row.block:
             continue
         if item.type == "choice":
             answers[row.key] = rng.choice(item.option_values)
         elif row.option == 1:
-            prefilled = master.prefill(respondent, item) if item.prefill else None
-            plain = [o for o in item.options if not o.exclusive]
-            picked = set(prefilled) if prefilled else {o.value for o in rng.sample(plain, rng.randint(1, len(plain)))}
-            for index, option in enumerate(item.options, start=1):
-                if option.value in picked:
-                    answers[make_key(item.id, 0, index)] = MARK
+            for index in _picked_options(master, respondent, item, rng):
+                answers[make_key(item.id, 0, index)] = MARK
+
+
+def _picked_options(master: FormMaster, respondent: Respondent, item: Item, rng: random.Random) -> List[int]:
+    """The options (numbered from 1) of a 複数選択 to mark: its prefill from the master, else
+    a random few of those that are not exclusive."""
+    prefilled = master.prefill(respondent, item) if item.prefill else None
+    plain = [o for o in item.options if not o.exclusive]
+    picked = set(prefilled) if prefilled else {o.value for o in rng.sample(plain, rng.randint(1, len(plain)))}
+    return [index for index, option in enumerate(item.options, start=1) if option.value in picked]
+
+
+def _plan_others(master: FormMaster, respondent: Respondent, rows: List[FormRow], rng: random.Random,
+                 answers: Answers) -> None:
+    """Every other answer cell that is allowed and applies, given the choices planned so far."""
+    spec = master.spec
     for row in rows:
         item = row.item
         if item is None or not row.key or row.key in answers or not row.allowed:
@@ -78,13 +96,12 @@ def plan_form_answers(master: FormMaster, respondent: Respondent, seed: int = 0)
         if not applies(answers, spec, row.conditions):
             continue
         if item.type == "multi":
-            if row.block:
+            if row.block:  # a 複数選択 in a repeat block: its first option
                 answers[row.key] = MARK if row.option == 1 else None
             continue
         if item.specify and not _chosen(answers, spec, item.specify):
             continue
         answers[row.key] = item.prefill and master.prefill(respondent, item) or _value(item, rng, respondent)
-    return {k: v for k, v in answers.items() if v is not None}
 
 
 def sample_answers(name: str = "form003") -> Dict[str, Answers]:

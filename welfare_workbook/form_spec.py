@@ -312,6 +312,15 @@ def _section(raw: Mapping[str, Any], file: str) -> Section:
 
 def _check(spec: FormSpec) -> None:
     """Ids unique; every condition and specify names a choice item and one of its options."""
+    _check_ids(spec)
+    _check_unit_items(spec)
+    for element, _ in spec.walk():
+        for condition in _conditions_of(element):
+            _check_condition(spec, condition)
+
+
+def _check_ids(spec: FormSpec) -> None:
+    """Every id (items, repeat groups and their items, sections) once, in ASCII letters, digits and _."""
     seen: Dict[str, str] = {}
     for element, _ in spec.walk():
         ids = [element.id] if isinstance(element, (Item, Repeat, Section)) else []
@@ -323,25 +332,35 @@ def _check(spec: FormSpec) -> None:
             seen[identifier] = identifier
             if not identifier.replace("_", "").isalnum() or not identifier.isascii():
                 raise SpecError(_where(spec.file, f"id「{identifier}」には半角英数字と _ だけを使ってください。"))
+
+
+def _check_unit_items(spec: FormSpec) -> None:
     for item in spec.items:
         if item.unit_item and (not spec.has_item(item.unit_item) or spec.item(item.unit_item).type != "choice"):
             raise SpecError(_where(spec.file, f"項目「{item.id}」の unit_item「{item.unit_item}」は選択の項目ではありません。"))
-    for element, _ in spec.walk():
-        conditions = [getattr(element, "when", None)]
-        if isinstance(element, Item):
-            conditions.append(element.specify)
-        if isinstance(element, Repeat):
-            conditions += [i.when for i in element.items] + [i.specify for i in element.items]
-        for condition in conditions:
-            if condition is None:
-                continue
-            if not spec.has_item(condition.item) or spec.item(condition.item).type not in CHOICE_TYPES:
-                raise SpecError(_where(spec.file, f"条件が参照する「{condition.item}」は、選択か複数選択の項目ではありません。"))
-            if spec.repeat_of(condition.item):
-                raise SpecError(_where(spec.file, f"条件に繰返しの中の項目「{condition.item}」は使えません。"))
-            unknown = [v for v in condition.values if v not in spec.item(condition.item).option_values]
-            if unknown:
-                raise SpecError(_where(spec.file, f"条件の選択肢「{'、'.join(unknown)}」は「{condition.item}」の options にありません。"))
+
+
+def _conditions_of(element: Element) -> List[Optional[Condition]]:
+    """The when (and specify) of an element; a repeat group's include its items' (None where absent)."""
+    conditions = [getattr(element, "when", None)]
+    if isinstance(element, Item):
+        conditions.append(element.specify)
+    if isinstance(element, Repeat):
+        conditions += [i.when for i in element.items] + [i.specify for i in element.items]
+    return conditions
+
+
+def _check_condition(spec: FormSpec, condition: Optional[Condition]) -> None:
+    """A condition names a choice item outside any repeat group, and only its options."""
+    if condition is None:
+        return
+    if not spec.has_item(condition.item) or spec.item(condition.item).type not in CHOICE_TYPES:
+        raise SpecError(_where(spec.file, f"条件が参照する「{condition.item}」は、選択か複数選択の項目ではありません。"))
+    if spec.repeat_of(condition.item):
+        raise SpecError(_where(spec.file, f"条件に繰返しの中の項目「{condition.item}」は使えません。"))
+    unknown = [v for v in condition.values if v not in spec.item(condition.item).option_values]
+    if unknown:
+        raise SpecError(_where(spec.file, f"条件の選択肢「{'、'.join(unknown)}」は「{condition.item}」の options にありません。"))
 
 
 def _parse(data: Any, file: str) -> FormSpec:

@@ -232,20 +232,33 @@ def form_schema(master: FormMaster) -> Tuple[Any, _Rules]:
 
 def validate_forms(returns: List[Return], master: FormMaster) -> None:
     """Add schema and rule issues to the current, readable returns (one pandera pass)."""
-    import pandera.pandas as pa
-
     todo = [r for r in returns if r.readable and r.respondent_id]
     if not todo:
         return
     frame = _Frame(todo, master)
     schema, rules = form_schema(master)
+    failures = _failures(schema, frame)
+    if failures is None:
+        return
+    before = {id(r): len(r.issues) for r in todo}
+    _report_failures(failures, frame, rules, master)
+    _in_form_order(todo, before)
+
+
+def _failures(schema: Any, frame: _Frame) -> Any:
+    """The failure cases of one lazy pass of ``schema`` over the frame; None when every check passed."""
+    import pandera.pandas as pa
+
     try:
         schema.validate(frame.frame, lazy=True, inplace=True)
-        return
+        return None
     except pa.errors.SchemaErrors as exc:
-        failures = exc.failure_cases
+        return exc.failure_cases
+
+
+def _report_failures(failures: Any, frame: _Frame, rules: _Rules, master: FormMaster) -> None:
+    """One issue per failed check and return (pandera lists a row once per failing value)."""
     reported = set()
-    before = {id(r): len(r.issues) for r in todo}
     for record in failures.to_dict("records"):
         name = str(record.get("check") or "")
         index = record.get("index")
@@ -256,24 +269,39 @@ def validate_forms(returns: List[Return], master: FormMaster) -> None:
         if (name, int(index)) in reported:
             continue
         reported.add((name, int(index)))
-        code, _, key = name.partition("@")
-        ret = frame.returns[int(index)]
-        cell = frame.cells[int(index)].get(key)
-        if cell is None:
-            continue
-        fields = dict(rules.extra.get(name, {}))
-        fields["label"] = rules.labels.get(key, key)
-        if code == "form_block_beyond_max":
-            group = master.spec.repeat_of(key.partition(".")[0])
-            fields["max"] = master.blocks(master.respondents.get(ret.respondent_id or ""), group) if group else 0
-        if code == "form_code_check_digit":
-            fields["expected"] = str(check_digit(str(cell.value)[:5]))
-        if code == "form_code_mismatch":
-            fields["expected"] = ret.respondent_id
-        if code == "text_too_long":
-            fields["length"] = len(str(cell.value))
-        ret.add(code, sheet=cell.sheet, cell=cell.cell, value=_shown(cell), **fields)
-    for ret in todo:  # in the order of the form, as a respondent reads down the sheet
+        _report(name, frame, int(index), rules, master)
+
+
+def _report(name: str, frame: _Frame, index: int, rules: _Rules, master: FormMaster) -> None:
+    """The issue of check ``name`` (``code@key``) on the return at ``index``, at the answer cell of ``key``."""
+    code, _, key = name.partition("@")
+    ret = frame.returns[index]
+    cell = frame.cells[index].get(key)
+    if cell is None:
+        return
+    fields = dict(rules.extra.get(name, {}))
+    fields["label"] = rules.labels.get(key, key)
+    fields.update(_return_fields(code, key, ret, cell, master))
+    ret.add(code, sheet=cell.sheet, cell=cell.cell, value=_shown(cell), **fields)
+
+
+def _return_fields(code: str, key: str, ret: Return, cell: InputCell, master: FormMaster) -> Dict[str, Any]:
+    """Message fields that depend on the return (not known when the check was built)."""
+    if code == "form_block_beyond_max":
+        group = master.spec.repeat_of(key.partition(".")[0])
+        return {"max": master.blocks(master.respondents.get(ret.respondent_id or ""), group) if group else 0}
+    if code == "form_code_check_digit":
+        return {"expected": str(check_digit(str(cell.value)[:5]))}
+    if code == "form_code_mismatch":
+        return {"expected": ret.respondent_id}
+    if code == "text_too_long":
+        return {"length": len(str(cell.value))}
+    return {}
+
+
+def _in_form_order(todo: List[Return], before: Dict[int, int]) -> None:
+    """The issues just added, in the order of the form, as a respondent reads down the sheet."""
+    for ret in todo:
         head, added = ret.issues[:before[id(ret)]], ret.issues[before[id(ret)]:]
         ret.issues = head + sorted(added, key=lambda i: int(re.sub(r"\D", "", i.cell or "") or 0))
 
