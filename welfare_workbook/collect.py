@@ -44,6 +44,14 @@ __all__ = ["MIB", "Limits", "Return", "InputCell", "find_files", "read_return", 
 
 def read_return(path: Path, shown: str, master: Master, limits: Optional[Limits] = None) -> Return:
     """Read one returned file. Never raises: every problem is an issue on the Return."""
+    return read_file(path, shown, limits, lambda zf, ret, checked: _read_workbook(path, zf, ret, master, checked))
+
+
+def read_file(path: Path, shown: str, limits: Optional[Limits],
+              read: Callable[[zipfile.ZipFile, Return, Limits], None]) -> Return:
+    """A returned file as a Return: its name and time, the zip opened through the guard,
+    then ``read`` (the row survey's or the form's reader). Never raises: a malformed part
+    is an issue, and the other files go on."""
     ret = Return(path=path, file=shown)
     if undecodable(str(path)):
         ret.add("file_name_encoding")
@@ -57,7 +65,7 @@ def read_return(path: Path, shown: str, master: Master, limits: Optional[Limits]
         return ret
     try:
         with zf:
-            _read_workbook(path, zf, ret, master, limits)
+            read(zf, ret, limits)
     except Exception as exc:  # a malformed part must not stop the other files
         ret.add("file_corrupt", detail=f"{type(exc).__name__}: {exc}"[:120])
         ret.readable = False
@@ -103,7 +111,7 @@ class _Parts:
     def rows_of(self, sheet: str) -> Optional[List[List[Any]]]:
         """A sheet's values; None (with an issue) when it is too large to read or broken."""
         if sheet not in self._rows:
-            self._rows[sheet] = _sheet_rows(self.book, self.xml_of, self.scan_of, self.parts.get(sheet), sheet,
+            self._rows[sheet] = read_sheet_rows(self.book, self.xml_of, self.scan_of, self.parts.get(sheet), sheet,
                                             self.ret, self.limits)
         return self._rows[sheet]
 
@@ -170,7 +178,7 @@ def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master,
     ret.readable = True
 
 
-def _sheet_rows(book: Any, xml_of: Callable[[str], bytes], scan_of: Callable[[str], SheetScan], part: Optional[str],
+def read_sheet_rows(book: Any, xml_of: Callable[[str], bytes], scan_of: Callable[[str], SheetScan], part: Optional[str],
                 sheet: str, ret: Return, limits: Limits) -> Optional[List[List[Any]]]:
     """Read one sheet with calamine once its size is known to be within the limit."""
     try:

@@ -96,19 +96,23 @@ def attach_states(result: CollectResult, rows: List[StateRow]) -> None:
             ret.respondent_id, ret.respondent, ret.status = owner.respondent_id, owner.respondent, ReturnStatus.SUPERSEDED
     for roster_row in result.roster:
         found = by_id.get(roster_row.department.id)
-        if found is None:
-            continue
-        roster_row.state = str(found.state)
-        decision = found.decision
-        if found.state == State.ACCEPTED and decision is not None:
-            kept = f"エラー {found.errors}" if found.errors else (f"注意 {found.warnings}" if found.warnings else "")
-            roster_row.note = "・".join(t for t in (f"{kept} を承知で確認" if kept else "", decision.reason) if t)
-        elif found.state == State.WRONG_FORMAT:
-            # the message names the file that came and says how to re-save it
-            roster_row.note = found.message if found.file and found.file in found.message else \
-                f"「{found.file}」：{found.message}" if found.file else found.message
-        elif decision is not None:
-            roster_row.note = decision.reason
+        if found is not None:
+            roster_row.state, roster_row.note = str(found.state), state_note(found)
+
+
+def state_note(row: StateRow) -> str:
+    """Why a respondent is where it is: an acceptance with what it kept and its reason, the
+    file that could not be read and how to re-save it, or the decision's reason."""
+    decision = row.decision
+    if row.state == State.ACCEPTED and decision is not None:
+        kept = f"エラー {row.errors}" if row.errors else (f"注意 {row.warnings}" if row.warnings else "")
+        return "・".join(t for t in (f"{kept} を承知で確認" if kept else "", decision.reason) if t)
+    if row.state == State.WRONG_FORMAT:
+        # the message names the file that came and says how to re-save it
+        if row.file and row.file not in row.message:
+            return f"「{row.file}」：{row.message}"
+        return row.message
+    return decision.reason if decision is not None else ""
 
 
 def report_in(ws: Workspace, master: Master) -> SummaryReport:

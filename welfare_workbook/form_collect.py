@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import form_issues  # noqa: F401  (registers the form codes)
+from .collect import read_file, read_sheet_rows
 from .contract import META_MARKER, META_SHEET, row_hash
 from .form_contract import ANSWER_COL, CHECK_COL, FIRST_ROW, FormMeta, FormRow, answer_rows, form_layout, \
     form_lineage, form_survey_id, parse_key, read_form_meta
 from .form_master import FormMaster, code_text
 from .form_spec import MARK, Item
-from .guard import Limits, inspect_zip, open_return_zip, scan_sheet, sheet_parts, sheet_size
+from .guard import Limits, inspect_zip, scan_sheet, sheet_parts
 from .master_model import cell_text, column_letter
 from .normalize import NA_VALUE, cell_value, clean_chars, is_na, normalize_number, normalize_text
 from .returns import InputCell, Return
@@ -48,24 +49,7 @@ MARK_NEGATIVES = frozenset({"×", "✕", "✖", "x", "X", "0", "いいえ", "無
 
 def read_form_return(path: Path, shown: str, master: FormMaster, limits: Optional[Limits] = None) -> Return:
     """Read one returned file against the form master. Never raises."""
-    ret = Return(path=path, file=shown)
-    if undecodable(str(path)):
-        ret.add("file_name_encoding")
-    try:
-        ret.mtime = path.stat().st_mtime
-    except OSError:
-        pass
-    limits = limits or Limits()
-    zf = open_return_zip(path, ret, limits)
-    if zf is None:
-        return ret
-    try:
-        with zf:
-            _read(path, zf, ret, master, limits)
-    except Exception as exc:  # a malformed part must not stop the other files
-        ret.add("file_corrupt", detail=f"{type(exc).__name__}: {exc}"[:120])
-        ret.readable = False
-        ret.cells.clear()
+    ret = read_file(path, shown, limits, lambda zf, got, checked: _read(path, zf, got, master, checked))
     if ret.readable:
         normalize_form_return(ret, master)
     return ret
@@ -87,20 +71,8 @@ def _open_book(path: Path, ret: Return) -> Any:
 def _sheet_rows(book: Any, zf: Any, parts: Dict[str, str], sheet: str, ret: Return,
                 limits: Limits) -> Optional[List[List[Any]]]:
     """A sheet's values, once its size is known to be within the limit (None, with an issue, if not)."""
-    try:
-        part = parts.get(sheet)
-        if part is None:
-            raise ValueError("シートの場所がブックの構成にありません")
-        xml = zf.read(part)
-        if not scan_sheet(xml, limits.max_cells).within:
-            cells, far = sheet_size(xml)
-            if cells > limits.max_cells:
-                ret.add("sheet_too_large", sheet=sheet, cell=far, cells=cells, limit=limits.max_cells)
-                return None
-        return book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    except Exception as exc:  # one broken sheet: the others are still read
-        ret.add("sheet_corrupt", sheet=sheet, detail=f"{type(exc).__name__}: {exc}"[:120])
-        return None
+    return read_sheet_rows(book, zf.read, lambda part: scan_sheet(zf.read(part), limits.max_cells), parts.get(sheet),
+                           sheet, ret, limits)
 
 
 def _identify(meta: FormMeta, ret: Return, master: FormMaster) -> bool:

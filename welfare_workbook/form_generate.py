@@ -24,15 +24,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from . import form_issues  # noqa: F401  (registers the form codes)
 from . import issues as iss
 from ._version import __version__
-from .contract import is_generated_workbook
-from .excel import (BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, OutputGuard,
-                    atomic_write, estimate_lines, os_error_text, safe_filename)
+from .excel import (BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, atomic_write,
+                    estimate_lines, os_error_text, safe_filename)
 from .excel_limits import VALIDATION_MESSAGE_LIMIT, VALIDATION_TITLE_LIMIT, clip
-from .form_contract import (ANSWER_COL, CHECK_COL, COLUMNS, FIRST_ROW, HEADER_ROW, LISTS_SHEET, META_SHEET, FormRow,
-                            form_layout, form_meta_entries)
+from .form_contract import (COLUMNS, FIRST_ROW, HEADER_ROW, LISTS_SHEET, META_SHEET, FormRow, form_layout, form_meta_entries)
 from .form_master import NO_MUNICIPALITY, FormMaster, Respondent
 from .form_spec import MARK, NUMERIC, Condition, Item
-from .generate import INPUT_NUMBER_LIMIT, GeneratedWorkbook, GenerateResult
+from .generate import INPUT_NUMBER_LIMIT, GeneratedWorkbook, GenerateResult, remove_stale
 from .issues import IssueList
 from .master_model import column_letter
 from .wareki import date_label
@@ -388,18 +386,7 @@ def generate_forms(master: FormMaster, out_dir: Path, *, generated_at: Optional[
     out_dir = Path(out_dir)
     issues = IssueList()
     planned = [(r, out_dir / form_filename(r)) for r in master.ordered()]
-    if out_dir.exists():
-        names = {p.name for _, p in planned}
-        for path in sorted(out_dir.glob("*.xlsx")):
-            if path.name in names or path.name.startswith("~$"):
-                continue
-            if is_generated_workbook(path):
-                with OutputGuard(issues.items, path.name, code="output_not_removed") as guard:
-                    path.unlink()
-                if guard.ok:
-                    issues.add(iss.make("generate_removed_stale", file=path.name))
-            else:
-                issues.add(iss.make("generate_foreign_file", file=path.name))
+    remove_stale(out_dir, {p.name for _, p in planned}, issues)
     workbooks = []
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     for number, (respondent, path) in enumerate(planned, start=1):

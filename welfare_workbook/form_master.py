@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import form_issues  # noqa: F401  (registers the form codes)
-from . import issues as iss
 from .form_spec import MARK, FormSpec, Item, Repeat, available_forms, load_form_spec
 from .issues import IssueList
-from .master_io import RawSheet, read_raw, write_master_xlsx
+from .master import MasterChecker as _Checker, read_master_file
+from .master_io import RawSheet, write_master_xlsx
 from .master_model import cell_text, column_letter, split_list
 from .spec import SpecError
 from .wareki import fiscal_year_label, parse_date, parse_fiscal_year
@@ -144,15 +144,6 @@ class FormMaster:
 def _count(text: str) -> Optional[int]:
     text = unicodedata.normalize("NFKC", text).strip()
     return int(text) if text.isdigit() else None
-
-
-class _Checker:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.issues = IssueList()
-
-    def add(self, code: str, sheet: Optional[str] = None, cell: Optional[str] = None, **kw: Any) -> None:
-        self.issues.add(iss.make(code, file=self.file, sheet=sheet, cell=cell, **kw))
 
 
 def is_form_master(source: Any) -> bool:
@@ -323,15 +314,8 @@ def check_form_raw(raw: Dict[str, RawSheet], file: str) -> Tuple[Optional[FormMa
 def load_form_master(source: Any) -> Tuple[Optional[FormMaster], IssueList]:
     """Read and check a form master (.xlsx, or a folder of ``<シート名>.csv``)."""
     path = Path(source)
-    if not path.exists():
-        issues = IssueList()
-        issues.add(iss.make("master_not_found", file=str(source)))
-        return None, issues
-    try:
-        raw = read_raw(path)
-    except Exception as exc:  # any unreadable file is a message, never a traceback
-        issues = IssueList()
-        issues.add(iss.make("master_unreadable", file=path.name, detail=str(exc)[:120] or type(exc).__name__))
+    raw, issues = read_master_file(path)
+    if raw is None:
         return None, issues
     return check_form_raw(raw, path.name)
 

@@ -27,7 +27,7 @@ from .form_validate import validate_forms
 from .guard import Limits
 from .issues import IssueList, Report, make
 from .master_model import Department
-from .merge import ISSUES_FILE, CollectResult, RosterRow
+from .merge import ISSUES_FILE, CollectResult, RosterRow, roster_of
 from .collect import pick_current
 from .returns import Return, ReturnStatus, RosterStatus
 from .sources import find_files
@@ -59,23 +59,7 @@ def _status(ret: Return) -> ReturnStatus:
 
 def form_roster(master: FormMaster, returns: List[Return]) -> List[RosterRow]:
     """Every 団体 of the master (団体コード order) with its current return and status."""
-    mine: Dict[str, List[Return]] = {}
-    for ret in returns:
-        if ret.respondent_id:
-            mine.setdefault(ret.respondent_id, []).append(ret)
-    rows = []
-    for respondent in master.ordered():
-        department = Department(respondent.code, respondent.display, email=respondent.email)
-        received = mine.get(respondent.code, [])
-        current = sorted((r for r in received if r.status != ReturnStatus.SUPERSEDED), key=lambda r: not r.readable)
-        if not current:
-            rows.append(RosterRow(department, RosterStatus.NOT_SUBMITTED, None, len(received)))
-            continue
-        ret = current[0]
-        status = RosterStatus.NEEDS_FIX if ret.errors else (
-            RosterStatus.RESUBMITTED if sum(1 for r in received if r.readable) > 1 else RosterStatus.SUBMITTED)
-        rows.append(RosterRow(department, status, ret, len(received)))
-    return rows
+    return roster_of([Department(r.code, r.display, email=r.email) for r in master.ordered()], returns)
 
 
 _WORKER: Dict[str, Any] = {}

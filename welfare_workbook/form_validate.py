@@ -19,7 +19,7 @@ the answer cell it is reported at — so each failure maps back to file, sheet a
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from . import form_issues  # noqa: F401  (registers the form codes)
 from .form_contract import form_layout, make_key

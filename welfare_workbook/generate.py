@@ -473,6 +473,24 @@ def workbook_filename(master: Master, dept: Department, taken: set) -> str:
     return stem + ".xlsx"
 
 
+def remove_stale(out_dir: Path, keep: set, issues: IssueList) -> None:
+    """Workbooks this tool wrote into ``out_dir`` earlier that are not in ``keep`` are
+    removed (so the folder holds exactly this survey's); other .xlsx files are reported
+    and left alone."""
+    if not out_dir.exists():
+        return
+    for path in sorted(out_dir.glob("*.xlsx")):
+        if path.name in keep or path.name.startswith("~$"):
+            continue
+        if is_generated_workbook(path):
+            with OutputGuard(issues.items, path.name, code="output_not_removed") as guard:
+                path.unlink()
+            if guard.ok:
+                issues.add(iss.make("generate_removed_stale", file=path.name))
+        else:
+            issues.add(iss.make("generate_foreign_file", file=path.name))
+
+
 def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetime] = None,
              progress: Optional[Callable[[int, int], None]] = None) -> GenerateResult:
     """Write one workbook per respondent into ``out_dir``.
@@ -486,18 +504,7 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
     taken: set = set()
     respondents = master.respondents()
     planned = [(dept, out_dir / workbook_filename(master, dept, taken)) for dept in respondents]
-    if out_dir.exists():
-        names = {path.name for _, path in planned}
-        for path in sorted(out_dir.glob("*.xlsx")):
-            if path.name in names or path.name.startswith("~$"):
-                continue
-            if is_generated_workbook(path):
-                with OutputGuard(issues.items, path.name, code="output_not_removed") as guard:
-                    path.unlink()
-                if guard.ok:
-                    issues.add(iss.make("generate_removed_stale", file=path.name))
-            else:
-                issues.add(iss.make("generate_foreign_file", file=path.name))
+    remove_stale(out_dir, {path.name for _, path in planned}, issues)
     workbooks = []
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
     for number, (dept, path) in enumerate(planned, start=1):

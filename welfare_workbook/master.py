@@ -60,7 +60,7 @@ __all__ = [  # this module's own, and the model and file handling the package im
 ]
 
 
-class _Checker:
+class MasterChecker:
     """Collects the issues of one master file."""
 
     def __init__(self, file: str) -> None:
@@ -136,11 +136,11 @@ class _Cell(NamedTuple):
 # one parser per declared kind: the value of a cell, every problem reported
 
 
-def _text(c: _Cell, refs: _Refs, check: _Checker) -> str:
+def _text(c: _Cell, refs: _Refs, check: MasterChecker) -> str:
     return c.text
 
 
-def _normalised(c: _Cell, check: _Checker, text: Optional[str] = None) -> str:
+def _normalised(c: _Cell, check: MasterChecker, text: Optional[str] = None) -> str:
     """The cell's ID(s) by :func:`normalize_id`; an info issue when that changed the text."""
     value = normalize_id(c.text) if text is None else text
     if value != c.text:
@@ -148,7 +148,7 @@ def _normalised(c: _Cell, check: _Checker, text: Optional[str] = None) -> str:
     return value
 
 
-def _id(c: _Cell, refs: _Refs, check: _Checker) -> Optional[str]:
+def _id(c: _Cell, refs: _Refs, check: MasterChecker) -> Optional[str]:
     """An ID defined in this cell; None (reported here) when it cannot be one."""
     if not c.text:
         return c.text
@@ -158,7 +158,7 @@ def _id(c: _Cell, refs: _Refs, check: _Checker) -> Optional[str]:
     return _normalised(c, check)
 
 
-def _number(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
+def _number(c: _Cell, refs: _Refs, check: MasterChecker) -> Optional[int]:
     if not c.text:
         return None
     value = parse_int(c.text)
@@ -169,21 +169,21 @@ def _number(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
     return value
 
 
-def _year(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
+def _year(c: _Cell, refs: _Refs, check: MasterChecker) -> Optional[int]:
     year = parse_fiscal_year(c.text) if c.text else None
     if c.text and year is None:
         check.add("master_bad_year", c.sheet, c.at, value=c.text)
     return year
 
 
-def _date(c: _Cell, refs: _Refs, check: _Checker) -> Any:
+def _date(c: _Cell, refs: _Refs, check: MasterChecker) -> Any:
     day = parse_date(c.text) if c.text else None
     if c.text and day is None:
         check.add("master_bad_date", c.sheet, c.at, value=c.text)
     return day
 
 
-def _sheets(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[str, ...]:
+def _sheets(c: _Cell, refs: _Refs, check: MasterChecker) -> Tuple[str, ...]:
     enabled = split_list(c.text)
     for name in enabled:
         if name not in SURVEY_SHEETS:
@@ -191,27 +191,27 @@ def _sheets(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[str, ...]:
     return tuple(n for n in SURVEY_SHEETS if n in enabled)
 
 
-def _choice(c: _Cell, refs: _Refs, check: _Checker) -> str:
+def _choice(c: _Cell, refs: _Refs, check: MasterChecker) -> str:
     if c.text and c.text not in c.column.choices:
         check.add(c.column.issue, c.sheet, c.at, value=c.text)
     return c.text
 
 
-def _listed(c: _Cell, refs: _Refs, check: _Checker) -> str:
+def _listed(c: _Cell, refs: _Refs, check: MasterChecker) -> str:
     values = load_lists()[c.column.list_key].values
     if c.text and c.text not in values:
         check.add("master_bad_choice", c.sheet, c.at, value=c.text, column=c.column.header, choices="・".join(values))
     return c.text
 
 
-def _department(c: _Cell, refs: _Refs, check: _Checker) -> str:
+def _department(c: _Cell, refs: _Refs, check: MasterChecker) -> str:
     value = _normalised(c, check)
     if value and refs.departments is not None and value not in refs.departments:
         check.add("master_unknown_department", c.sheet, c.at, value=value)
     return value
 
 
-def _departments(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[str, ...]:
+def _departments(c: _Cell, refs: _Refs, check: MasterChecker) -> Tuple[str, ...]:
     """The known 課IDs of a comma list, each once; unknown ones are reported and left out."""
     _normalised(c, check)
     found: List[str] = []
@@ -223,28 +223,28 @@ def _departments(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[str, ...]:
     return tuple(found)
 
 
-def _measure(c: _Cell, refs: _Refs, check: _Checker) -> str:
+def _measure(c: _Cell, refs: _Refs, check: MasterChecker) -> str:
     value = _normalised(c, check)
     if value and refs.measures is not None and value not in refs.measures:
         check.add("master_unknown_measure", c.sheet, c.at, value=value)
     return value
 
 
-def _action(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
+def _action(c: _Cell, refs: _Refs, check: MasterChecker) -> Optional[int]:
     no = _number(c, refs, check)
     if no is not None and refs.actions is not None and no not in refs.actions:
         check.add("master_unknown_action", c.sheet, c.at, value=no)
     return no
 
 
-def _indicator(c: _Cell, refs: _Refs, check: _Checker) -> Optional[int]:
+def _indicator(c: _Cell, refs: _Refs, check: MasterChecker) -> Optional[int]:
     no = _number(c, refs, check)
     if no is not None and refs.indicators is not None and no not in refs.indicators:
         check.add("master_unknown_indicator", c.sheet, c.at, value=no)
     return no
 
 
-def _actions(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[int, ...]:
+def _actions(c: _Cell, refs: _Refs, check: MasterChecker) -> Tuple[int, ...]:
     """取組Nos of a comma list (①② too); unreadable or unknown ones are reported and left out."""
     _normalised(c, check)
     found = []
@@ -259,7 +259,7 @@ def _actions(c: _Cell, refs: _Refs, check: _Checker) -> Tuple[int, ...]:
     return tuple(found)
 
 
-_PARSERS: Dict[str, Callable[[_Cell, _Refs, _Checker], Any]] = {
+_PARSERS: Dict[str, Callable[[_Cell, _Refs, MasterChecker], Any]] = {
     "text": _text, "id": _id, "number": _number, "year": _year, "date": _date, "sheets": _sheets, "choice": _choice,
     "list": _listed, "department": _department, "departments": _departments, "measure": _measure,
     "action": _action, "actions": _actions, "indicator": _indicator,
@@ -270,7 +270,7 @@ _PARSERS: Dict[str, Callable[[_Cell, _Refs, _Checker], Any]] = {
 # sheets
 
 
-def _check_structure(raw: Dict[str, RawSheet], check: _Checker, csv_folder: bool = False) -> Dict[str, RawSheet]:
+def _check_structure(raw: Dict[str, RawSheet], check: MasterChecker, csv_folder: bool = False) -> Dict[str, RawSheet]:
     """Sheets and headers present; returns the usable sheets (those with every required heading).
 
     A master that is a folder of CSV files is told about its files (指標.csv がありません).
@@ -297,11 +297,11 @@ def _check_structure(raw: Dict[str, RawSheet], check: _Checker, csv_folder: bool
     return usable
 
 
-Rule = Callable[[RawSheet, int, List[str], Dict[str, Any], "_Checker"], bool]
+Rule = Callable[[RawSheet, int, List[str], Dict[str, Any], "MasterChecker"], bool]
 Row = Tuple[int, List[str], Dict[str, Any]]  # (Excel row number, cell texts, {field: value})
 
 
-def _rows(declared: MasterSheet, sheet: RawSheet, refs: _Refs, check: _Checker,
+def _rows(declared: MasterSheet, sheet: RawSheet, refs: _Refs, check: MasterChecker,
           rule: Optional[Rule] = None) -> Iterator[Row]:
     """(row number, cell texts, {field: value}) of each usable row, every cell read by its kind.
 
@@ -327,7 +327,7 @@ def _rows(declared: MasterSheet, sheet: RawSheet, refs: _Refs, check: _Checker,
             yield number, row, values
 
 
-def _check_lengths(sheets: Dict[str, RawSheet], check: _Checker) -> None:
+def _check_lengths(sheets: Dict[str, RawSheet], check: MasterChecker) -> None:
     """A cell longer than an Excel cell holds cannot go into a survey workbook: point at it."""
     for sheet in sheets.values():
         columns = {index: name for name, index in sheet.header.items()}
@@ -339,7 +339,7 @@ def _check_lengths(sheets: Dict[str, RawSheet], check: _Checker) -> None:
                               limit=f"{CELL_TEXT_LIMIT:,}")
 
 
-def _settings(sheet: RawSheet, check: _Checker) -> Optional[Settings]:
+def _settings(sheet: RawSheet, check: MasterChecker) -> Optional[Settings]:
     """調査設定: one 項目 | 値 row per declared item."""
     item_header, value_header = SETTINGS.headers
     values: Dict[str, Tuple[str, str]] = {}
@@ -359,7 +359,7 @@ def _settings(sheet: RawSheet, check: _Checker) -> Optional[Settings]:
     return Settings(**fields) if fields["fiscal_year"] is not None else None
 
 
-def _department_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[str, Department]:
+def _department_records(sheet: RawSheet, refs: _Refs, check: MasterChecker) -> Dict[str, Department]:
     departments = {}
     for number, _, values in _rows(DEPARTMENTS, sheet, refs, check):
         # an address mail could never reach (shogai@town): a warning, the 課 still answers
@@ -371,11 +371,11 @@ def _department_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[s
     return departments
 
 
-def _measure_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[str, Measure]:
+def _measure_records(sheet: RawSheet, refs: _Refs, check: MasterChecker) -> Dict[str, Measure]:
     return {values["id"]: Measure(**values) for _, _, values in _rows(MEASURES, sheet, refs, check)}
 
 
-def _action_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[int, Action]:
+def _action_records(sheet: RawSheet, refs: _Refs, check: MasterChecker) -> Dict[int, Action]:
     actions = {}
     for _, _, values in _rows(ACTIONS, sheet, refs, check):
         main = values["main"]
@@ -385,7 +385,7 @@ def _action_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[int, 
     return actions
 
 
-def _indicator_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[int, Indicator]:
+def _indicator_records(sheet: RawSheet, refs: _Refs, check: MasterChecker) -> Dict[int, Indicator]:
     indicators = {}
     for number, _, values in _rows(INDICATORS, sheet, refs, check):
         if values["type"] in NUMERIC_TYPES:  # 進捗率 needs numbers: 約400 cannot be one
@@ -400,7 +400,7 @@ def _indicator_records(sheet: RawSheet, refs: _Refs, check: _Checker) -> Dict[in
     return indicators
 
 
-def _one_target(sheet: RawSheet, number: int, row: List[str], values: Dict[str, Any], check: _Checker) -> bool:
+def _one_target(sheet: RawSheet, number: int, row: List[str], values: Dict[str, Any], check: MasterChecker) -> bool:
     """A 実績 row is about an indicator or about an action: exactly one of the two numbers."""
     if (values["indicator_no"] is None) != (values["action_no"] is None):
         return True
@@ -419,7 +419,7 @@ class _Answered:
     indicators: Dict[int, Indicator]
 
 
-def _result_records(sheet: RawSheet, refs: _Refs, check: _Checker, answered: _Answered) -> List[Result]:
+def _result_records(sheet: RawSheet, refs: _Refs, check: MasterChecker, answered: _Answered) -> List[Result]:
     results = []
     for number, row, values in _rows(RESULTS, sheet, refs, check, rule=_one_target):
         _check_result(sheet, number, row, values, refs, check, answered)
@@ -428,7 +428,7 @@ def _result_records(sheet: RawSheet, refs: _Refs, check: _Checker, answered: _An
 
 
 def _check_result(sheet: RawSheet, number: int, row: List[str], values: Dict[str, Any], refs: _Refs,
-                  check: _Checker, answered: _Answered) -> None:
+                  check: MasterChecker, answered: _Answered) -> None:
     """Warnings for a 実績 row no survey sheet will ever show: a year after the survey's,
     a 課 that does not answer its indicator or take part in its 取組."""
     if answered.year is not None and values["year"] > answered.year:
@@ -482,7 +482,7 @@ def check_raw(raw: Dict[str, RawSheet], file: str, csv_folder: bool = False) -> 
 
     ``csv_folder``: the master is a folder of CSV files (messages name the files).
     """
-    check = _Checker(file)
+    check = MasterChecker(file)
     sheets = _check_structure(raw, check, csv_folder)
     _check_lengths(sheets, check)
     settings = _settings(sheets[SETTINGS_SHEET], check) if SETTINGS_SHEET in sheets else None
@@ -512,18 +512,24 @@ def load_master(source: MasterSource) -> Tuple[Optional[Master], IssueList]:
     Returns ``(master, issues)``; ``master`` is None when there is any error.
     """
     path = Path(source)
-    name = path.name
+    raw, issues = read_master_file(path)
+    if raw is None:
+        return None, issues
+    return check_raw(raw, path.name, csv_folder=path.is_dir())
+
+
+def read_master_file(path: Path) -> Tuple[Optional[Dict[str, RawSheet]], IssueList]:
+    """The sheets of a master file (.xlsx, or a folder of CSV exports) as read, or None
+    with the reason (not there, not readable) — shared by the row and the form masters."""
+    issues = IssueList()
     if not path.exists():
-        issues = IssueList()
-        issues.add(iss.make("master_not_found", file=str(source)))
+        issues.add(iss.make("master_not_found", file=str(path)))
         return None, issues
     try:
-        raw = read_raw(path)
+        return read_raw(path), issues
     except Exception as exc:  # any unreadable file is a message, never a traceback
-        issues = IssueList()
-        issues.add(iss.make("master_unreadable", file=name, detail=_describe(exc)))
+        issues.add(iss.make("master_unreadable", file=path.name, detail=_describe(exc)))
         return None, issues
-    return check_raw(raw, name, csv_folder=path.is_dir())
 
 
 def _describe(exc: Exception) -> str:

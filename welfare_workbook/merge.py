@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from .contract import survey_id
 from .issues import ERROR, Issue, Report
@@ -123,12 +123,18 @@ def return_status(ret: Return) -> ReturnStatus:
 
 
 def roster(master: Master, returns: List[Return]) -> List[RosterRow]:
+    """Every respondent of the master with its current return and status."""
+    return roster_of(master.respondents(), returns)
+
+
+def roster_of(respondents: Sequence[Department], returns: List[Return]) -> List[RosterRow]:
+    """Each of ``respondents`` (a 担当課, or a form survey's 団体) with its current return and status."""
     by_respondent: Dict[str, List[Return]] = {}  # one pass: a scan per department is quadratic at scale
     for ret in returns:
         if ret.respondent_id:
             by_respondent.setdefault(ret.respondent_id, []).append(ret)
     rows = []
-    for dept in master.respondents():
+    for dept in respondents:
         mine = by_respondent.get(dept.id, [])
         # a return whose values were read counts before one that could not be (e.g. last year's form)
         current = sorted((r for r in mine if r.status != ReturnStatus.SUPERSEDED), key=lambda r: not r.readable)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Match, Optional, Union
+from typing import Optional, Union
 
 # era name -> (first 西暦 year of the era, latin initial)
 ERAS = {"令和": (2019, "R"), "平成": (1989, "H"), "昭和": (1926, "S")}
