@@ -73,7 +73,7 @@ def read_file(path: Path, shown: str, limits: Optional[Limits],
     return ret
 
 
-def _open_book(path: Path, ret: Return) -> Any:
+def open_book(path: Path, ret: Return) -> Any:
     """python-calamine's view of the workbook, or None (with an issue) when it cannot open it."""
     import python_calamine as calamine
 
@@ -145,7 +145,7 @@ def _identify(parts: _Parts, ret: Return, master: Master) -> Optional[Tuple[Dict
 
 
 def _read_workbook(path: Path, zf: zipfile.ZipFile, ret: Return, master: Master, limits: Limits) -> None:
-    book = _open_book(path, ret)
+    book = open_book(path, ret)
     if book is None:
         return
     parts = _Parts(book, zf, ret, limits)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import form_issues  # noqa: F401  (registers the form codes)
-from .collect import read_file, read_sheet_rows
+from .collect import open_book, read_file, read_sheet_rows
 from .contract import META_MARKER, META_SHEET, row_hash
 from .form_contract import ANSWER_COL, CHECK_COL, FIRST_ROW, FormMeta, FormRow, answer_rows, form_layout, \
     form_lineage, form_survey_id, parse_key, read_form_meta
@@ -32,7 +32,6 @@ from .guard import Limits, inspect_zip, scan_sheet, sheet_parts
 from .master_model import cell_text, column_letter
 from .normalize import NA_VALUE, cell_value, clean_chars, is_na, normalize_number, normalize_text
 from .returns import InputCell, Return
-from .sources import undecodable
 from .wareki import ERAS, fiscal_year_label, parse_fiscal_year
 
 __all__ = ["read_form_return", "normalize_form_return", "normalize_answer"]
@@ -53,19 +52,6 @@ def read_form_return(path: Path, shown: str, master: FormMaster, limits: Optiona
     if ret.readable:
         normalize_form_return(ret, master)
     return ret
-
-
-def _open_book(path: Path, ret: Return) -> Any:
-    import python_calamine as calamine
-
-    try:
-        if undecodable(str(path)):
-            with open(path, "rb") as handle:
-                return calamine.CalamineWorkbook.from_filelike(handle)
-        return calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for broken parts
-        ret.add("file_corrupt", detail=f"{type(exc).__name__}: {exc}"[:120])
-        return None
 
 
 def _sheet_rows(book: Any, zf: Any, parts: Dict[str, str], sheet: str, ret: Return,
@@ -123,7 +109,7 @@ def _by_content(rows: List[List[Any]], ret: Return, master: FormMaster) -> Optio
 
 
 def _read(path: Path, zf: Any, ret: Return, master: FormMaster, limits: Limits) -> None:
-    book = _open_book(path, ret)
+    book = open_book(path, ret)
     if book is None:
         return
     parts = sheet_parts(zf)

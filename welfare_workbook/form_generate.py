@@ -22,19 +22,18 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from . import form_issues  # noqa: F401  (registers the form codes)
-from . import issues as iss
 from ._version import __version__
-from .excel import (BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, atomic_write,
-                    estimate_lines, os_error_text, safe_filename)
+from .excel import (BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FILL, MISSING_FILL, estimate_lines,
+                    safe_filename)
 from .excel_limits import VALIDATION_MESSAGE_LIMIT, VALIDATION_TITLE_LIMIT, clip
 from .form_contract import (COLUMNS, FIRST_ROW, HEADER_ROW, LISTS_SHEET, META_SHEET, FormRow, form_layout, form_meta_entries)
 from .form_master import NO_MUNICIPALITY, FormMaster, Respondent
 from .form_spec import MARK, NUMERIC, Condition, Item
-from .generate import INPUT_NUMBER_LIMIT, GeneratedWorkbook, GenerateResult, remove_stale
+from .generate import INPUT_NUMBER_LIMIT, GeneratedWorkbook, GenerateResult, password_hash, remove_stale, seal_book, write_books
 from .issues import IssueList
 from .master_model import column_letter
 from .wareki import date_label
-from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, XlsxLimitError, header_footer_text
+from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, header_footer_text
 
 WIDTHS = {1: 9, 2: 36, 3: 58, 4: 8, 5: 12}
 NOT_APPLICABLE_FILL = "BFBFBF"  # a darker grey than locked cells: this answer is not asked now
@@ -250,7 +249,7 @@ def _form_sheet(book: Book, master: FormMaster, respondent: Respondent, rows: Li
     sheet.print_area = f"$A$1:$E${last}"
     sheet.protected = True
     sheet.protect_format_rows_columns = True
-    sheet.password_hash = _password_hash(s.password)
+    sheet.password_hash = password_hash(s.password)
     sheet.selected = True
 
 
@@ -328,14 +327,6 @@ def _answer_formats(sheet: Sheet, row: FormRow, item: Item, cells: _Cells, spec:
         sheet.conditional.append((ref, f"AND({needed},{_empty(row.row)})", st.missing))
 
 
-def _password_hash(password: str) -> str:
-    if not password:
-        return ""
-    from openpyxl.utils.protection import hash_password
-
-    return str(hash_password(password))
-
-
 def _lists_sheet(book: Book, master: FormMaster) -> None:
     """Every choice list on one hidden sheet, one column each, named list_<item> (○ is list_mark)."""
     sheet = book.add_sheet(LISTS_SHEET, "veryHidden")
@@ -365,12 +356,8 @@ def form_book(master: FormMaster, respondent: Respondent, *, generated_at: Optio
                                                       __version__), start=1):
         meta.append_row(number, [(col, value, 0) for col, value in enumerate(values, start=1)])
     meta.protected = True
-    book.lock_structure = True
-    book.workbook_password_hash = _password_hash(master.settings.password)
-    book.creator = "welfare_workbook"
-    book.title = f"{master.settings.survey_name}（{respondent.display}）"
-    book.subject = master.spec.title
-    book.created = generated_at
+    seal_book(book, master.settings.password, f"{master.settings.survey_name}（{respondent.display}）",
+              master.spec.title, generated_at)
     return book, rows
 
 
@@ -387,22 +374,11 @@ def generate_forms(master: FormMaster, out_dir: Path, *, generated_at: Optional[
     issues = IssueList()
     planned = [(r, out_dir / form_filename(r)) for r in master.ordered()]
     remove_stale(out_dir, {p.name for _, p in planned}, issues)
-    workbooks = []
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
-    for number, (respondent, path) in enumerate(planned, start=1):
-        try:
-            book, rows = form_book(master, respondent, generated_at=generated_at)
-            atomic_write(path, book.save)
-        except XlsxLimitError as exc:
-            issues.add(iss.make("generate_value_too_long", file=path.name, sheet=exc.sheet, cell=exc.cell,
-                                respondent_id=respondent.code, part="セルの値", length=f"{exc.length:,}",
-                                limit=f"{exc.limit:,}"))
-            continue
-        except OSError as exc:
-            issues.add(iss.make("generate_unwritable", file=path.name, detail=os_error_text(exc), errno=exc.errno))
-            continue
+    written = write_books([(r.code, path, r) for r, path in planned],
+                          lambda r: form_book(master, r, generated_at=generated_at), issues, progress)
+    workbooks = []
+    for respondent, path, rows in written:
         count = sum(1 for r in rows if r.key)
         workbooks.append(GeneratedWorkbook(respondent.code, respondent.display, path, count, {master.spec.sheet: count}))
-        if progress:
-            progress(number, len(planned))
     return GenerateResult(workbooks, issues)

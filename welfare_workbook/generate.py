@@ -118,7 +118,7 @@ def _styles() -> _Styles:
 # sheet writers
 
 
-def _password_hash(password: str) -> str:
+def password_hash(password: str) -> str:
     if not password:
         return ""
     from openpyxl.utils.protection import hash_password
@@ -166,7 +166,7 @@ def _protect(sheet: Sheet, password: str) -> None:
     sheet.protected = True
     # departments may resize rows and columns to read long text; nothing else
     sheet.protect_format_rows_columns = True
-    sheet.password_hash = _password_hash(password)
+    sheet.password_hash = password_hash(password)
 
 
 def _required_conditions(spec: SheetSpec, row: Union[int, str]) -> Dict[str, str]:
@@ -440,14 +440,17 @@ def workbook_book(master: Master, dept: Department, *, generated_at: Optional[dt
     _lists_sheet(book)
     _meta_sheet(book, master, dept, specs, meta_rows, generated_at, years)
     book.sheets[1 if len(book.sheets) > 2 else 0].selected = True
-    # a structure lock stops sheets being renamed, deleted or unhidden
-    book.lock_structure = True
-    book.workbook_password_hash = _password_hash(master.settings.password)
-    book.creator = "welfare_workbook"
-    book.title = f"{master.settings.survey_name}（{dept.name}）"
-    book.subject = master.settings.plan_name
-    book.created = generated_at
+    seal_book(book, master.settings.password, f"{master.settings.survey_name}（{dept.name}）",
+              master.settings.plan_name, generated_at)
     return book, counts
+
+
+def seal_book(book: Book, password: str, title: str, subject: str, created: dt.datetime) -> None:
+    """Lock the workbook's structure (no sheet renamed, deleted or unhidden) and set its properties."""
+    book.lock_structure = True
+    book.workbook_password_hash = password_hash(password)
+    book.creator = "welfare_workbook"
+    book.title, book.subject, book.created = title, subject, created
 
 
 def build_workbook(master: Master, dept: Department, *, generated_at: Optional[dt.datetime] = None) -> Any:
@@ -491,6 +494,33 @@ def remove_stale(out_dir: Path, keep: set, issues: IssueList) -> None:
             issues.add(iss.make("generate_foreign_file", file=path.name))
 
 
+def write_books(planned: Sequence[Tuple[str, Path, Any]], build: Callable[[Any], Tuple[Book, Any]],
+                issues: IssueList, progress: Optional[Callable[[int, int], None]] = None) -> List[Tuple[Any, Path, Any]]:
+    """Build and write each planned workbook ((respondent id, path, what ``build`` takes));
+    (what was built for, path, what ``build`` returned beside the book) of those written.
+
+    A text too long for Excel or a file that cannot be written (open in Excel, a read-only
+    folder) is an issue naming the file; the other workbooks are still written.
+    """
+    written = []
+    for number, (respondent_id, path, who) in enumerate(planned, start=1):
+        try:
+            book, info = build(who)
+            atomic_write(path, book.save)
+        except XlsxLimitError as exc:  # a master text too long for Excel: an issue, not a broken file
+            printed = {"header": "印刷ヘッダー", "footer": "印刷フッター"}.get(exc.cell or "")
+            issues.add(iss.make("generate_value_too_long", file=path.name, sheet=exc.sheet,
+                                cell=None if printed else exc.cell, respondent_id=respondent_id,
+                                part=printed or "セルの値", length=f"{exc.length:,}", limit=f"{exc.limit:,}"))
+        except OSError as exc:
+            issues.add(iss.make("generate_unwritable", file=path.name, detail=os_error_text(exc), errno=exc.errno))
+        else:
+            written.append((who, path, info))
+        if progress:
+            progress(number, len(planned))
+    return written
+
+
 def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetime] = None,
              progress: Optional[Callable[[int, int], None]] = None) -> GenerateResult:
     """Write one workbook per respondent into ``out_dir``.
@@ -505,23 +535,10 @@ def generate(master: Master, out_dir: Path, *, generated_at: Optional[dt.datetim
     respondents = master.respondents()
     planned = [(dept, out_dir / workbook_filename(master, dept, taken)) for dept in respondents]
     remove_stale(out_dir, {path.name for _, path in planned}, issues)
-    workbooks = []
     generated_at = generated_at or dt.datetime.now().replace(microsecond=0)
-    for number, (dept, path) in enumerate(planned, start=1):
-        try:
-            book, counts = workbook_book(master, dept, generated_at=generated_at)
-            atomic_write(path, book.save)
-        except XlsxLimitError as exc:  # a master text too long for Excel: an issue, not a broken file
-            printed = {"header": "印刷ヘッダー", "footer": "印刷フッター"}.get(exc.cell or "")
-            issues.add(iss.make("generate_value_too_long", file=path.name, sheet=exc.sheet,
-                                cell=None if printed else exc.cell, respondent_id=dept.id, part=printed or "セルの値",
-                                length=f"{exc.length:,}", limit=f"{exc.limit:,}"))
-            continue
-        except OSError as exc:  # open in Excel, a read-only folder…: the other workbooks are still written
-            issues.add(iss.make("generate_unwritable", file=path.name, detail=os_error_text(exc), errno=exc.errno))
-            continue
-        workbooks.append(GeneratedWorkbook(dept.id, dept.name, path, sum(counts.values()), counts))
-        if progress:
-            progress(number, len(planned))
+    written = write_books([(dept.id, path, dept) for dept, path in planned],
+                          lambda dept: workbook_book(master, dept, generated_at=generated_at), issues, progress)
+    workbooks = [GeneratedWorkbook(dept.id, dept.name, path, sum(counts.values()), counts)
+                 for dept, path, counts in written]
     return GenerateResult(workbooks, issues)
 
