@@ -151,39 +151,37 @@ class Batch:
         self.cache = ReturnCache(cache_dir, master, self.limits) if cache_dir is not None else None
         self.keys: Dict[int, str] = {}  # id(return) -> its cache entry
         self.validated: Dict[int, List[Issue]] = {}  # id(return) -> validation issues from the cache
+        # id(return) -> the return as read, for those read this run: stored once their
+        # validation is known (pick_current and validation change the returns themselves)
+        self.fresh: Dict[int, Return] = {}
         self.read_count = 0  # files actually read this run (the rest came from the cache)
 
     def read(self, files: Sequence[Tuple[Path, str]], progress: Progress = None) -> List[Return]:
         """Every file as a Return, in ``files`` order."""
+        keys = [self.cache.key(path, shown) if self.cache else None for path, shown in files]
         found: List[Optional[Return]] = [None] * len(files)
-        todo: List[int] = []
-        for index, (path, shown) in enumerate(files):
-            key = self.cache.key(path, shown) if self.cache else None
+        for index, key in enumerate(keys):
             entry = self.cache.load(key) if self.cache and key else None
             if entry is None:
-                todo.append(index)
-                if key:
-                    self.keys[index] = key
                 continue
             ret, validation = entry
-            ret.path = path
+            ret.path = files[index][0]
             try:
-                ret.mtime = path.stat().st_mtime
+                ret.mtime = ret.path.stat().st_mtime
             except OSError:
                 pass
             found[index] = ret
-            if key:
-                self.keys[index] = key
             if validation is not None:
                 self.validated[id(ret)] = validation
+        todo = [index for index, ret in enumerate(found) if ret is None]
         self.read_count = len(todo)
         for index, ret in zip(todo, self._read_files([files[i] for i in todo], len(files) - len(todo),
                                                       len(files), progress)):
             found[index] = ret
-            if self.cache and index in self.keys:
-                self.cache.store(self.keys[index], ret, None)
+            if self.cache:
+                self.fresh[id(ret)] = _copy_return(ret, ret.issues)
         returns = [ret for ret in found if ret is not None]
-        self.keys = {id(found[index]): key for index, key in self.keys.items() if found[index] is not None}
+        self.keys = {id(ret): key for ret, key in zip(found, keys) if ret is not None and key}
         return returns
 
     def _read_files(self, files: List[Tuple[Path, str]], done: int, total: int, progress: Progress) -> List[Return]:
@@ -220,28 +218,28 @@ class Batch:
         return todo
 
     def remember_validation(self, returns: Sequence[Return], before: Dict[int, int]) -> None:
-        """Store each newly validated return with the issues validation added to it."""
-        if self.cache is None:
-            return
+        """Note the issues validation added to each return (stored with it by :meth:`finish`)."""
         for ret in returns:
-            key = self.keys.get(id(ret))
-            if key is None:
-                continue
-            added = ret.issues[before[id(ret)]:]
-            pristine = ret.issues[:before[id(ret)]]
-            snapshot = _copy_return(ret, pristine)
-            self.cache.store(key, snapshot, list(added))
+            self.validated.setdefault(id(ret), ret.issues[before[id(ret)]:])
 
     def finish(self) -> List[Issue]:
-        """Prune unused entries; notes about the cache (an info line when it was rebuilt)."""
+        """Store what was read this run (each file once, with its validation issues when it
+        was validated), prune unused entries; notes about the cache (an info line when it
+        was rebuilt)."""
         if self.cache is None:
             return []
+        for ident, pristine in self.fresh.items():
+            key = self.keys.get(ident)
+            if key is not None:
+                validation = self.validated.get(ident)
+                self.cache.store(key, pristine, None if validation is None else list(validation))
         self.cache.prune()
         return list(self.cache.notes)
 
 
 def _copy_return(ret: Return, issues: List[Issue]) -> Return:
-    """``ret`` as it was before validation (a shallow copy sharing its cells)."""
+    """``ret`` as it is now, with its own list of ``issues`` (a shallow copy sharing its
+    cells, which nothing changes after reading)."""
     copy = Return.__new__(Return)
     copy.__dict__.update(ret.__dict__)
     copy.issues = list(issues)

@@ -78,7 +78,7 @@ def _collect_locked(ws: Workspace, master: Master, progress: Progress, limits: O
     batch = Batch(master, limits, workers or default_workers(), ws.collect_cache if use_cache else None)
     with LongLived() as phase:
         result = read_batch(master, [ws.inbox] if ws.inbox.is_dir() else [], progress, batch, phase)
-        report = status(ws, result=result)
+        report = status(ws, result=result, master=master)  # the master collect read, not read again
         attach_states(result, report.respondents)
         result.notes.extend(i for i in report.issues if i.code.startswith(("inbox_", "journal_", "state_")))
         write_outputs(master, result, ws.results)

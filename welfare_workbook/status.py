@@ -132,15 +132,17 @@ def current_states(ws: Workspace, result: Optional[CollectResult] = None) -> Tup
 
 
 def status(ws: Workspace, *, today: Optional[dt.date] = None, result: Optional[CollectResult] = None,
-           record: bool = True) -> StatusReport:
+           record: bool = True, master: Optional[Master] = None) -> StatusReport:
     """``status``: every respondent with its state, current file, error/warning counts and
     the days to the deadline. State changes since the last record are appended to
     記録.csv (``record=False``: only reported). Problems of the folder itself — a 受付/
     file deleted or edited by hand, a bad 記録.csv line — are issues of the report.
+    ``master``: the folder's master already loaded (a collect that just ran), else read here.
     """
     report = StatusReport(str(ws.root), today=today or dt.date.today())
-    master, master_issues = ws.load_master()
-    report.issues.extend(master_issues)
+    if master is None:
+        master, master_issues = ws.load_master()
+        report.issues.extend(master_issues)
     if master is None:
         return report
     report.survey, report.deadline = master.settings.survey_name, master.settings.deadline
