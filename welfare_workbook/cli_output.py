@@ -16,13 +16,15 @@ import click
 
 from .issues import ERROR, SEVERITY_LABEL, Issue, IssueList
 from .returns import ReturnStatus
+from .states import State
 
 if TYPE_CHECKING:  # mail is imported only by the mail command
     from .mail import MailResult
     from .mail_send import SmtpSettings
 
 
-STATE_ORDER = ("未提出", "形式違い", "要修正", "差戻し中", "確認待ち", "確認済")
+STATE_ORDER = (State.NOT_SUBMITTED, State.WRONG_FORMAT, State.NEEDS_FIX, State.SENT_BACK, State.AWAITING_REVIEW,
+               State.ACCEPTED)
 
 
 def display_path(path: Any) -> str:
@@ -109,7 +111,7 @@ def print_collect(result: Any) -> None:
         ret = row.current
         detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
         echo(f"  {row.department.id:<5} {row.department.name:<12} {row.shown:<4} {detail}")
-        if row.note and row.state == "形式違い":  # what came, and how to re-save it
+        if row.note and row.state == State.WRONG_FORMAT:  # what came, and how to re-save it
             echo(f"        {row.note}")
     for ret in (r for r in result.returns if r.respondent_id is None or r.status == ReturnStatus.OUT_OF_SCOPE):
         echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")

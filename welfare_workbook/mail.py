@@ -39,6 +39,7 @@ from .issues import Issue, IssueList, Report
 from .master import Department, Master, cell_text, mail_addresses, read_csv_text
 from .merge import CHECKS_FILE, ISSUES_FILE, read_verdict
 from .returns import RosterStatus
+from .states import State
 from .wareki import date_label
 
 KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK = "配布", "督促", "差戻し"
@@ -399,7 +400,7 @@ def _distribution_plan(master: Master, folder: Path, issues: IssueList) -> Optio
 
 
 # who gets a 督促 and a 差戻し: by collect's roster, or by a survey folder's states
-WANTED = {(KIND_REMIND, False): tuple(str(s) for s in REMIND_STATUSES), (KIND_REMIND, True): ("未提出", "形式違い"),
+WANTED = {(KIND_REMIND, False): tuple(str(s) for s in REMIND_STATUSES), (KIND_REMIND, True): (State.NOT_SUBMITTED, State.WRONG_FORMAT),
           (KIND_SENDBACK, False): (str(RosterStatus.NEEDS_FIX),), (KIND_SENDBACK, True): ("要修正",)}
 
 
@@ -456,7 +457,7 @@ def _request(kind: str, status: str, note: str) -> str:
         return ""
     if status == RosterStatus.NOT_SUBMITTED:
         return "貴課からのご提出をまだ確認できておりません。提出期限までにご提出くださいますようお願いいたします。"
-    if status == "形式違い":
+    if status == State.WRONG_FORMAT:
         return ("お送りいただいたファイルは、このままでは読み取れませんでした。" + (note + " " if note else "") +
                 "お配りした調査票（.xlsx）に入力し、Excel ブック（.xlsx）のまま保存して、改めてご提出ください。")
     return ("ご提出いただいた調査票に、直していただきたい箇所があります。"

@@ -17,6 +17,7 @@ from .answers import NEEDS_FIX, AnswerSet
 from .contract import ItemRow
 from .master import Master
 from .spec import ColumnSpec, SheetSpec, SummarySpec, load_specs
+from .states import State
 
 NOT_SUBMITTED = "未提出"
 
@@ -116,8 +117,8 @@ def respondent_text(master: Master, dept: str, state: str, *, main: bool = False
 
 # states (a survey folder's, or collect's roster words) whose answers are not there, and
 # those shown with the name: answers that still have errors
-NO_DATA = (NOT_SUBMITTED, "形式違い")
-FLAGGED = (str(NEEDS_FIX), "差戻し中")
+NO_DATA = (NOT_SUBMITTED, State.WRONG_FORMAT)
+FLAGGED = (str(NEEDS_FIX), State.SENT_BACK)
 
 
 def has_data(state: str) -> bool:

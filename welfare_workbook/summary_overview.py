@@ -12,6 +12,7 @@ from .excel import (
 from .master import Master, column_letter
 from .normalize import NA_VALUE, plain_number
 from .spec import ColumnSpec, SheetSpec, load_lists, load_specs
+from .states import State
 from .summary_columns import NOT_SUBMITTED, has_data
 
 from .summary_layout import Pages, ReportWriter, fit_row, heading
@@ -152,11 +153,12 @@ def _bar_chart_rows(ws: Any, title: str, header_row: int, first: int, last: int,
 
 
 # roster words needing nothing more from a department (the rest are shown in red)
-DONE = (str(SUBMITTED), "確認待ち", "確認済")
+DONE = (str(SUBMITTED), State.AWAITING_REVIEW, State.ACCEPTED)
 
 
 # the order counts are given in: collect's roster words, then a survey folder's states
-STATE_ORDER = ("提出済", "確認待ち", "確認済", "要修正", "差戻し中", "形式違い", "未提出")
+STATE_ORDER = (str(SUBMITTED), State.AWAITING_REVIEW, State.ACCEPTED, State.NEEDS_FIX, State.SENT_BACK,
+               State.WRONG_FORMAT, State.NOT_SUBMITTED)
 
 
 def _state_counts(status: Dict[str, str]) -> str:
