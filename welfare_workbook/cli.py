@@ -132,11 +132,8 @@ def resolve_target(master_opt: Optional[Path], workspace_opt: Optional[Path] = N
         if workspace_opt is not None:
             raise UsageError("--master と -w は同時に指定できません。調査フォルダでは、そのフォルダのマスタ.xlsx を使います。")
         return Target(None, master_opt)
-    from .workspace import locate
-
-    ws, issues = locate(workspace_opt)
-    if ws is None:
-        raise UsageError(issues[0].message if workspace_opt is not None and issues else NO_MASTER)
+    # outside a folder with neither option, say how to name a master or a folder
+    ws = _folder_or_exit(workspace_opt, NO_MASTER if workspace_opt is None else None)
     return Target(ws, ws.master_path)
 
 
@@ -144,13 +141,14 @@ def resolve_master(master_opt: Optional[Path], workspace_opt: Optional[Path] = N
     return resolve_target(master_opt, workspace_opt).master
 
 
-def _folder_or_exit(workspace_opt: Optional[Path]) -> Any:
-    """The survey folder of a folder-only command (``-w DIR`` or the current one), else exit 2."""
+def _folder_or_exit(workspace_opt: Optional[Path], message: Optional[str] = None) -> Any:
+    """The survey folder (``-w DIR`` or the one the current folder is in), else exit 2 with
+    ``message`` or, without one, why there is none."""
     from .workspace import locate
 
     ws, issues = locate(workspace_opt)
     if ws is None:
-        raise UsageError(issues[0].message if issues else NO_MASTER)
+        raise UsageError(message or (issues[0].message if issues else NO_MASTER))
     return ws
 
 
