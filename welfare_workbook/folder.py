@@ -15,7 +15,7 @@ from typing import Any, List, Optional, Tuple
 
 from . import issues as iss
 from . import journal
-from .batch import Batch, LongLived, Progress, default_workers, read_batch
+from .batch import Progress, default_workers
 from .generate import GenerateResult, generate
 from .guard import Limits
 from .issues import IssueList
@@ -23,7 +23,7 @@ from .journal import JournalBusy, JournalLock
 from .mail import KIND_DISTRIBUTE, MailResult, normalize_kind, run_mail
 from .master import Master
 from .merge import CollectResult
-from .pipeline import SummaryReport, write_outputs, write_report
+from .pipeline import SummaryReport, collect, write_report
 from .returns import ReturnStatus
 from .rollover import RolloverResult, rollover
 from .states import State, StateRow
@@ -75,14 +75,13 @@ def collect_in(ws: Workspace, master: Master, *, progress: Progress = None, limi
 
 def _collect_locked(ws: Workspace, master: Master, progress: Progress, limits: Optional[Limits],
                     workers: Optional[int], use_cache: bool) -> CollectResult:
-    batch = Batch(master, limits, workers or default_workers(), ws.collect_cache if use_cache else None)
-    with LongLived() as phase:
-        result = read_batch(master, [ws.inbox] if ws.inbox.is_dir() else [], progress, batch, phase)
+    def with_states(result: CollectResult) -> None:
         report = status(ws, result=result, master=master)  # the master collect read, not read again
         attach_states(result, report.respondents)
         result.notes.extend(i for i in report.issues if i.code.startswith(("inbox_", "journal_", "state_")))
-        write_outputs(master, result, ws.results)
-    return result
+
+    return collect(master, [ws.inbox] if ws.inbox.is_dir() else [], ws.results, progress, limits,
+                   workers or default_workers(), ws.collect_cache if use_cache else None, annotate=with_states)
 
 
 def attach_states(result: CollectResult, rows: List[StateRow]) -> None:

@@ -30,17 +30,21 @@ SENDBACK_DIR = "差戻し"
 
 
 def collect(master: Master, sources: Sequence[Path], out_dir: Path, progress: Progress = None,
-            limits: Optional[Limits] = None, workers: int = 1, cache_dir: Optional[Path] = None) -> CollectResult:
+            limits: Optional[Limits] = None, workers: int = 1, cache_dir: Optional[Path] = None,
+            annotate: Optional[Callable[[CollectResult], None]] = None) -> CollectResult:
     """The ``collect`` command: read every return and write all outputs into ``out_dir``.
 
     ``limits`` bounds what one return may use (size, cells); the default is the
     module constants of :mod:`welfare_workbook.guard`. ``workers`` and ``cache_dir``
-    as for :func:`read_all`. An output that cannot be written is an issue of the
-    result (see the module's docstring), never an exception.
+    as for :func:`read_all`. ``annotate`` adds to the result before the outputs are
+    written (a survey folder: each respondent's state). An output that cannot be
+    written is an issue of the result (see the module's docstring), never an exception.
     """
     out_dir = Path(out_dir)
     with LongLived() as phase:
         result = read_batch(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
+        if annotate is not None:
+            annotate(result)
         write_outputs(master, result, out_dir)
     return result
 
