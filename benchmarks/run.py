@@ -233,6 +233,15 @@ def stage_read_validate(n: int, r: int, work: str) -> Dict[str, Any]:
     return {"seconds": seconds, "files": len(result.returns), "answers": answers, "rss_mb": peak_rss_mb()}
 
 
+def validate_naively(schema: Any, frame: Any) -> None:
+    """One pandera pass on one file's frame, as the naive pipeline does; failures are data."""
+    frame["_row"] = range(len(frame))
+    try:
+        schema.validate(frame, lazy=True)
+    except Exception:  # noqa: BLE001 - failures are expected data here
+        pass
+
+
 def stage_naive_collect(n: int, r: int, work: str, folder: str = "returns") -> Dict[str, Any]:
     """The obvious way: openpyxl load per file, one pandera validate per file."""
     import openpyxl
@@ -258,11 +267,7 @@ def stage_naive_collect(n: int, r: int, work: str, folder: str = "returns") -> D
                 cells += value is not None
         frame = pd.DataFrame(data, dtype=object)
         frame["_type"] = "text"
-        frame["_row"] = range(len(frame))
-        try:
-            schema.validate(frame, lazy=True)
-        except Exception:  # noqa: BLE001 - failures are expected data here
-            pass
+        validate_naively(schema, frame)
     return {"seconds": time.perf_counter() - start, "files": len(files), "answers": cells, "rss_mb": peak_rss_mb()}
 
 
@@ -374,11 +379,7 @@ def stage_form_naive(n: int, r: int, work: str) -> Dict[str, Any]:
         frame["_respondent"] = path.stem[:6]
         for group in master.spec.repeats:
             frame[f"_blocks:{group.id}"] = group.max
-        frame["_row"] = range(len(frame))
-        try:
-            schema.validate(frame, lazy=True)
-        except Exception:  # noqa: BLE001 - failures are expected data here
-            pass
+        validate_naively(schema, frame)
     return {"seconds": time.perf_counter() - start, "files": len(files), "answers": cells, "rss_mb": peak_rss_mb()}
 
 
