@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set
 
+from . import issues as iss
 from .contract import is_generated_workbook, layout_for
 from .excel import (
     BORDER_COLOR, ERROR_FILL, FONT_NAME, HEADER_FILL, OutputGuard, StyleCache, apply_page_plan, atomic_write,
@@ -183,7 +184,7 @@ def _mark_problems(wb: Any, ret: Return, position: Dict[tuple, int],
             new_row = position[(found.sheet, found.row_key)]
             col = specs[found.sheet].index(found.field)
             new_cell = f"{column_letter(col)}{new_row}"
-            message = _at_cell(message, issue.cell or "", new_cell)
+            message = message_at(issue, new_cell)
             target = wb[found.sheet].cell(new_row, col)
             if issue.severity == ERROR:
                 target.fill = fill
@@ -192,7 +193,7 @@ def _mark_problems(wb: Any, ret: Return, position: Dict[tuple, int],
                 note = target.comment.text + "\n" + note
             target.comment = Comment(note, "事務局", width=320, height=140)
         elif issue.cell:
-            message = _at_cell(message, issue.cell, "")
+            message = message_at(issue, "")
         requests.append([len(requests) + 1, SEVERITY_LABEL[issue.severity], issue.sheet or "", new_cell, message])
     return requests
 
@@ -204,11 +205,12 @@ def stray_request(issue: Any) -> str:
             "この写しの該当する No. の行に入力し直してください。")
 
 
-def _at_cell(message: str, old: str, new: str) -> str:
-    """The message naming the cell of the copy (``new``), or no cell when the copy has none."""
-    if old and message.startswith(f"{old}："):
-        return (f"{new}：" if new else "") + message[len(old) + 1:]
-    return message
+def message_at(issue: Issue, cell: str) -> str:
+    """The issue's message built again from its context for the copy's ``cell`` (no cell:
+    the copy has none), so that a message and the セル column name the same place."""
+    text = iss.make(issue.code, file=issue.file, sheet=issue.sheet, cell=cell or None,
+                    respondent_id=issue.respondent_id, severity=issue.severity, **dict(issue.context)).message
+    return text[1:] if not cell and text.startswith("：") else text
 
 
 def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests: List[List[Any]]) -> None:
