@@ -315,7 +315,7 @@ def synthetic_form_master(n: int) -> Any:
         values = {"団体コード": code, "都道府県": f"県{1 + i % 47}", "団体名": f"市{i}", "担当部署": "福祉課",
                   "実施事業": chosen, "推進員数": str(rng.randint(0, 4))}
         respondents[code] = Respondent(code, values["都道府県"], values["団体名"], "福祉課", "", values)
-    master.respondents = respondents
+    master.bodies = respondents
     return master
 
 

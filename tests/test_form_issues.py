@@ -36,7 +36,7 @@ def submit(master: FormMaster, forms: Path, tmp_path: Path, changes: Dict[str, O
     """One 団体's complete return with ``changes`` (None empties a cell) beside a clean return of another."""
     returns = tmp_path / "returns"
     for who, edits in ((code, changes), ("132195", {})):
-        respondent = master.respondents[who]
+        respondent = master.bodies[who]
         answers = plan_form_answers(master, respondent)
         for key, value in edits.items():
             if value is None:
@@ -49,7 +49,7 @@ def submit(master: FormMaster, forms: Path, tmp_path: Path, changes: Dict[str, O
 
 
 def cell_of(master: FormMaster, key: str, code: str = CODE) -> str:
-    return f"C{rows_by_key(master, master.respondents[code])[key].row}"
+    return f"C{rows_by_key(master, master.bodies[code])[key].row}"
 
 
 def only(result: Any, code: str) -> List[Issue]:
@@ -119,14 +119,14 @@ def test_other_survey_other_year_and_row_table_survey(master: FormMaster, forms:
 
     returns = tmp_path / "returns"
     returns.mkdir()
-    respondent = master.respondents[CODE]
+    respondent = master.bodies[CODE]
     last_year = dataclasses.replace(master, settings=dataclasses.replace(master.settings, fiscal_year=2017))
     form_book(last_year, respondent)[0].save(returns / "前年度.xlsx")
     other = dataclasses.replace(master, settings=dataclasses.replace(master.settings, survey_name="別の調査"))
     form_book(other, respondent)[0].save(returns / "別調査.xlsx")
     row_master, _ = load_master(sample_path())
     build_workbook(row_master, row_master.respondents()[0]).save(returns / "表形式.xlsx")
-    good = master.respondents["132195"]
+    good = master.bodies["132195"]
     source = next(forms.glob("132195_*.xlsx"))
     fill_form(master, good, source, returns / source.name, plan_form_answers(master, good))
     result = collect_forms(master, [returns], tmp_path / "out")
@@ -137,7 +137,7 @@ def test_other_survey_other_year_and_row_table_survey(master: FormMaster, forms:
 
 
 def test_form_without_meta_is_matched_by_its_code(master: FormMaster, forms: Path, tmp_path: Path) -> None:
-    respondent = master.respondents[CODE]
+    respondent = master.bodies[CODE]
 
     def drop_meta(wb: Any) -> None:
         del wb["_meta"]
@@ -151,7 +151,7 @@ def test_form_without_meta_is_matched_by_its_code(master: FormMaster, forms: Pat
 
 
 def test_inserted_row_is_found_by_its_locked_texts(master: FormMaster, forms: Path, tmp_path: Path) -> None:
-    respondent = master.respondents[CODE]
+    respondent = master.bodies[CODE]
     where = rows_by_key(master, respondent)
 
     def insert(wb: Any) -> None:

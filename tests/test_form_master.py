@@ -37,7 +37,7 @@ HEADER = "団体コード,都道府県,団体名,担当部署,メール,実施�
 
 def test_sample_master_is_valid() -> None:
     master, issues = load_form_master(form_sample_path())
-    assert master is not None and not issues.has_errors and len(master.respondents) >= 8
+    assert master is not None and not issues.has_errors and len(master.bodies) >= 8
 
 
 def test_problems_are_cell_addressed(tmp_path: Path) -> None:

@@ -40,10 +40,10 @@ def filled(master: FormMaster, tmp_path_factory: pytest.TempPathFactory) -> Tupl
     """Every 団体's form with every applying answer cell filled: (folder, (file, cell) -> typed)."""
     root = tmp_path_factory.mktemp("forms")
     generated = generate_forms(master, root / "forms")
-    assert generated.valid and len(generated.workbooks) == len(master.respondents)
+    assert generated.valid and len(generated.workbooks) == len(master.bodies)
     typed: Dict[Tuple[str, str], Any] = {}
     for wb in generated.workbooks:
-        respondent = master.respondents[wb.respondent_id]
+        respondent = master.bodies[wb.respondent_id]
         answers = plan_form_answers(master, respondent)
         cells = fill_form(master, respondent, wb.file, root / "returns" / wb.file.name, answers)
         typed.update({(wb.file.name, cells[key]): (key, value) for key, value in answers.items()})
@@ -76,7 +76,7 @@ def test_every_filled_cell_arrives_in_answers_csv(master: FormMaster, filled: Tu
     assert result.valid, [i.message for i in result.issues if i.severity == "error"]
     assert not [i for i in result.issues if i.severity == "warning"]
     _check_answers(master, tmp_path, typed)
-    assert {r.department.id for r in result.roster if r.status == "提出済"} == set(master.respondents)
+    assert {r.department.id for r in result.roster if r.status == "提出済"} == set(master.bodies)
 
 
 def test_wide_csv_has_one_row_per_respondent_and_flags(master: FormMaster, filled: Tuple[Path, Dict],
@@ -84,10 +84,10 @@ def test_wide_csv_has_one_row_per_respondent_and_flags(master: FormMaster, fille
     folder, typed = filled
     collect_forms(master, [folder], tmp_path)
     rows = read_csv(tmp_path / "回答一覧.csv")
-    assert [r["団体コード"] for r in rows] == sorted(master.respondents)
+    assert [r["団体コード"] for r in rows] == sorted(master.bodies)
     jigyo = master.spec.item("jigyo")
     for row in rows:
-        chosen = set(master.prefill(master.respondents[row["団体コード"]], jigyo))
+        chosen = set(master.prefill(master.bodies[row["団体コード"]], jigyo))
         for option in jigyo.option_values:
             assert row[f"jigyo:{option}"] == ("1" if option in chosen else "0")
         assert row["jigyo"] == "、".join(o for o in jigyo.option_values if o in chosen)
@@ -107,7 +107,7 @@ def test_compilation_pages_follow_each_respondents_sections(master: FormMaster, 
     assert wb.sheetnames == ["一覧", "団体別"]
     pages = wb["団体別"]
     breaks = len(pages.row_breaks.brk)
-    assert breaks == len(master.respondents) - 1  # one printed page (or more) per 団体
+    assert breaks == len(master.bodies) - 1  # one printed page (or more) per 団体
     texts = [(r[0], r[1]) for r in pages.iter_rows(values_only=True)]
     # 京極町 runs only 多機関協働事業: its section is numbered ３ (closed up), 地域力 is absent
     start = texts.index(("北海道 京極町", None))
@@ -137,7 +137,7 @@ def test_libreoffice_resave_keeps_every_value(master: FormMaster, filled: Tuple[
 
 
 def test_mark_lookalikes_and_units_are_normalised(master: FormMaster, tmp_path: Path) -> None:
-    respondent = master.respondents["012068"]
+    respondent = master.bodies["012068"]
     generate_forms(master, tmp_path / "forms")
     answers = plan_form_answers(master, respondent)
     answers.update({"population": "1,966,735人", "aging_rate": "26.7％", "area": "1362.90", "households": "９４，６５４",

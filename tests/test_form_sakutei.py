@@ -39,7 +39,7 @@ def setup(tmp_path: Path) -> Any:
 
 
 def fill(master: Any, forms: Dict[str, Path], tmp_path: Path, code: str, answers: Dict[str, Optional[Any]]) -> None:
-    respondent = master.respondents[code]
+    respondent = master.bodies[code]
     typed = {k: v for k, v in answers.items() if v is not None}
     fill_form(master, respondent, forms[code], tmp_path / "returns" / forms[code].name, typed)
 
@@ -48,7 +48,7 @@ def test_second_spec_round_trip_and_wide_flags(setup: Any, tmp_path: Path) -> No
     master, forms = setup
     plans = {}
     for code in forms:
-        plans[code] = plan_form_answers(master, master.respondents[code], seed=3)
+        plans[code] = plan_form_answers(master, master.bodies[code], seed=3)
         fill(master, forms, tmp_path, code, plans[code])
     # one 団体 with a fixed answer, in the words people use
     fixed = {"dantai_code": "112143", "municipality": "川口市", "department": "福祉部", "status": "策定済",
@@ -65,7 +65,7 @@ def test_second_spec_round_trip_and_wide_flags(setup: Any, tmp_path: Path) -> No
     assert kawaguchi["participation"] == "アンケート調査、その他" and kawaguchi["population"] == "605000"
     answers = list(csv.DictReader(io.StringIO((tmp_path / "out" / "answers.csv").read_text(encoding="utf-8-sig"))))
     assert {(r["file"], r["cell"]) for r in answers if r["respondent_id"] == "112143"} == {
-        (forms["112143"].name, f"C{rows_by_key(master, master.respondents['112143'])[k].row}") for k in fixed}
+        (forms["112143"].name, f"C{rows_by_key(master, master.bodies['112143'])[k].row}") for k in fixed}
 
 
 def test_specify_exclusive_and_conditions(setup: Any, tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_specify_exclusive_and_conditions(setup: Any, tmp_path: Path) -> None:
                                             "participation:1": None})  # 策定未定: 策定年月 and 計画期間 do not apply
     result = collect_forms(master, [tmp_path / "returns"], tmp_path / "out")
     found = {(i.respondent_id, i.code): i for i in result.issues if i.severity != "info"}
-    where = {code: rows_by_key(master, master.respondents[code]) for code in forms}
+    where = {code: rows_by_key(master, master.bodies[code]) for code in forms}
     assert found[("112011", "form_exclusive")].cell == f"C{where['112011']['participation:6'].row}"
     assert found[("112011", "form_specify_unexpected")].cell == f"C{where['112011']['participation_other'].row}"
     assert found[("112143", "form_specify_missing")].cell == f"C{where['112143']['participation_other'].row}"

@@ -173,8 +173,8 @@ def wide_bytes(master: FormMaster, records: Dict[str, FormRecord]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(list(WIDE_FIXED) + [c[0] for c in columns])
-    for code in sorted(set(master.respondents) | set(records)):
-        respondent = master.respondents.get(code)
+    for code in sorted(set(master.bodies) | set(records)):
+        respondent = master.bodies.get(code)
         record = records.get(code)
         fixed = [code, respondent.prefecture if respondent else "", respondent.name if respondent else
                  (record.respondent if record else ""),

@@ -51,7 +51,7 @@ def check(source: Path, as_json: bool) -> int:
         console.echo(f"エラーが {issues.count('error')} 件あります。")
     else:
         console.print_issues(issues)
-        console.echo(f"マスタに誤りはありません（フォーム調査「{master.spec.title}」、回答団体 {len(master.respondents)}）。")
+        console.echo(f"マスタに誤りはありません（フォーム調査「{master.spec.title}」、回答団体 {len(master.bodies)}）。")
     if master is None:
         return EXIT_USAGE if {i.code for i in issues} <= {"master_not_found"} else EXIT_INVALID
     return EXIT_OK
@@ -157,7 +157,7 @@ def simulate_sample_returns(master: "FormMaster", forms: Dict[str, Path], folder
                    {"suishin_career.3": "（3人目）社会福祉士", "suishin_agency.3": "藤沢市社会福祉協議会"}),
     }
     for code, path in forms.items():
-        respondent = master.respondents[code]
+        respondent = master.bodies[code]
         typed = dict(answers.get(code, {}))
         note = "転記した回答のとおり"
         if code in mistakes:
@@ -184,7 +184,7 @@ def simulate_sample_returns(master: "FormMaster", forms: Dict[str, Path], folder
         master.settings, fiscal_year=master.settings.fiscal_year - 1))
     from .form_generate import form_book
 
-    book, _ = form_book(last_year, master.respondents[first])
+    book, _ = form_book(last_year, master.bodies[first])
     old = folder / "前年度" / forms[first].name
     old.parent.mkdir(parents=True, exist_ok=True)
     book.save(old)

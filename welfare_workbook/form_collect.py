@@ -65,7 +65,7 @@ def _identify(meta: FormMeta, ret: Return, master: FormMaster) -> bool:
     """Is this a return of this form survey, from a 団体 of its master? (issues say why not)."""
     pairs, s = meta.pairs, master.settings
     ret.respondent_id = str(pairs.get("respondent_id") or "") or None
-    respondent = master.respondents.get(ret.respondent_id or "")
+    respondent = master.bodies.get(ret.respondent_id or "")
     ret.respondent = respondent.display if respondent else str(pairs.get("respondent") or "") or None
     if not meta.is_form:  # a row-table workbook (進捗状況調査) sent to the form survey
         ret.add("form_rowtable_return", found=pairs.get("survey_name") or "別の調査", expected=s.survey_name)
@@ -97,7 +97,7 @@ def _by_content(rows: List[List[Any]], ret: Return, master: FormMaster) -> Optio
     for line in rows[FIRST_ROW - 1:]:
         if len(line) >= ANSWER_COL and cell_text(line[1]) == item.label:
             code = code_text(cell_value(line[ANSWER_COL - 1]))
-            respondent = master.respondents.get(code)
+            respondent = master.bodies.get(code)
             if respondent is None:
                 return None
             ret.respondent_id, ret.respondent = respondent.code, respondent.display
@@ -142,7 +142,7 @@ def _read(path: Path, zf: Any, ret: Return, master: FormMaster, limits: Limits) 
     ret.saved = facts.saved
     if facts.has_macros:
         ret.add("file_macro")
-    respondent = master.respondents[ret.respondent_id or ""]
+    respondent = master.bodies[ret.respondent_id or ""]
     expected = {r.key: r for r in answer_rows(form_layout(master.spec, master, respondent))}
     _SheetReader(ret, master, sheet, rows, expected, facts.formula_cells.get(sheet) or {}).read(meta.table)
     ret.readable = True
@@ -234,7 +234,7 @@ class _SheetReader:
         cached = self.__dict__.get("_locked")
         if cached is None:
             cached = set()
-            respondent = self.master.respondents.get(self.ret.respondent_id or "")
+            respondent = self.master.bodies.get(self.ret.respondent_id or "")
             if respondent is not None:
                 cached = {r.row for r in form_layout(self.master.spec, self.master, respondent) if not r.key}
             self.__dict__["_locked"] = cached

@@ -14,7 +14,7 @@ naming sheet and cell, all reported at once.
 >>> check_digit("01100"), valid_code("011002"), valid_code("011001"), valid_code("130001")
 (2, True, False, True)
 >>> master, issues = load_form_master(form_sample_path())
->>> master.settings.form, len(master.respondents) >= 8, issues.has_errors
+>>> master.settings.form, len(master.bodies) >= 8, issues.has_errors
 ('chiiki_kyosei', True, False)
 """
 
@@ -118,13 +118,13 @@ class Respondent:
 @dataclass
 class FormMaster:
     settings: FormSettings
-    respondents: Dict[str, Respondent]  # by 団体コード, in sheet order
+    bodies: Dict[str, Respondent]  # the 団体 that answer, by 団体コード, in sheet order
     spec: FormSpec
     source: str = ""
 
     def ordered(self) -> List[Respondent]:
         """Respondents in 団体コード order (the compilation's order)."""
-        return [self.respondents[c] for c in sorted(self.respondents)]
+        return [self.bodies[c] for c in sorted(self.bodies)]
 
     def blocks(self, respondent: Optional[Respondent], group: Repeat) -> int:
         """How many blocks of ``group`` a respondent may fill: its ``count`` column, else ``max``."""

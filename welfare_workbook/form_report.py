@@ -230,9 +230,9 @@ def _list_sheet(wb: Any, master: FormMaster, records: Dict[str, FormRecord]) -> 
     _list_header(ws, header, bold, fill, wrap)
     styles = StyleCache()
     sums: Dict[int, List[float]] = {}
-    codes = sorted(set(master.respondents) | set(records))
+    codes = sorted(set(master.bodies) | set(records))
     for row, code in enumerate(codes, start=2):
-        values = _list_row(code, master.respondents.get(code), records.get(code), columns, sums)
+        values = _list_row(code, master.bodies.get(code), records.get(code), columns, sums)
         for col, value in enumerate(values, start=1):
             cell = put(ws, row, col, value)
             styles.apply(cell, ("body", isinstance(value, float)), font=body, alignment=wrap,
@@ -309,7 +309,7 @@ def write_compilation(master: FormMaster, records: Dict[str, FormRecord], path: 
     for code in sorted(records):
         if page.row > 1:
             ws.row_breaks.append(Break(id=page.row - 1))  # each 団体 starts a printed page
-        respondent = master.respondents.get(code)
+        respondent = master.bodies.get(code)
         title = respondent.display if respondent else records[code].respondent
         _page(page, master.spec, records[code], title)
     from openpyxl.worksheet.cell_range import MultiCellRange

@@ -50,7 +50,7 @@ class _Frame:
                                    for cells in self.cells], dtype=object)
         data["_respondent"] = pd.Series([r.respondent_id or "" for r in returns], dtype=object)
         for group in master.spec.repeats:
-            data[f"_blocks:{group.id}"] = [master.blocks(master.respondents.get(r.respondent_id or ""), group)
+            data[f"_blocks:{group.id}"] = [master.blocks(master.bodies.get(r.respondent_id or ""), group)
                                           for r in returns]
         data["_row"] = range(len(returns))
         self.frame = pd.DataFrame(data, copy=False)
@@ -189,8 +189,8 @@ class _Rules:
             self.add("form_code_check_digit", key, lambda df, k=key: _each(
                 df, k, lambda v: not digits(v) or valid_code(str(v))))
             self.add("form_code_unknown", key, lambda df, k=key: _each(
-                df, k, lambda v: not valid_code(str(v)) or str(v) in master.respondents))
-            self.add("form_code_mismatch", key, lambda df, k=key: df[k].isna() | ~df[k].isin(list(master.respondents))
+                df, k, lambda v: not valid_code(str(v)) or str(v) in master.bodies))
+            self.add("form_code_mismatch", key, lambda df, k=key: df[k].isna() | ~df[k].isin(list(master.bodies))
                      | (df[k] == df["_respondent"]))
         self.add("text_too_long", key, lambda df, k=key: _each(df, k, lambda v: len(str(v)) <= MAX_CELL_TEXT))
 
@@ -289,7 +289,7 @@ def _return_fields(code: str, key: str, ret: Return, cell: InputCell, master: Fo
     """Message fields that depend on the return (not known when the check was built)."""
     if code == "form_block_beyond_max":
         group = master.spec.repeat_of(key.partition(".")[0])
-        return {"max": master.blocks(master.respondents.get(ret.respondent_id or ""), group) if group else 0}
+        return {"max": master.blocks(master.bodies.get(ret.respondent_id or ""), group) if group else 0}
     if code == "form_code_check_digit":
         return {"expected": str(check_digit(str(cell.value)[:5]))}
     if code == "form_code_mismatch":
