@@ -21,14 +21,13 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 from . import issues as iss
 from ._version import __version__
-from .collect import Limits, find_files, normalize_return, pick_current, read_return
+from .collect import Limits, find_files, pick_current
 from .excel import atomic_write
 from .issues import Issue
+from .kinds import kind_of
 from .master import Master
-from .merge import CollectResult, return_status, roster
+from .merge import CollectResult
 from .returns import Return, ReturnStatus
-from .spec import template_version
-from .validate import validate_returns
 
 CACHE_FORMAT = 2  # 2: issues carry their context
 CHUNK = 16  # returns a worker reads per task: few enough to keep its memory small, enough to amortise the round trip
@@ -46,7 +45,7 @@ class ReturnCache:
 
     def __init__(self, folder: Path, master: Master, limits: Limits) -> None:
         self.folder = Path(folder)
-        salt = "|".join((str(CACHE_FORMAT), __version__, template_version(), master_fingerprint(master),
+        salt = "|".join((str(CACHE_FORMAT), __version__, kind_of(master).version(), master_fingerprint(master),
                          str(limits.max_bytes), str(limits.max_cells)))
         self.salt = salt.encode("utf-8")
         self.used: set = set()
@@ -121,9 +120,7 @@ def _read_chunk(files: Sequence[Tuple[str, str]]) -> List[Return]:
 
 
 def _read_one(path: Path, shown: str, master: Master, limits: Optional[Limits]) -> Return:
-    ret = read_return(path, shown, master, limits)
-    normalize_return(ret, master)
-    return ret
+    return kind_of(master).read(path, shown, master, limits)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -299,9 +296,10 @@ def read_batch(master: Master, sources: Sequence[Path], progress: Progress, batc
     current = [r for r in returns if r.status != ReturnStatus.SUPERSEDED and r.readable]
     todo = batch.needs_validation(current)
     before = {id(r): len(r.issues) for r in todo}
-    validate_returns(todo, master)
+    kind = kind_of(master)
+    kind.validate(todo, master)
     batch.remember_validation(todo, before)
     for ret in returns:
-        ret.status = return_status(ret)
+        ret.status = kind.status(ret)
     notes.extend(batch.finish())
-    return CollectResult(returns, roster(master, returns), notes)
+    return CollectResult(returns, kind.roster(master, returns), notes)

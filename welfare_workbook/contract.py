@@ -53,11 +53,20 @@ class ItemRow:
     value_type: str = "text"  # input type of an "indicator" column: integer/decimal/text
 
 
-def survey_id(master: Master) -> str:
-    """Stable id of a survey: the same master always gives the same id."""
+def survey_id(master: Any) -> str:
+    """Stable id of a survey: the same master always gives the same id (a form survey's
+    master its form survey id, so mail and the survey folder need not tell them apart)."""
     s = master.settings
+    if isinstance(getattr(s, "form", None), str):
+        return form_survey_id(s)
     text = "|".join((s.municipality, s.plan_name, s.survey_name, str(s.fiscal_year)))
     return "S" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def form_survey_id(settings: Any) -> str:
+    """Stable id of a form survey: who runs it, its name, its form and year."""
+    text = "|".join(("form", settings.body, settings.survey_name, settings.form, str(settings.fiscal_year)))
+    return "F" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def year_labels(fiscal_year: int) -> Dict[str, str]:

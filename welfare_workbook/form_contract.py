@@ -23,11 +23,10 @@ Keys of answer cells: ``item`` · ``item.2`` (block 2 of a repeat group) ·
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .contract import META_MARKER, META_SHEET, pack_meta_rows, read_meta, row_hash
+from .contract import META_MARKER, META_SHEET, form_survey_id, pack_meta_rows, read_meta, row_hash
 from .form_spec import Condition, FormSpec, Heading, Item, Repeat, Section
 
 FORM_META_FORMAT = "form1"
@@ -163,12 +162,6 @@ def answer_rows(rows: Sequence[FormRow]) -> List[FormRow]:
 
 # ---------------------------------------------------------------------------
 # survey id and _meta
-
-
-def form_survey_id(settings: Any) -> str:
-    """Stable id of a form survey: who runs it, its name, its form and year."""
-    text = "|".join(("form", settings.body, settings.survey_name, settings.form, str(settings.fiscal_year)))
-    return "F" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 def form_lineage(settings: Any) -> str:

@@ -31,7 +31,7 @@ from .form_spec import MARK, FormSpec, Item, Repeat, available_forms, load_form_
 from .issues import IssueList
 from .master import MasterChecker as _Checker, read_master_file
 from .master_io import RawSheet, write_master_xlsx
-from .master_model import cell_text, column_letter, split_list
+from .master_model import Department, cell_text, column_letter, split_list
 from .spec import SpecError
 from .wareki import fiscal_year_label, parse_date, parse_fiscal_year
 
@@ -94,6 +94,16 @@ class FormSettings:
     def fiscal_year_label(self) -> str:
         return fiscal_year_label(self.fiscal_year)
 
+    # the names the row-table master's settings have, read by mail and the survey folder
+    @property
+    def municipality(self) -> str:
+        """Who runs the survey (厚生労働省, a 都道府県 …): the row master's 自治体名."""
+        return self.body
+
+    @property
+    def plan_name(self) -> str:
+        return ""
+
 
 @dataclass(frozen=True)
 class Respondent:
@@ -125,6 +135,42 @@ class FormMaster:
     def ordered(self) -> List[Respondent]:
         """Respondents in 団体コード order (the compilation's order)."""
         return [self.bodies[c] for c in sorted(self.bodies)]
+
+    # What the survey folder, mail, review and the web page read of any master (the
+    # row-table master's names): each 団体 as a Department whose id is its 団体コード and
+    # whose name is how it is shown (北海道 釧路市), its person the 担当部署.
+
+    @property
+    def departments(self) -> Dict[str, Department]:
+        """Every 団体 as a Department, by 団体コード, in 団体コード order (built once)."""
+        found = self.__dict__.get("_departments")
+        if found is None:
+            found = self.__dict__["_departments"] = {
+                r.code: Department(r.code, r.display, kind="団体", email=r.email, person=r.department)
+                for r in self.ordered()}
+        return found
+
+    def respondents(self) -> List[Department]:
+        """Every 団体 answers a form survey: all of them, in 団体コード order."""
+        return list(self.departments.values())
+
+    def is_respondent(self, code: Optional[str]) -> bool:
+        return code in self.bodies
+
+    def department_names_in(self, text: str) -> List[str]:
+        """Shown names of the 団体 named in ``text`` (a file name: ``012068_釧路市.xlsx``),
+        by 団体名 — or for a prefecture answering for itself its name — or the shown name."""
+        index = self.__dict__.get("_names")
+        if index is None:
+            index = self.__dict__["_names"] = {}
+            for r in self.ordered():
+                for name in {r.display, r.prefecture if r.name in NO_MUNICIPALITY else r.name}:
+                    index.setdefault(name, []).append(r.display)
+        longest = max(map(len, index), default=0)
+        found = {shown for i in range(len(text)) for j in range(i + 1, min(len(text), i + longest) + 1)
+                 for shown in index.get(text[i:j], ())}
+        order = {d.name: n for n, d in enumerate(self.departments.values())}
+        return sorted(found, key=order.__getitem__)
 
     def blocks(self, respondent: Optional[Respondent], group: Repeat) -> int:
         """How many blocks of ``group`` a respondent may fill: its ``count`` column, else ``max``."""

@@ -11,93 +11,22 @@ prefectures' collections merged into one.
 from __future__ import annotations
 
 import json
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from .batch import Batch, LongLived, read_batch
 from .excel import OutputGuard, atomic_write
 from .form_answers import ANSWERS_FILE, WIDE_FILE, records_from_answers, records_from_returns, write_answers, \
     write_wide
-from .form_collect import read_form_return
-from .form_contract import form_survey_id
 from .form_master import FormMaster
 from .form_report import CHECKS_FILE, SUMMARY_FILE, write_compilation, write_form_checks
-from .form_validate import validate_forms
 from .guard import Limits
 from .issues import IssueList, Report, make
-from .master_model import Department
-from .merge import ISSUES_FILE, CollectResult, RosterRow, roster_of
-from .collect import pick_current
-from .returns import Return, ReturnStatus, RosterStatus
-from .sources import find_files
+from .merge import ISSUES_FILE, CollectResult
+from .returns import RosterStatus
 
-OUT_OF_SCOPE = {"wrong_survey", "unknown_respondent", "meta_missing", "form_rowtable_return"}
 Progress = Optional[Callable[[int, int], None]]
-
-
-@dataclass
-class FormCollectResult(CollectResult):
-    """A form collect run: the row-table result's shape (``collect --json``), its survey the form's."""
-
-    survey: Dict[str, Any] = field(default_factory=dict)
-
-    def verdict(self, master: Any) -> Dict[str, Any]:
-        data = self.to_dict(context=True)
-        data["survey"] = dict(self.survey)
-        data["roster"] = [row.to_dict() for row in self.roster]
-        return data
-
-
-def _status(ret: Return) -> ReturnStatus:
-    if ret.status == ReturnStatus.SUPERSEDED:
-        return ReturnStatus.SUPERSEDED
-    if any(i.code in OUT_OF_SCOPE for i in ret.issues) or not ret.respondent_id:
-        return ReturnStatus.OUT_OF_SCOPE
-    return ReturnStatus.NEEDS_FIX if ret.errors else ReturnStatus.SUBMITTED
-
-
-def form_roster(master: FormMaster, returns: List[Return]) -> List[RosterRow]:
-    """Every 団体 of the master (団体コード order) with its current return and status."""
-    return roster_of([Department(r.code, r.display, email=r.email) for r in master.ordered()], returns)
-
-
-_WORKER: Dict[str, Any] = {}
-
-
-def _init(master: FormMaster, limits: Limits) -> None:
-    _WORKER.update(master=master, limits=limits)
-
-
-def _read_one(item: Tuple[str, str]) -> Return:
-    return read_form_return(Path(item[0]), item[1], _WORKER["master"], _WORKER["limits"])
-
-
-def read_forms(master: FormMaster, sources: Sequence[Path], limits: Optional[Limits] = None, workers: int = 1,
-               progress: Progress = None) -> FormCollectResult:
-    """Find, read, normalise, de-duplicate and validate every return (nothing written)."""
-    files, notes = find_files(sources)
-    limits = limits or Limits()
-    returns: List[Return] = []
-    if workers > 1 and len(files) > 8:  # returns are independent until the one validation pass
-        with ProcessPoolExecutor(workers, initializer=_init, initargs=(master, limits)) as pool:
-            for number, ret in enumerate(pool.map(_read_one, [(str(p), s) for p, s in files], chunksize=16), 1):
-                returns.append(ret)
-                if progress:
-                    progress(number, len(files))
-    else:
-        for number, (path, shown) in enumerate(files, start=1):
-            returns.append(read_form_return(path, shown, master, limits))
-            if progress:
-                progress(number, len(files))
-    pick_current(returns)
-    current = [r for r in returns if r.status != ReturnStatus.SUPERSEDED and r.readable]
-    validate_forms(current, master)
-    for ret in returns:
-        ret.status = _status(ret)
-    s = master.settings
-    survey = {"id": form_survey_id(s), "name": s.survey_name, "fiscal_year": s.fiscal_year, "form": s.form}
-    return FormCollectResult(returns, form_roster(master, returns), notes, survey=survey)
 
 
 def _roster_words(result: CollectResult) -> Dict[str, str]:
@@ -106,10 +35,23 @@ def _roster_words(result: CollectResult) -> Dict[str, str]:
 
 
 def collect_forms(master: FormMaster, sources: Sequence[Path], out_dir: Path, limits: Optional[Limits] = None,
-                  workers: int = 1, progress: Progress = None) -> FormCollectResult:
-    """The ``collect`` command on a form master: read every return and write every output into ``out_dir``."""
+                  workers: int = 1, progress: Progress = None, cache_dir: Optional[Path] = None,
+                  annotate: Optional[Callable[[CollectResult], None]] = None) -> CollectResult:
+    """The ``collect`` command on a form master: read every return and write every output into ``out_dir``.
+
+    ``cache_dir`` and ``annotate`` as for the row survey's :func:`~.pipeline.collect` (a
+    survey folder keeps what it read there, and adds each 団体's state before writing).
+    """
     out_dir = Path(out_dir)
-    result = read_forms(master, sources, limits, workers, progress)
+    with LongLived() as phase:
+        result = read_batch(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
+        if annotate is not None:
+            annotate(result)
+        _write_outputs(master, result, out_dir)
+    return result
+
+
+def _write_outputs(master: FormMaster, result: CollectResult, out_dir: Path) -> None:
     failures = result.output_issues
     records = records_from_returns(master, result.returns, _roster_words(result))
     planned = {"answers": out_dir / ANSWERS_FILE, "wide": out_dir / WIDE_FILE, "summary": out_dir / SUMMARY_FILE,
@@ -131,7 +73,6 @@ def collect_forms(master: FormMaster, sources: Sequence[Path], out_dir: Path, li
         atomic_write(planned["issues"], lambda tmp: tmp.write_bytes(text.encode("utf-8")))
     if not guard.ok:
         del result.outputs["issues"]
-    return result
 
 
 @dataclass

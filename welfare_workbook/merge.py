@@ -101,6 +101,8 @@ class CollectResult(Report):
         data = self.to_dict(context=True)
         data["survey"] = {"id": survey_id(master), "name": master.settings.survey_name,
                           "fiscal_year": master.settings.fiscal_year}
+        if getattr(master.settings, "form", None):  # a form survey: which form
+            data["survey"]["form"] = master.settings.form
         data["roster"] = [row.to_dict() for row in self.roster]
         return data
 
