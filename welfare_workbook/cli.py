@@ -152,12 +152,6 @@ def _folder_or_exit(workspace_opt: Optional[Path], message: Optional[str] = None
     return ws
 
 
-def _no_form_folder(target: Target) -> None:
-    """Form surveys are run with --master and --out for now; a survey folder holds a row survey."""
-    if target.workspace is not None:
-        raise UsageError("フォーム調査のマスタは、今は調査フォルダでは使えません。--master と --out で指定してください。")
-
-
 def _exit_with(report: Any, as_json: bool, show: Callable[[Any], None]) -> None:
     """Print a survey-folder report (or its JSON) and exit with its code."""
     console.print_json(report.to_dict()) if as_json else show(report)
@@ -165,9 +159,10 @@ def _exit_with(report: Any, as_json: bool, show: Callable[[Any], None]) -> None:
 
 
 def _load(source: Path) -> Tuple[Any, IssueList]:
-    from .master import load_master
+    """The master of either kind of survey (a form survey's has a 回答団体 sheet)."""
+    from .kinds import load_any_master
 
-    return load_master(source)
+    return load_any_master(source)
 
 
 def _master_exit_code(issues: IssueList) -> int:
@@ -260,10 +255,9 @@ def _generate(master: Any, out: Path, as_json: bool) -> Any:
 def generate(master_opt: Optional[Path], workspace_opt: Optional[Path], out: Optional[Path], as_json: bool) -> None:
     """担当課ごとの調査票（.xlsx）を作成する。"""
     target = resolve_target(master_opt, workspace_opt)
-    if form_cli.dispatch_master(target.master):
-        _no_form_folder(target)
-        sys.exit(form_cli.generate(target.master, out or Path("output"), as_json))
     out = out or (target.workspace.forms if target.workspace else Path("output"))
+    if form_cli.dispatch_master(target.master):  # one form per 団体
+        sys.exit(form_cli.generate(target.master, out, as_json))
     result = _generate(_master_or_exit(target.master, quiet=as_json), out, as_json)
     sys.exit(EXIT_INVALID if result.issues.has_errors else EXIT_OK)
 
@@ -289,9 +283,9 @@ def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], workspace_opt
 
     target = _collect_target(returns, master_opt, workspace_opt, out)
     progress, limits = console.Progress("提出を読み取り", quiet=as_json), Limits(int(max_mb * MIB), max_cells)
-    if form_cli.dispatch_master(target.master):
-        _no_form_folder(target)
-        sys.exit(form_cli.collect(target.master, returns, out or Path("output") / "回収結果", as_json, limits))
+    if target.workspace is None and form_cli.dispatch_master(target.master):
+        sys.exit(form_cli.collect(target.master, returns, out or Path("output") / "回収結果", as_json, limits,
+                                  workers or 1))
     master = _master_or_exit(target.master, quiet=as_json)
     if target.workspace is not None:
         from .folder import collect_in
@@ -303,7 +297,10 @@ def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], workspace_opt
 
         result = collect_returns(master, list(returns), out or Path("output") / "回収結果", progress=progress,
                                  limits=limits, workers=workers or 1)
-    console.print_json(result.to_dict()) if as_json else console.print_collect(result)
+    if as_json:
+        console.print_json(result.to_dict())
+    else:
+        form_cli.print_collect(result) if form_cli.is_form(master) else console.print_collect(result)
     sys.exit(EXIT_OK if result.valid else EXIT_USAGE if _busy(result) else EXIT_INVALID)
 
 
@@ -349,7 +346,6 @@ def report(answers_paths: Tuple[Path, ...], master_opt: Optional[Path], workspac
                          "（調査フォルダでは省けます）。", click.get_current_context(), usage=True)
     _require(answers_paths, ANSWERS_MISSING, Path.is_file)
     if form_cli.dispatch_master(target.master):  # several prefectures' answers.csv merge into one compilation
-        _no_form_folder(target)
         sys.exit(form_cli.report(target.master, answers_paths, out or Path("output") / "回収結果"))
     master = _master_or_exit(target.master)
     result = write_report(master, list(answers_paths), out or Path("output") / "回収結果")

@@ -20,6 +20,7 @@ from .generate import GenerateResult, generate
 from .guard import Limits
 from .issues import IssueList
 from .journal import JournalBusy, JournalLock
+from .kinds import is_form
 from .mail import KIND_DISTRIBUTE, MailResult, normalize_kind, run_mail
 from .master import Master
 from .merge import CollectResult
@@ -49,7 +50,11 @@ def open_folder(folder: Optional[Path] = None, cwd: Optional[Path] = None
 
 
 def generate_in(ws: Workspace, master: Master, progress: Progress = None) -> GenerateResult:
-    """The workbooks of every respondent into 調査票/."""
+    """The workbooks of every respondent into 調査票/ (a form survey: one form per 団体)."""
+    if is_form(master):
+        from .form_generate import generate_forms
+
+        return generate_forms(master, ws.forms, progress=progress)  # type: ignore[arg-type]
     return generate(master, ws.forms, progress=progress)
 
 
@@ -80,8 +85,15 @@ def _collect_locked(ws: Workspace, master: Master, progress: Progress, limits: O
         attach_states(result, report.respondents)
         result.notes.extend(i for i in report.issues if i.code.startswith(("inbox_", "journal_", "state_")))
 
-    return collect(master, [ws.inbox] if ws.inbox.is_dir() else [], ws.results, progress, limits,
-                   workers or default_workers(), ws.collect_cache if use_cache else None, annotate=with_states)
+    sources = [ws.inbox] if ws.inbox.is_dir() else []
+    cache = ws.collect_cache if use_cache else None
+    if is_form(master):
+        from .form_pipeline import collect_forms
+
+        return collect_forms(master, sources, ws.results, limits, workers or default_workers(), progress,  # type: ignore[arg-type]
+                             cache, annotate=with_states)
+    return collect(master, sources, ws.results, progress, limits, workers or default_workers(), cache,
+                   annotate=with_states)
 
 
 def attach_states(result: CollectResult, rows: List[StateRow]) -> None:
@@ -115,7 +127,12 @@ def state_note(row: StateRow) -> str:
 
 
 def report_in(ws: Workspace, master: Master) -> SummaryReport:
-    """集計表.xlsx and indicators.csv again from 回収結果/answers.csv (after a hand edit)."""
+    """集計表.xlsx and indicators.csv again from 回収結果/answers.csv (after a hand edit);
+    a form survey: its compilation and 回答一覧.csv."""
+    if is_form(master):
+        from .form_pipeline import write_form_report
+
+        return write_form_report(master, [ws.results / "answers.csv"], ws.results)  # type: ignore[arg-type,return-value]
     return write_report(master, [ws.results / "answers.csv"], ws.results)
 
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # the library is imported by each command, so --help stays fa
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
-__all__ = ["is_sample", "dispatch_master", "check", "generate", "collect", "report", "init_master", "demo"]
+__all__ = ["is_sample", "is_form", "dispatch_master", "check", "generate", "collect", "print_collect", "report",
+           "init_master", "demo"]
 
 
 def is_sample(name: str) -> bool:
@@ -79,7 +80,15 @@ def generate(source: Path, out: Path, as_json: bool) -> int:
     return EXIT_INVALID if result.issues.has_errors else EXIT_OK
 
 
-def _print_collect(result: Any) -> None:
+def is_form(master: Any) -> bool:
+    """True for a form survey's master (the commands print its results their own way)."""
+    from .kinds import is_form as form_master
+
+    return form_master(master)
+
+
+def print_collect(result: Any) -> None:
+    """collect's summary for a form survey: each 団体's status, what to check, the outputs."""
     console.echo("提出状況:")
     for row in result.roster:
         ret = row.current
@@ -101,15 +110,15 @@ def _print_collect(result: Any) -> None:
             console.echo(f"{label}: {result.outputs[key]}")
 
 
-def collect(source: Path, returns: Sequence[Path], out: Path, as_json: bool, limits: Any) -> int:
+def collect(source: Path, returns: Sequence[Path], out: Path, as_json: bool, limits: Any, workers: int = 1) -> int:
     from .form_pipeline import collect_forms
 
     master = _load(source, as_json)
     if isinstance(master, int):
         return master
-    result = collect_forms(master, list(returns), out, limits=limits,
+    result = collect_forms(master, list(returns), out, limits=limits, workers=workers,
                            progress=console.Progress("提出を読み取り", quiet=as_json))
-    console.print_json(result.to_dict()) if as_json else _print_collect(result)
+    console.print_json(result.to_dict()) if as_json else print_collect(result)
     return EXIT_OK if result.valid else EXIT_INVALID
 
 
@@ -207,7 +216,7 @@ def demo(out: Path, sample: str) -> int:
         console.echo(line)
     console.echo("")
     result = collect_forms(master, [out / "提出"], out / "回収結果")
-    _print_collect(result)
+    print_collect(result)
     if "summary" in result.outputs:
         console.echo("")
         console.echo(f"取りまとめ（seed 003 と同じ体裁の団体別ページと一覧）は {result.outputs['summary']} にあります。")

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .guard import Limits
+from .issues import IssueList
 from .merge import RosterRow, return_status, roster, roster_of
 from .returns import Return, ReturnStatus
 
@@ -97,4 +98,41 @@ def is_form(master: Any) -> bool:
     return kind_of(master) is FORM
 
 
-__all__ = ["SurveyKind", "ROW", "FORM", "kind_of", "is_form", "form_return_status", "form_roster"]
+# ---------------------------------------------------------------------------
+# masters of either kind (a survey folder holds one or the other)
+
+
+def load_any_master(source: Any) -> Tuple[Optional[Any], IssueList]:
+    """A row-table master or a form survey's master (it has a 回答団体 sheet), checked."""
+    from .form_master import is_form_master, load_form_master
+    from .master import load_master
+
+    return load_form_master(source) if is_form_master(source) else load_master(source)
+
+
+def all_samples() -> Tuple[str, ...]:
+    """The bundled samples: the row-table ones, then the form ones."""
+    from .form_master import FORM_SAMPLES
+    from .master import SAMPLES
+
+    return tuple(SAMPLES) + tuple(FORM_SAMPLES)
+
+
+def sample_source(name: str) -> Path:
+    """The folder of a bundled sample's master (CSV files), of either kind."""
+    from .form_master import FORM_SAMPLES, form_sample_path
+    from .master import sample_path
+
+    return form_sample_path(name) if name in FORM_SAMPLES else sample_path(name)
+
+
+def sample_sheets(name: str) -> Dict[str, List[List[str]]]:
+    """A bundled sample's master as rows of text per sheet (header first), to write as .xlsx."""
+    from .form_master import FORM_SAMPLES, form_sample_rows
+    from .master import sample_rows
+
+    return form_sample_rows(name) if name in FORM_SAMPLES else sample_rows(name)
+
+
+__all__ = ["SurveyKind", "ROW", "FORM", "kind_of", "is_form", "form_return_status", "form_roster",
+           "load_any_master", "all_samples", "sample_source", "sample_sheets"]

@@ -12,7 +12,7 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import issues as iss
 from .answers import NEEDS_FIX, csv_text, read_answers
@@ -136,9 +136,10 @@ class _Inputs:
     answers: List[Dict[str, Any]]
 
 
-def _read_inputs(master_source: Path, answers_path: Path, force: bool) -> Union[_Inputs, RolloverResult]:
-    """The master and the answers, or a result saying why there is nothing to roll over."""
-    master, issues = load_master(master_source)
+def _read_inputs(master_source: Path, answers_path: Path, force: bool,
+                 load: Callable[[Path], Tuple[Any, Any]] = load_master) -> Union[_Inputs, RolloverResult]:
+    """The master (read by ``load``) and the answers, or a result saying why there is nothing to roll over."""
+    master, issues = load(master_source)
     if master is None:
         return RolloverResult(0, 0, 0, list(issues))
     year = master.settings.fiscal_year
@@ -203,16 +204,23 @@ def _replace_results(rows: Rows, year: int, new: List[Dict[str, str]]) -> int:
 
 
 def rollover(master_source: Path, answers_path: Path, out: Path, force: bool = False) -> RolloverResult:
-    """Write next year's master: answers appended to 実績, 対象年度 and 提出期限 advanced.
+    """Write next year's master: answers appended to 実績, 対象年度 and 提出期限 advanced
+    (a form survey's master: 対象年度 and 提出期限 only — its 回答団体 stay as they are).
 
     Refuses (an error issue, nothing written) while answers still have errors, unless ``force``.
     """
-    inputs = _read_inputs(master_source, answers_path, force)
+    from .form_master import is_form_master, load_form_master
+
+    form = is_form_master(master_source)
+    inputs = _read_inputs(master_source, answers_path, force, load_form_master if form else load_master)
     if isinstance(inputs, RolloverResult):  # refused: nothing is written
         return inputs
     year = inputs.master.settings.fiscal_year
     rows = _sheet_rows(read_raw(master_source))
     issues = _advance_settings(rows, year, Path(out).name)
+    if form:  # each year's form is answered afresh: nothing is carried but the year and the deadline
+        write_master_xlsx(rows, Path(out))
+        return RolloverResult(year + 1, 0, 0, issues, Path(out))
     new = result_rows(year, inputs.answers)
     replaced = _replace_results(rows, year, new)
     write_master_xlsx(rows, Path(out))

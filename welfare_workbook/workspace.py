@@ -32,7 +32,8 @@ from . import journal
 from ._version import __version__
 from .excel import atomic_write
 from .issues import Issue, IssueList, Report
-from .master import SAMPLES, Master, load_master, read_raw, sample_path, sample_rows, write_master_xlsx
+from .kinds import all_samples, load_any_master, sample_sheets, sample_source
+from .master import Master, read_raw, write_master_xlsx
 from .sources import display_name
 from .states import INBOX, receipts
 
@@ -120,7 +121,8 @@ class Workspace:
         return None
 
     def load_master(self) -> Tuple[Optional[Master], IssueList]:
-        return load_master(self.master_path)
+        """The folder's master: a row-table survey's, or a form survey's (:mod:`kinds`)."""
+        return load_any_master(self.master_path)
 
     def inbox_names(self) -> List[str]:
         """Names of the files in 受付/ ("/"-separated below it), as collect names them;
@@ -208,10 +210,10 @@ def init(folder: Path, master: Optional[Path] = None, sample: Optional[str] = No
     folder = Path(folder)
     report = InitReport(str(folder))
     if (master is None) == (sample is None):
-        report.issues.append(iss.make("folder_init_source", samples="・".join(SAMPLES)))
+        report.issues.append(iss.make("folder_init_source", samples="・".join(all_samples())))
         return report
-    if sample is not None and sample not in SAMPLES:
-        report.issues.append(iss.make("folder_unknown_sample", value=sample, samples="・".join(SAMPLES)))
+    if sample is not None and sample not in all_samples():
+        report.issues.append(iss.make("folder_unknown_sample", value=sample, samples="・".join(all_samples())))
         return report
     if folder.exists() and not folder.is_dir():
         report.issues.append(iss.make("folder_is_file", file=str(folder)))
@@ -219,10 +221,10 @@ def init(folder: Path, master: Optional[Path] = None, sample: Optional[str] = No
     if folder.is_dir() and not force and any(p.name.lower() not in OS_FILES for p in folder.iterdir()):
         report.issues.append(iss.make("folder_not_empty", file=str(folder)))
         return report
-    source = sample_path(sample) if sample is not None else Path(master)  # type: ignore[arg-type]
+    source = sample_source(sample) if sample is not None else Path(master)  # type: ignore[arg-type]
     # shown_as: where the master came from when its path does not say (the web page's upload)
     report.master = f"同梱サンプル {sample}" if sample is not None else shown_as or str(master)
-    checked, issues = load_master(source)
+    checked, issues = load_any_master(source)
     report.issues.extend(issues)
     if checked is None or issues.has_errors:
         report.issues.append(iss.make("folder_master_invalid", file=source.name if master else report.master))
@@ -247,9 +249,9 @@ def _make_folder(ws: Workspace, source: Path, sample: Optional[str], report: Ini
         data = source.read_bytes()  # the secretariat's own workbook, as it is
         atomic_write(ws.master_path, lambda tmp: tmp.write_bytes(data))
     else:  # a sample, a folder of CSV exports or an .xlsm: written as a plain .xlsx
-        write_master_xlsx(sample_rows(sample) if sample is not None else _raw_rows(source), ws.master_path)
+        write_master_xlsx(sample_sheets(sample) if sample is not None else _raw_rows(source), ws.master_path)
     report.created.append(MASTER_FILE)
-    written, issues = load_master(ws.master_path)  # the copy must read back as the source did
+    written, issues = load_any_master(ws.master_path)  # the copy must read back as the source did
     if written is None or issues.has_errors:
         report.issues.extend(issues)
         return
