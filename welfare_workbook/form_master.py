@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 from . import form_issues  # noqa: F401  (registers the form codes)
 from .form_spec import MARK, FormSpec, Item, Repeat, available_forms, load_form_spec
@@ -127,6 +127,9 @@ class Respondent:
 
 @dataclass
 class FormMaster:
+    respondent_noun: ClassVar[str] = "団体"
+    respondent_id_label: ClassVar[str] = "団体コード"
+
     settings: FormSettings
     bodies: Dict[str, Respondent]  # the 団体 that answer, by 団体コード, in sheet order
     spec: FormSpec

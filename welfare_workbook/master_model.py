@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, List, Optional, Tuple
 
 from .wareki import fiscal_year_label
 
@@ -151,6 +151,10 @@ class Result:
 
 @dataclass
 class Master:
+    # what users call a respondent and its id (a form survey's master says 団体, 団体コード)
+    respondent_noun: ClassVar[str] = "課"
+    respondent_id_label: ClassVar[str] = "課ID"
+
     settings: Settings
     departments: Dict[str, Department]
     measures: Dict[str, Measure]
