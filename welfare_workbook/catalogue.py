@@ -468,7 +468,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "rollover_open_states": (
         ERROR,
-        "まだ済んでいない課があります（{departments}）。修正の提出を回収して確認するか、事務局の判断で"
+        "まだ済んでいない{noun}があります（{departments}）。修正の提出を回収して確認するか、事務局の判断で"
         "確認済にしてから繰り越してください。承知の上で繰り越すには --force を付けてください。",
     ),
     "folder_not_empty": (
@@ -513,7 +513,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "receive_unknown_respondent": (
         ERROR,
-        "課ID「{value}」は今回の回答課にありません。マスタの「担当課」シートの課IDを指定してください。",
+        "{id_label}「{value}」は今回の回答{noun}にありません。マスタの「{roster_sheet}」シートの{id_label}を指定してください。",
     ),
     "inbox_missing": (
         WARNING,
@@ -532,8 +532,8 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "state_unmatched_file": (
         WARNING,
-        "受付のファイル「{file}」は読み取れず（{reason}）、ファイル名からもどの課の提出か判断できません。"
-        "提出元を確かめ、receive で課ID を指定して受け付け直してください。",
+        "受付のファイル「{file}」は読み取れず（{reason}）、ファイル名からもどの{noun}の提出か判断できません。"
+        "提出元を確かめ、receive で{id_label}を指定して受け付け直してください。",
     ),
     "state_unreadable_after_good": (
         WARNING,
@@ -551,7 +551,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "review_unknown_respondent": (
         ERROR,
-        "課ID「{value}」は今回の回答課にありません。status で課ID を確認してください。",
+        "{id_label}「{value}」は今回の回答{noun}にありません。status で{id_label}を確認してください。",
     ),
     "review_action": (
         ERROR,

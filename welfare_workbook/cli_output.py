@@ -104,8 +104,13 @@ def print_generated(master: Any, result: Any, out: Any) -> None:
         echo(f"  {wb.respondent_id}  {wb.respondent}  {wb.file.name}  （{detail}）")
 
 
-def print_collect(result: Any) -> None:
-    """Terminal summary of collect: the roster, then errors and warnings (info only as a count)."""
+COLLECT_OUTPUTS = (("answers", "回答データ"), ("wide", "回答一覧（1 団体 1 行）"), ("issues", "確認結果（JSON）"),
+                   ("checks", "確認結果"), ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ"))
+
+
+def print_collect(result: Any, noun: str = "課") -> None:
+    """Terminal summary of collect: the roster, then errors and warnings (info only as a count).
+    ``noun``: what a respondent is called (課, or 団体 for a form survey)."""
     echo("提出状況:")
     for row in result.roster:
         ret = row.current
@@ -127,9 +132,8 @@ def print_collect(result: Any) -> None:
         counts = "・".join(f"{w} {words.count(w)}" for w in dict.fromkeys(sorted(words, key=STATE_ORDER.index)))
         echo(f"読み取ったファイル {len(result.returns)} 件・{counts}・自動で読み替えた値など（情報）{infos} 件")
     else:
-        echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・自動で読み替えた値など（情報）{infos} 件")
-    for key, label in (("answers", "回答データ"), ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
-                       ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ")):
+        echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} {noun}・自動で読み替えた値など（情報）{infos} 件")
+    for key, label in COLLECT_OUTPUTS:
         if key in result.outputs:  # an output that could not be written is an issue above
             echo(f"{label}: {display_path(result.outputs[key])}")
 
@@ -141,7 +145,7 @@ def print_summary_written(written: Mapping[str, Any]) -> None:
 
 def print_rollover(result: Any, out: Any, year_label: str) -> None:
     echo(f"{result.next_year} 年度（{year_label}）のマスタを作成しました: {out}")
-    echo(f"  実績に {result.added} 行を追加（同じ年度の既存 {result.replaced} 行は置き換え）")
+    _print_carried(result)
     print_issues(result.issues)  # e.g. 提出期限 moved off a holiday (info)
 
 
@@ -250,7 +254,15 @@ def print_folder_rollover(result: Any, made: Any, year_label: str) -> None:
     print_issues(result.issues, err=result.output is None)
     if result.output is not None:
         echo(f"{year_label}の調査フォルダを作成しました: {made.folder}")
+        _print_carried(result)
+
+
+def _print_carried(result: Any) -> None:
+    """What a rollover carried into next year's master."""
+    if result.carries_results:
         echo(f"  実績に {result.added} 行を追加（同じ年度の既存 {result.replaced} 行は置き換え）")
+    else:  # a form survey: each year's form is answered afresh
+        echo("  対象年度と提出期限を 1 年進めました（回答団体はそのまま。回答は繰り越しません）。")
 
 
 class Progress:

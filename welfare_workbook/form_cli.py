@@ -89,25 +89,7 @@ def is_form(master: Any) -> bool:
 
 def print_collect(result: Any) -> None:
     """collect's summary for a form survey: each 団体's status, what to check, the outputs."""
-    console.echo("提出状況:")
-    for row in result.roster:
-        ret = row.current
-        detail = f"エラー {ret.errors}・注意 {ret.warnings}  {ret.file}" if ret else ""
-        console.echo(f"  {row.department.id}  {row.department.name:<10} {row.status:<4} {detail}")
-    for ret in (r for r in result.returns if r.respondent_id is None or str(r.status) == "対象外"):
-        console.echo(f"  {'-':<6}  {'（不明）':<10} {ret.status:<4} エラー {ret.errors}  {ret.file}")
-    shown = [i for i in result.issues if i.severity != "info"]
-    if shown:
-        console.echo("")
-        console.echo("確認が必要な箇所:")
-        console.print_issues(shown)
-    infos = sum(1 for i in result.issues if i.severity == "info")
-    console.echo("")
-    console.echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 団体・自動で読み替えた値など（情報）{infos} 件")
-    for key, label in (("answers", "回答データ"), ("wide", "回答一覧（1 団体 1 行）"), ("issues", "確認結果（JSON）"),
-                       ("checks", "確認結果"), ("summary", "集計表（取りまとめ）")):
-        if key in result.outputs:
-            console.echo(f"{label}: {result.outputs[key]}")
+    console.print_collect(result, noun="団体")
 
 
 def collect(source: Path, returns: Sequence[Path], out: Path, as_json: bool, limits: Any, workers: int = 1) -> int:

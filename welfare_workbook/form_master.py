@@ -129,6 +129,12 @@ class Respondent:
 class FormMaster:
     respondent_noun: ClassVar[str] = "団体"
     respondent_id_label: ClassVar[str] = "団体コード"
+    respondent_sheet: ClassVar[str] = RESPONDENTS_SHEET
+
+    @classmethod
+    def wording(cls) -> Dict[str, str]:
+        """Message fields that name the respondents (shared messages of either kind of survey)."""
+        return {"noun": cls.respondent_noun, "id_label": cls.respondent_id_label, "roster_sheet": cls.respondent_sheet}
 
     settings: FormSettings
     bodies: Dict[str, Respondent]  # the 団体 that answer, by 団体コード, in sheet order

@@ -154,6 +154,12 @@ class Master:
     # what users call a respondent and its id (a form survey's master says 団体, 団体コード)
     respondent_noun: ClassVar[str] = "課"
     respondent_id_label: ClassVar[str] = "課ID"
+    respondent_sheet: ClassVar[str] = "担当課"  # the master sheet that lists them
+
+    @classmethod
+    def wording(cls) -> Dict[str, str]:
+        """Message fields that name the respondents (shared messages of either kind of survey)."""
+        return {"noun": cls.respondent_noun, "id_label": cls.respondent_id_label, "roster_sheet": cls.respondent_sheet}
 
     settings: Settings
     departments: Dict[str, Department]

@@ -90,7 +90,8 @@ def receive(ws: Workspace, sources: Sequence[Path], *, respondent_id: Optional[s
     master, master_issues = ws.load_master()
     if respondent_id is not None and (master is None or not master.is_respondent(respondent_id)):
         report.issues.extend(i for i in master_issues if i.severity == iss.ERROR)
-        report.issues.append(iss.make("receive_unknown_respondent", value=respondent_id))
+        wording = (master or Master).wording()  # an unreadable master: the row survey's words
+        report.issues.append(iss.make("receive_unknown_respondent", value=respondent_id, **wording))
         return report
     found = _gather(ws, sources, report)
     staged: List[_Staged] = []

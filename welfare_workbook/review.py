@@ -92,7 +92,7 @@ def review(ws: Workspace, respondent_id: str, action: Union[str, ReviewAction, S
     if master is None:
         return report
     if not master.is_respondent(respondent_id):
-        report.issues.append(iss.make("review_unknown_respondent", value=respondent_id))
+        report.issues.append(iss.make("review_unknown_respondent", value=respondent_id, **master.wording()))
         return report
     verdict, notes = load_verdict(ws, master, result)
     report.issues.extend(n for n in notes if n.severity != iss.INFO)

@@ -37,6 +37,7 @@ class RolloverResult(Report):
     replaced: int
     issues: List[Issue] = field(default_factory=list)
     output: Optional[Path] = None
+    carries_results: bool = True  # False for a form survey: only 対象年度 and 提出期限 move on
 
 
 def _raw_rows(sheet: Any) -> List[List[str]]:
@@ -220,7 +221,7 @@ def rollover(master_source: Path, answers_path: Path, out: Path, force: bool = F
     issues = _advance_settings(rows, year, Path(out).name)
     if form:  # each year's form is answered afresh: nothing is carried but the year and the deadline
         write_master_xlsx(rows, Path(out))
-        return RolloverResult(year + 1, 0, 0, issues, Path(out))
+        return RolloverResult(year + 1, 0, 0, issues, Path(out), carries_results=False)
     new = result_rows(year, inputs.answers)
     replaced = _replace_results(rows, year, new)
     write_master_xlsx(rows, Path(out))

@@ -254,7 +254,8 @@ def respondent_states(verdict: Verdict, entries: Sequence[Entry], master: Master
         if fact.respondent_id is None and fact.unreadable is not None:
             owner = _owner(fact, received.get(fact.file), master, respondents)
             if owner is None:
-                issues.append(iss.make("state_unmatched_file", file=fact.file, reason=_reason(fact.unreadable)))
+                issues.append(iss.make("state_unmatched_file", file=fact.file, reason=_reason(fact.unreadable),
+                                       **master.wording()))
             else:
                 unreadable.setdefault(owner, []).append(fact)
     decisions = _decisions(entries)
