@@ -191,7 +191,11 @@ def stage_collect_one_new(n: int, r: int, work: str) -> Dict[str, Any]:
     from welfare_workbook.pipeline import collect
 
     warm_imports()
-    master = synthetic_master(n, r)
+    return _one_new(synthetic_master(n, r), collect, work)
+
+
+def _one_new(master: Any, collect: Callable[..., Any], work: str) -> Dict[str, Any]:
+    """The timed collect (either survey's) after one new arrival, the others read into the cache before."""
     inbox, cache = Path(work) / "inbox", Path(work) / "cache"
     inbox.mkdir(exist_ok=True)
     files = sorted((Path(work) / "returns").glob("*.xlsx"))
@@ -357,6 +361,25 @@ def stage_form_collect(n: int, r: int, work: str) -> Dict[str, Any]:
             "answers": answers, "rss_mb": peak_rss_mb()}
 
 
+def stage_form_collect_parallel(n: int, r: int, work: str, workers: int = 2) -> Dict[str, Any]:
+    """Form collect with ``workers`` reading processes (not pinned to one core)."""
+    from welfare_workbook.form_pipeline import collect_forms
+
+    warm_imports()
+    master = synthetic_form_master(n)
+    start = time.perf_counter()
+    result = collect_forms(master, [Path(work) / "returns"], Path(work) / "collected_parallel", workers=workers)
+    return {"seconds": time.perf_counter() - start, "files": len(result.returns), "rss_mb": peak_rss_mb()}
+
+
+def stage_form_collect_one_new(n: int, r: int, work: str) -> Dict[str, Any]:
+    """Form collect with the cache after one new arrival (the survey folder's collect)."""
+    from welfare_workbook.form_pipeline import collect_forms
+
+    warm_imports()
+    return _one_new(synthetic_form_master(n), collect_forms, work)
+
+
 def stage_form_naive(n: int, r: int, work: str) -> Dict[str, Any]:
     """The obvious way: openpyxl load per file, column C of the form read, one pandera validate per file."""
     import openpyxl
@@ -388,7 +411,9 @@ def main_form(n: int, work: Path) -> Dict[str, Dict[str, Any]]:
     results: Dict[str, Dict[str, Any]] = {}
     for name, stage in (("form generate", stage_form_generate), ("deflate floor", stage_deflate_floor),
                         ("(fill forms)", stage_form_fill), ("form collect", stage_form_collect),
-                        ("naive form collect", stage_form_naive), ("unzip floor", stage_unzip_floor)):
+                        ("naive form collect", stage_form_naive), ("unzip floor", stage_unzip_floor),
+                        ("form collect 2 processes", stage_form_collect_parallel),
+                        ("form collect, 1 new", stage_form_collect_one_new)):
         print(f"  {name} …", flush=True)
         results[name] = run_stage(stage, n, 0, str(work))
     return results
@@ -605,6 +630,7 @@ def main(argv: List[str]) -> int:
     print(f"answers collected: {results['collect'].get('answers')} (naive read {results['naive collect'].get('answers')})")
     print()
     print("ratios (same run):")
+    print(f"  per answer cell: collect {per_answer(results['collect']):.1f} µs (the form survey's: --form)")
     print(f"  read + check + validate per return / bare calamine read of its sheets: "
           f"{per_file('read + validate') / per_file('calamine read'):.2f}× (goal ≤ 2.5×)")
     print(f"  collect on 2 processes vs 1: {per_file('collect') / per_file('collect 2 processes'):.2f}× faster "
@@ -618,6 +644,11 @@ def main(argv: List[str]) -> int:
         args.json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
         print(f"JSON: {args.json_out}")
     return 0
+
+
+def per_answer(stage: Dict[str, Any]) -> float:
+    """Microseconds of a collect stage per answer cell read (the cost the row and form surveys share)."""
+    return 1e6 * stage["seconds"] / max(stage.get("answers") or 0, 1)
 
 
 def run_form(n: int, args: Any) -> int:
@@ -648,6 +679,14 @@ def run_form(n: int, args: Any) -> int:
         print(f"{name:<20}{m['seconds']:>9.2f}{per_file(name) * 1000:>10.2f}{vs_naive:>14}{vs_floor:>10}"
               f"{m['rss_mb']:>13.0f}")
     print(f"answers collected: {results['form collect'].get('answers')} (naive read {results['naive form collect'].get('answers')})")
+    print()
+    print("ratios (same run):")
+    print(f"  per answer cell: form collect {per_answer(results['form collect']):.1f} µs "
+          "(the row survey's: benchmarks/run.py without --form prints its own)")
+    print(f"  form collect on 2 processes vs 1: {per_file('form collect') / per_file('form collect 2 processes'):.2f}× "
+          f"faster ({os.cpu_count()} cores)")
+    print(f"  form collect after one new arrival / full collect of all {n}: "
+          f"{100 * results['form collect, 1 new']['seconds'] / results['form collect']['seconds']:.1f}%")
     if args.json_out:
         args.json_out.write_text(json.dumps({"n": n, "form": True, "stages": results}, ensure_ascii=False, indent=2),
                                  encoding="utf-8")
