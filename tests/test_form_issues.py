@@ -167,3 +167,9 @@ def test_inserted_row_is_found_by_its_locked_texts(master: FormMaster, forms: Pa
     assert moved and moved[0].context["expected_row"] == where["feature"].row
     values = {c.row_key: c.value for c in result.returns[0].cells}
     assert values["aim"] == answers["aim"]  # read from where the row is now
+    # rows of the same texts further down (a group's name and its items, each block) are
+    # each read from their own row, and the form's own notes are not stray values
+    typed = {c.row_key: c.raw for c in result.returns[0].cells if c.raw != ""}
+    assert {k: str(v) for k, v in typed.items()} == {k: str(v) for k, v in answers.items()}
+    assert all(i.context["row"] == i.context["expected_row"] + 1 for i in moved)
+    assert not only(result, "form_value_unread")
