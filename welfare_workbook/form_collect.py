@@ -224,7 +224,8 @@ class _SheetReader:
             if number not in self.claimed and not self.locked_row(number):
                 found = self.value(number, ANSWER_COL)
                 if found != "":
-                    self.ret.add("form_value_unread", sheet=self.sheet, cell=f"C{number}", value=str(found)[:60])
+                    self.ret.add("form_value_unread", sheet=self.sheet, cell=f"C{number}", value=str(found)[:60],
+                                 text=str(found))
             for col in range(CHECK_COL + 1, len(line) + 1):
                 found = self.value(number, col)
                 if found != "":
