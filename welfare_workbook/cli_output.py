@@ -128,10 +128,16 @@ def print_collect(result: Any) -> None:
         echo(f"読み取ったファイル {len(result.returns)} 件・{counts}・自動で読み替えた値など（情報）{infos} 件")
     else:
         echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 課・自動で読み替えた値など（情報）{infos} 件")
-    for key, label in (("answers", "回答データ"), ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
-                       ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ")):
-        if key in result.outputs:  # an output that could not be written is an issue above
-            echo(f"{label}: {display_path(result.outputs[key])}")
+    print_outputs(result.outputs, (("answers", "回答データ"), ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
+                                   ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ")))
+
+
+def print_outputs(outputs: Mapping[str, str], labels: Iterable[tuple]) -> None:
+    """One line per output written, labelled, in the order of ``labels`` ((key, label) pairs);
+    an output that could not be written is missing here (and an issue printed above)."""
+    for key, label in labels:
+        if key in outputs:
+            echo(f"{label}: {display_path(outputs[key])}")
 
 
 def print_summary_written(written: Mapping[str, Any]) -> None:

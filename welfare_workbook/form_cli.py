@@ -95,10 +95,13 @@ def _print_collect(result: Any) -> None:
     infos = sum(1 for i in result.issues if i.severity == "info")
     console.echo("")
     console.echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} 団体・自動で読み替えた値など（情報）{infos} 件")
-    for key, label in (("answers", "回答データ"), ("wide", "回答一覧（1 団体 1 行）"), ("issues", "確認結果（JSON）"),
-                       ("checks", "確認結果"), ("summary", "集計表（取りまとめ）")):
-        if key in result.outputs:
-            console.echo(f"{label}: {result.outputs[key]}")
+    console.print_outputs(result.outputs, (("answers", "回答データ"), ("wide", "回答一覧（1 団体 1 行）"),
+                                           ("issues", "確認結果（JSON）"), ("checks", "確認結果"),
+                                           ("summary", "集計表（取りまとめ）"), ("sendback", "差戻し（エラーのある団体）")))
+    for row in result.roster:  # each copy, so the secretariat sees who gets one
+        copy = result.outputs.get(f"sendback:{row.department.id}")
+        if copy:
+            console.echo(f"  {row.department.id}  {row.department.name:<10} {Path(copy).name}")
 
 
 def collect(source: Path, returns: Sequence[Path], out: Path, as_json: bool, limits: Any) -> int:
