@@ -8,6 +8,8 @@ from typing import Dict
 
 import pytest
 
+from welfare_workbook.form_generate import generate_forms
+from welfare_workbook.form_master import FormMaster, form_sample_path, load_form_master
 from welfare_workbook.generate import GenerateResult, GeneratedWorkbook, generate
 from welfare_workbook.master import Master, load_master, sample_path
 
@@ -68,3 +70,19 @@ def copy_of(tmp_path: Path):
         return target
 
     return _copy
+
+
+@pytest.fixture(scope="session")
+def form_master() -> FormMaster:
+    """The bundled form sample's master (seed 003, 8 団体)."""
+    loaded, _ = load_form_master(form_sample_path())
+    assert loaded is not None
+    return loaded
+
+
+@pytest.fixture(scope="session")
+def blank_forms(form_master: FormMaster, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample's 団体 forms as generated (shared: tests fill copies of them, never these)."""
+    folder = tmp_path_factory.mktemp("forms")
+    generate_forms(form_master, folder)
+    return folder

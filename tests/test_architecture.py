@@ -15,11 +15,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "welfare_workbook"
 WRITER = {"generate", "xlsx", "xlsx_sheet"}
 # modules that read returns or outputs: they must reach the writer through nothing
+# (pipeline and form_pipeline write the outputs, the 差戻し copies made from the writer's fresh
+# workbooks among them: they pass the writer's function to report / form_sendback)
 READERS = {"contract", "collect", "guard", "identify", "sources", "returns", "normalize", "validate", "merge",
            "answers", "report", "summary", "mail", "rollover", "batch", "journal", "states", "workspace", "receive",
            "review", "status",
            "form_spec", "form_master", "form_contract", "form_collect", "form_validate", "form_report",
-           "form_answers", "form_pipeline"}
+           "form_answers", "form_sendback"}
 # subpackages whose modules are in the graph as "web.app" …; the web page reaches the
 # writer only through folder.generate_in (it generates workbooks), never directly
 SUBPACKAGES = ("web",)
@@ -79,6 +81,7 @@ def test_graph_sees_real_imports() -> None:
     """The checker itself must see arrows (a checker that sees none could never fail)."""
     graph = import_graph()
     assert "contract" in graph["collect"] and "generate" in graph["pipeline"]
+    assert "form_generate" in graph["form_pipeline"] and "report" in graph["form_sendback"]
     assert {"web.server", "workspace"} <= graph["cli"]  # a lazy import of the subpackage from the top
     assert {"folder", "status", "review", "receive", "journal", "web.files"} <= graph["web.views"]
     assert "web.config" in graph["web.routes"] and "web.routes" in graph["web.app"]

@@ -24,6 +24,11 @@ def test_demo_runs_the_whole_form_cycle(tmp_path: Path) -> None:
             "wrong_year", "form_required_empty"} <= codes
     assert len(verdict["roster"]) == 8 and verdict["survey"]["form"] == "chiiki_kyosei"
     assert "団体分の調査票" in result.output and "提出状況:" in result.output
+    # the 団体 with errors get a 差戻し copy, listed under the outputs
+    copies = sorted(p.name for p in (out / "差戻し").iterdir())
+    assert copies == ["差戻し_013994_京極町.xlsx", "差戻し_131075_墨田区.xlsx", "差戻し_142051_藤沢市.xlsx",
+                      "差戻し_142069_小田原市.xlsx"]
+    assert "差戻し（エラーのある団体）:" in result.output and all(name in result.output for name in copies)
 
 
 def test_commands_dispatch_on_a_form_master(tmp_path: Path) -> None:

@@ -8,8 +8,8 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from welfare_workbook.form_generate import form_book, generate_forms
-from welfare_workbook.form_master import FormMaster, form_sample_path, load_form_master
+from welfare_workbook.form_generate import form_book
+from welfare_workbook.form_master import FormMaster
 from welfare_workbook.form_pipeline import collect_forms
 from welfare_workbook.form_simulate import fill_form, plan_form_answers, rows_by_key
 from welfare_workbook.issues import Issue
@@ -18,17 +18,13 @@ CODE = "012068"  # 釧路市: runs 地域力強化推進事業 and 多機関協�
 
 
 @pytest.fixture(scope="module")
-def master() -> FormMaster:
-    loaded, _ = load_form_master(form_sample_path())
-    assert loaded is not None
-    return loaded
+def master(form_master: FormMaster) -> FormMaster:
+    return form_master
 
 
 @pytest.fixture(scope="module")
-def forms(master: FormMaster, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("forms")
-    generate_forms(master, folder)
-    return folder
+def forms(blank_forms: Path) -> Path:
+    return blank_forms
 
 
 def submit(master: FormMaster, forms: Path, tmp_path: Path, changes: Dict[str, Optional[Any]],
@@ -167,3 +163,9 @@ def test_inserted_row_is_found_by_its_locked_texts(master: FormMaster, forms: Pa
     assert moved and moved[0].context["expected_row"] == where["feature"].row
     values = {c.row_key: c.value for c in result.returns[0].cells}
     assert values["aim"] == answers["aim"]  # read from where the row is now
+    # rows of the same texts further down (a group's name and its items, each block) are
+    # each read from their own row, and the form's own notes are not stray values
+    typed = {c.row_key: c.raw for c in result.returns[0].cells if c.raw != ""}
+    assert {k: str(v) for k, v in typed.items()} == {k: str(v) for k, v in answers.items()}
+    assert all(i.context["row"] == i.context["expected_row"] + 1 for i in moved)
+    assert not only(result, "form_value_unread")

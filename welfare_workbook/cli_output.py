@@ -105,7 +105,8 @@ def print_generated(master: Any, result: Any, out: Any) -> None:
 
 
 COLLECT_OUTPUTS = (("answers", "回答データ"), ("wide", "回答一覧（1 団体 1 行）"), ("issues", "確認結果（JSON）"),
-                   ("checks", "確認結果"), ("sendback", "差戻し"), ("summary", "集計表"), ("indicators", "指標データ"))
+                   ("checks", "確認結果"), ("sendback", "差戻し（エラーのある{noun}）"), ("summary", "集計表"),
+                   ("indicators", "指標データ"))
 
 
 def print_collect(result: Any, noun: str = "課") -> None:
@@ -135,7 +136,11 @@ def print_collect(result: Any, noun: str = "課") -> None:
         echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} {noun}・自動で読み替えた値など（情報）{infos} 件")
     for key, label in COLLECT_OUTPUTS:
         if key in result.outputs:  # an output that could not be written is an issue above
-            echo(f"{label}: {display_path(result.outputs[key])}")
+            echo(f"{label.format(noun=noun)}: {display_path(result.outputs[key])}")
+    for row in result.roster:  # each send-back copy: who gets one
+        copy = result.outputs.get(f"sendback:{row.department.id}")
+        if copy:
+            echo(f"  {row.department.id:<5} {row.department.name:<12} {Path(copy).name}")
 
 
 def print_summary_written(written: Mapping[str, Any]) -> None:

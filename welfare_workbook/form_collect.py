@@ -157,6 +157,7 @@ class _SheetReader:
         self.expected, self.formulas = expected, formulas
         self.claimed: set = set()
         self.hashes: Optional[Dict[str, List[int]]] = None
+        self.shift = 0  # how far the last moved row was found from where _meta put it
 
     def value(self, row: int, col: int) -> Any:
         if row < 1 or row > len(self.rows) or col > len(self.rows[row - 1]):
@@ -175,8 +176,12 @@ class _SheetReader:
                 self.hashes.setdefault(self.digest(number), []).append(number)
         free = [r for r in self.hashes.get(digest, []) if r not in self.claimed]
         if free:
-            self.ret.add("row_moved", sheet=self.sheet, cell=f"B{free[0]}", item=label, expected_row=row, row=free[0])
-            return free[0]
+            # rows of the same texts (a group's name and its items, every block): the one
+            # where the rows moved so far put it, not the first one down the sheet
+            found = min(free, key=lambda r: abs(r - row - self.shift))
+            self.shift = found - row
+            self.ret.add("row_moved", sheet=self.sheet, cell=f"B{found}", item=label, expected_row=row, row=found)
+            return found
         want = self.expected.get(key)
         if want is not None and cell_text(self.value(row, 2)) == want.label:
             for col, text in ((1, want.marker), (4, want.unit)):
@@ -219,7 +224,8 @@ class _SheetReader:
             if number not in self.claimed and not self.locked_row(number):
                 found = self.value(number, ANSWER_COL)
                 if found != "":
-                    self.ret.add("form_value_unread", sheet=self.sheet, cell=f"C{number}", value=str(found)[:60])
+                    self.ret.add("form_value_unread", sheet=self.sheet, cell=f"C{number}", value=str(found)[:60],
+                                 text=str(found))
             for col in range(CHECK_COL + 1, len(line) + 1):
                 found = self.value(number, col)
                 if found != "":
@@ -227,16 +233,17 @@ class _SheetReader:
                                  value=str(found)[:60], text=str(found))
 
     def locked_row(self, row: int) -> bool:
-        """Rows whose column C is written by the form itself (notes of groups and 複数選択)."""
-        return row in self._locked_rows()
+        """Rows whose column C is written by the form itself (notes of groups and 複数選択),
+        known by their locked texts wherever rows have moved."""
+        return self.digest(row) in self._locked_digests()
 
-    def _locked_rows(self) -> set:
+    def _locked_digests(self) -> set:
         cached = self.__dict__.get("_locked")
         if cached is None:
             cached = set()
             respondent = self.master.bodies.get(self.ret.respondent_id or "")
             if respondent is not None:
-                cached = {r.row for r in form_layout(self.master.spec, self.master, respondent) if not r.key}
+                cached = {r.digest for r in form_layout(self.master.spec, self.master, respondent) if not r.key}
             self.__dict__["_locked"] = cached
         return cached
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -27,7 +28,7 @@ from .excel import (BORDER_COLOR, FONT_NAME, HEADER_FILL, INPUT_FILL, LOCKED_FIL
                     safe_filename)
 from .excel_limits import VALIDATION_MESSAGE_LIMIT, VALIDATION_TITLE_LIMIT, clip
 from .form_contract import (COLUMNS, FIRST_ROW, HEADER_ROW, LISTS_SHEET, META_SHEET, FormRow, form_layout, form_meta_entries)
-from .form_master import NO_MUNICIPALITY, FormMaster, Respondent
+from .form_master import FormMaster, Respondent
 from .form_spec import MARK, NUMERIC, Condition, Item
 from .generate import INPUT_NUMBER_LIMIT, GeneratedWorkbook, GenerateResult, password_hash, remove_stale, seal_book, write_books
 from .issues import IssueList
@@ -361,10 +362,25 @@ def form_book(master: FormMaster, respondent: Respondent, *, generated_at: Optio
     return book, rows
 
 
+def build_form_workbook(master: FormMaster, respondent: Respondent, *,
+                        generated_at: Optional[dt.datetime] = None) -> Any:
+    """The form of one 団体, opened with openpyxl (pure: nothing is written to disk).
+
+    For the 差戻し copies, which put answers and comments into it: openpyxl keeps the
+    form's protection, dropdowns, grey-out formats, ``_lists`` names and very hidden
+    ``_meta`` (only the "number stored as text" marks are dropped, as for the row survey).
+    """
+    import openpyxl
+
+    buffer = io.BytesIO()
+    form_book(master, respondent, generated_at=generated_at)[0].save(buffer)
+    buffer.seek(0)
+    return openpyxl.load_workbook(buffer)
+
+
 def form_filename(respondent: Respondent) -> str:
     """'012068_釧路市.xlsx'; a prefecture answering for itself: '090000_栃木県.xlsx'."""
-    name = respondent.prefecture if respondent.name in NO_MUNICIPALITY else respondent.name
-    return safe_filename(f"{respondent.code}_{name}") + ".xlsx"
+    return safe_filename(f"{respondent.code}_{respondent.short_name}") + ".xlsx"
 
 
 def generate_forms(master: FormMaster, out_dir: Path, *, generated_at: Optional[dt.datetime] = None,

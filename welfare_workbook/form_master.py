@@ -119,6 +119,11 @@ class Respondent:
         """北海道 釧路市; a prefecture answering for itself is its name alone (栃木県)."""
         return self.prefecture if self.name in NO_MUNICIPALITY else f"{self.prefecture} {self.name}"
 
+    @property
+    def short_name(self) -> str:
+        """釧路市; a prefecture answering for itself: 栃木県 (the name its files carry)."""
+        return self.prefecture if self.name in NO_MUNICIPALITY else self.name
+
     # the row-table code reads ``id`` and ``name`` of a respondent (Return, roster)
     @property
     def id(self) -> str:

@@ -2,8 +2,10 @@
 
 :func:`collect_forms` finds and reads the returns, keeps one per 団体 (the newest), runs
 the one validation pass and writes answers.csv, 回答一覧.csv (wide), 集計表.xlsx (the
-compilation), 確認結果.xlsx and issues.json; an output that cannot be written is an
-issue, the others are still written. :func:`write_form_report` rebuilds the
+compilation), 確認結果.xlsx, a 差戻し copy per 団体 whose return has errors and
+issues.json; an output that cannot be written is an issue, the others are still
+written. It writes outputs, so it may use the writer (the fresh forms of the copies),
+as the row survey's :mod:`pipeline` does. :func:`write_form_report` rebuilds the
 compilation and the wide CSV from one or more answers.csv files — several
 prefectures' collections merged into one.
 """
@@ -19,11 +21,14 @@ from .batch import Batch, LongLived, read_batch
 from .excel import OutputGuard, atomic_write
 from .form_answers import ANSWERS_FILE, WIDE_FILE, records_from_answers, records_from_returns, write_answers, \
     write_wide
+from .form_generate import build_form_workbook
 from .form_master import FormMaster
 from .form_report import CHECKS_FILE, SUMMARY_FILE, write_compilation, write_form_checks
+from .form_sendback import write_form_sendbacks
 from .guard import Limits
 from .issues import IssueList, Report, make
 from .merge import ISSUES_FILE, CollectResult
+from .report import SENDBACK_DIR
 from .returns import RosterStatus
 
 Progress = Optional[Callable[[int, int], None]]
@@ -67,6 +72,11 @@ def _write_outputs(master: FormMaster, result: CollectResult, out_dir: Path) -> 
             write(planned[key])
         if guard.ok:
             result.outputs[key] = str(planned[key])
+    before = len(failures)
+    sendbacks = write_form_sendbacks(master, result, out_dir / SENDBACK_DIR, build_form_workbook, failures)
+    if not any(i.code == "output_unwritable" for i in failures[before:]):
+        result.outputs["sendback"] = str(out_dir / SENDBACK_DIR)
+    result.outputs.update({f"sendback:{code}": str(path) for code, path in sendbacks.items()})
     result.outputs["issues"] = str(planned["issues"])  # issues.json lists itself; written last
     with OutputGuard(failures, ISSUES_FILE) as guard:
         text = json.dumps(result.verdict(master), ensure_ascii=False, indent=1)

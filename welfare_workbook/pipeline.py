@@ -23,10 +23,8 @@ from .generate import build_workbook
 from .issues import Issue, IssueList, Report, make
 from .master import Master
 from .merge import CHECKS_FILE, ISSUES_FILE, CollectResult, roster_status
-from .report import write_check_workbook, write_sendbacks
+from .report import SENDBACK_DIR, write_check_workbook, write_sendbacks
 from .summary import INDICATORS_FILE, SUMMARY_FILE, write_summary
-
-SENDBACK_DIR = "差戻し"
 
 
 def collect(master: Master, sources: Sequence[Path], out_dir: Path, progress: Progress = None,

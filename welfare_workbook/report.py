@@ -8,8 +8,9 @@ was already noted as cleaned when it was read).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from . import issues as iss
 from .contract import is_generated_workbook, layout_for
@@ -25,6 +26,7 @@ from .wareki import date_label
 
 BlankWorkbook = Callable[[Master, Department], Any]  # master, department -> openpyxl workbook
 REQUEST_SHEET = "修正依頼"
+SENDBACK_DIR = "差戻し"  # 回収結果/差戻し/: the copies, for either layout
 INFO_SHEET = "情報"  # 確認結果.xlsx: info lines, apart from the errors and warnings
 
 
@@ -126,6 +128,27 @@ def sendback_filename(master: Master, dept_name: str) -> str:
     return safe_filename(f"差戻し_{dept_name}_{master.settings.survey_name}") + ".xlsx"
 
 
+Place = Callable[[InputCell], Optional[Tuple[int, int]]]  # an answer of the return -> (row, column) in the copy
+
+
+@dataclass(frozen=True)
+class CopyRules:
+    """What a layout's send-back copy does not ask to fix, and how it asks for stray values."""
+
+    layout_codes: FrozenSet[str]  # problems of the returned file's layout: the copy is laid out fresh
+    stray_codes: FrozenSet[str]  # values typed where no answer cell is
+    stray_where: str  # where those values were, as the request says it
+    stray_fix: str  # what to do with them
+
+
+# problems of the returned file's layout: the send-back copy is laid out as generated,
+# so there is nothing to fix there (its values were read from where they were)
+LAYOUT_CODES = frozenset({"row_inserted", "row_moved", "locked_changed", "header_changed", "formula_overwritten",
+                          "validation_removed", "merged_input"})
+STRAY_CODES = frozenset({"row_extra", "input_outside"})  # values typed where no item is
+ROW_RULES = CopyRules(LAYOUT_CODES, STRAY_CODES, "調査票にない行", "この写しの該当する No. の行に入力し直してください。")
+
+
 def build_sendback(master: Master, ret: Return, blank: BlankWorkbook) -> Any:
     """The respondent's workbook regenerated with their answers, problems marked.
 
@@ -136,56 +159,59 @@ def build_sendback(master: Master, ret: Return, blank: BlankWorkbook) -> Any:
     wb = blank(master, dept)
     # where each (sheet, row key) sits in the fresh workbook
     position = {(sheet, item.key): row for sheet, rows in layout_for(master, dept.id).items() for row, item, _ in rows}
-    by_old_cell = _put_answers(wb, ret, position)
-    requests = _mark_problems(wb, ret, position, by_old_cell)
-    _request_sheet(wb, master, dept.name, ret.file, requests)
+    specs = load_specs()
+
+    def place(cell: InputCell) -> Optional[Tuple[int, int]]:
+        row = position.get((cell.sheet, cell.row_key))
+        return None if row is None else (row, specs[cell.sheet].index(cell.field))
+
+    fill_copy(wb, master.settings, dept.name, ret, place, ROW_RULES)
     return wb
 
 
-def _put_answers(wb: Any, ret: Return, position: Dict[tuple, int]) -> Dict[tuple, InputCell]:
-    """Write each typed value into its row of the fresh workbook; (sheet, old cell) -> input cell."""
-    specs = load_specs()
-    by_old_cell: Dict[tuple, InputCell] = {}
+def fill_copy(wb: Any, settings: Any, name: str, ret: Return, place: Place, rules: CopyRules) -> None:
+    """Make the fresh workbook ``wb`` the send-back copy of ``ret`` (either layout): each
+    answer put back where ``place`` says, problems marked, and 修正依頼 first."""
+    at = _put_answers(wb, ret, place)
+    _request_sheet(wb, settings, name, ret.file, _mark_problems(wb, ret, at, rules))
+
+
+def _put_answers(wb: Any, ret: Return, place: Place) -> Dict[tuple, Tuple[str, int, int]]:
+    """Write each typed value into its cell of the fresh workbook; (sheet, old cell) -> (sheet, row, col) there."""
+    at: Dict[tuple, Tuple[str, int, int]] = {}
     for cell in ret.cells:
-        new_row = position.get((cell.sheet, cell.row_key))
-        if new_row is None or cell.sheet not in wb.sheetnames:
+        spot = place(cell)
+        if spot is None or cell.sheet not in wb.sheetnames:
             continue
-        by_old_cell[(cell.sheet, cell.cell)] = cell
+        at[(cell.sheet, cell.cell)] = (cell.sheet, *spot)
         if cell.raw != "":
-            put(wb[cell.sheet], new_row, specs[cell.sheet].index(cell.field), cell.raw)
-    return by_old_cell
+            put(wb[cell.sheet], *spot, cell.raw)
+        elif wb[cell.sheet].cell(*spot).value is not None:
+            wb[cell.sheet].cell(*spot).value = None  # a prefilled answer the respondent emptied
+    return at
 
 
-# problems of the returned file's layout: the send-back copy is laid out as generated,
-# so there is nothing to fix there (its values were read from where they were)
-LAYOUT_CODES = frozenset({"row_inserted", "row_moved", "locked_changed", "header_changed", "formula_overwritten",
-                          "validation_removed", "merged_input"})
-STRAY_CODES = frozenset({"row_extra", "input_outside"})  # values typed where no item is
-
-
-def _mark_problems(wb: Any, ret: Return, position: Dict[tuple, int],
-                   by_old_cell: Dict[tuple, InputCell]) -> List[List[Any]]:
+def _mark_problems(wb: Any, ret: Return, at: Dict[tuple, Tuple[str, int, int]],
+                   rules: CopyRules) -> List[List[Any]]:
     """Errors and warnings as comments on their cells (errors shaded), and as request lines
     (No., severity, sheet, cell in the copy, message naming that same cell)."""
     from openpyxl.comments import Comment
     from openpyxl.styles import PatternFill
 
-    specs = load_specs()
     fill = PatternFill("solid", fgColor=ERROR_FILL)
     requests: List[List[Any]] = []
     for issue in ret.issues:
-        if issue.severity not in (ERROR, WARNING) or issue.code in LAYOUT_CODES:
+        if issue.severity not in (ERROR, WARNING) or issue.code in rules.layout_codes:
             continue
         new_cell, message = "", issue.message
-        found = by_old_cell.get((issue.sheet, issue.cell)) if issue.sheet and issue.cell else None
-        if issue.code in STRAY_CODES:
-            message = stray_request(issue)
+        found = at.get((issue.sheet, issue.cell)) if issue.sheet and issue.cell else None
+        if issue.code in rules.stray_codes:
+            message = stray_request(issue, rules)
         elif found is not None:
-            new_row = position[(found.sheet, found.row_key)]
-            col = specs[found.sheet].index(found.field)
+            sheet, new_row, col = found
             new_cell = f"{column_letter(col)}{new_row}"
             message = message_at(issue, new_cell)
-            target = wb[found.sheet].cell(new_row, col)
+            target = wb[sheet].cell(new_row, col)
             if issue.severity == ERROR:
                 target.fill = fill
             note = f"{SEVERITY_LABEL[issue.severity]}：{message}"
@@ -198,11 +224,10 @@ def _mark_problems(wb: Any, ret: Return, position: Dict[tuple, int],
     return requests
 
 
-def stray_request(issue: Any) -> str:
+def stray_request(issue: Any, rules: CopyRules = ROW_RULES) -> str:
     """The request for a value typed where the form has no item: the whole text, where it was."""
     text = dict(getattr(issue, "context", None) or {}).get("text") or issue.value or ""
-    return (f"調査票にない行に入力された値：『{text}』（提出されたファイルの {issue.cell}）。"
-            "この写しの該当する No. の行に入力し直してください。")
+    return f"{rules.stray_where}に入力された値：『{text}』（提出されたファイルの {issue.cell}）。{rules.stray_fix}"
 
 
 def message_at(issue: Issue, cell: str) -> str:
@@ -213,19 +238,20 @@ def message_at(issue: Issue, cell: str) -> str:
     return text[1:] if not cell and text.startswith("：") else text
 
 
-def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests: List[List[Any]]) -> None:
-    """The 修正依頼 sheet, first and selected: what to fix, where, by when."""
+def _request_sheet(wb: Any, settings: Any, name: str, file: str, requests: List[List[Any]]) -> None:
+    """The 修正依頼 sheet, first and selected: what to fix, where, by when (``settings``:
+    the row or the form master's, both name the survey, its deadline and secretariat)."""
     from openpyxl.styles import Alignment, Font
 
     ws = wb.create_sheet(REQUEST_SHEET, 0)
     bold = Font(name=FONT_NAME, bold=True, size=14)
     body = Font(name=FONT_NAME)
     wrap = Alignment(wrap_text=True, vertical="top")
-    deadline = date_label(master.settings.deadline) if master.settings.deadline else ""
-    ws["A1"] = f"{master.settings.survey_name}　修正のお願い（{dept_name}）"
+    deadline = date_label(settings.deadline) if settings.deadline else ""
+    ws["A1"] = f"{settings.survey_name}　修正のお願い（{name}）"
     ws["A1"].font = bold
     ws["A2"] = (f"ご提出いただいた「{file}」に、直していただきたい箇所があります。下の一覧の箇所を直し、"
-                f"このファイルを{deadline}までに{master.settings.secretariat}へ提出してください。"
+                f"このファイルを{deadline}までに{settings.secretariat}へ提出してください。"
                 "赤く色をつけたセルにはコメントで内容を記しています。")
     ws["A2"].alignment = wrap
     ws.merge_cells("A2:E2")
@@ -252,7 +278,16 @@ def _request_sheet(wb: Any, master: Master, dept_name: str, file: str, requests:
 
 def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkbook,
                     issues: List[Issue]) -> Dict[str, Path]:
-    """One 差戻し workbook per respondent whose current return needs fixing; respondent id -> path.
+    """One 差戻し workbook per department whose current return needs fixing (see :func:`write_copies`)."""
+    return write_copies(result, folder, lambda ret: build_sendback(master, ret, blank),
+                        lambda row: sendback_filename(master, row.department.name), issues)
+
+
+def write_copies(result: Any, folder: Path, build: Callable[[Return], Any], filename: Callable[[Any], str],
+                 issues: List[Issue]) -> Dict[str, Path]:
+    """One copy per respondent whose current return needs fixing, built by ``build(return)``
+    and named ``filename(roster row)``; respondent id -> path. Old copies of respondents
+    that have since fixed their return are removed (either layout: both have ``_meta``).
 
     A copy that cannot be written (``output_unwritable``) or an old one that cannot be
     removed (``output_not_removed``) is added to ``issues``; the other copies are still written.
@@ -263,8 +298,8 @@ def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkb
         ret: Optional[Return] = row.current
         if ret is None or ret.status != ReturnStatus.NEEDS_FIX or not ret.respondent_id:
             continue
-        path = folder / sendback_filename(master, row.department.name)
-        workbook = build_sendback(master, ret, blank)
+        path = folder / filename(row)
+        workbook = build(ret)
         with OutputGuard(issues, f"{folder.name}/{path.name}") as guard:
             atomic_write(path, workbook.save)
         if guard.ok:
@@ -275,7 +310,7 @@ def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkb
         keep = {p.name for p in written.values()} | failed
         for path in folder.glob("*.xlsx"):
             if path.name not in keep and is_generated_workbook(path):
-                # a department that has since fixed its return: its old copy must not be mailed
+                # a respondent that has since fixed its return: its old copy must not be mailed
                 with OutputGuard(issues, f"{folder.name}/{path.name}", code="output_not_removed"):
                     path.unlink()
     return written
