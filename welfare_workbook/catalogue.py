@@ -468,7 +468,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "rollover_open_states": (
         ERROR,
-        "まだ済んでいない課があります（{departments}）。修正の提出を回収して確認するか、事務局の判断で"
+        "まだ済んでいない{noun}があります（{departments}）。修正の提出を回収して確認するか、事務局の判断で"
         "確認済にしてから繰り越してください。承知の上で繰り越すには --force を付けてください。",
     ),
     "folder_not_empty": (
@@ -485,6 +485,11 @@ CATALOGUE: Dict[str, tuple] = {
     "folder_master_invalid": (
         ERROR,
         "マスタ「{file}」に誤りがあるため、調査フォルダを作りませんでした。上の指摘を直してから、もう一度実行してください。",
+    ),
+    "folder_master_kind_changed": (
+        ERROR,
+        "この調査フォルダは{old}で、受付 に {count} 件のファイルがあります。{new}のマスタに置き換えると、"
+        "受け付けたファイルがどれも名簿の誰のものでもなくなるため、置き換えませんでした。{new}は新しい調査フォルダで始めてください。",
     ),
     "folder_unwritable": (
         ERROR,

@@ -164,7 +164,8 @@ def rollover_in(ws: Workspace, master: Master, next_folder: Path, *, force: bool
     if open_rows and not force:
         names = "、".join(f"{r.respondent}（{r.state}）" for r in open_rows)
         return RolloverResult(master.settings.fiscal_year + 1, 0, 0,
-                              [iss.make("rollover_open_states", file=ws.root.name, departments=names)]), None
+                              [iss.make("rollover_open_states", file=ws.root.name, departments=names,
+                                         noun=master.respondent_noun)]), None
     next_folder = Path(next_folder)
     if next_folder.exists() and any(next_folder.iterdir()):
         return RolloverResult(master.settings.fiscal_year + 1, 0, 0,
