@@ -193,3 +193,47 @@ class Browser:
                 return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# a form survey's folder (seed 003: one form per 団体)
+
+FORM_ERROR = "012068"  # 釧路市: its return leaves a required answer empty (要修正)
+FORM_CLEAN = ("132195", "013994")  # 狛江市, 京極町: complete returns (確認待ち)
+FORM_BROKEN = "014524"  # 鷹栖町: sends a file that is no workbook (形式違い)
+FORM_EMPTIED = "t_goal"  # the answer 釧路市 leaves empty
+
+
+def make_form_pristine(base: Path) -> Pristine:
+    """A form survey's folder (``init --sample form003``) with its forms made, and the 団体'
+    returns: two complete, one with a required answer left empty, one unreadable file."""
+    from welfare_workbook.folder import generate_in, open_folder
+    from welfare_workbook.form_simulate import fill_form, plan_form_answers
+    from welfare_workbook.workspace import init
+
+    folder = base / "平成30年度 地域力強化推進事業等 実施状況調査"
+    assert init(folder, sample="form003").valid
+    ws, master, _ = open_folder(folder)
+    assert ws is not None and master is not None
+    made = generate_in(ws, master)
+    assert not made.issues.has_errors
+    returns = base / "提出"
+    for code in (FORM_ERROR, *FORM_CLEAN):
+        respondent = master.bodies[code]
+        answers = plan_form_answers(master, respondent)
+        if code == FORM_ERROR:
+            answers.pop(FORM_EMPTIED)
+        source = next(ws.forms.glob(f"{code}_*.xlsx"))
+        fill_form(master, respondent, source, returns / source.name, answers)
+    (returns / f"{FORM_BROKEN}_鷹栖町.xlsx").write_bytes(b"not a workbook")
+    return Pristine(folder, returns)
+
+
+def form_cell(folder: Path, code: str, key: str) -> str:
+    """The cell of answer ``key`` in 団体 ``code``'s form (C and its row)."""
+    from welfare_workbook.form_simulate import rows_by_key
+    from welfare_workbook.kinds import load_any_master
+    from welfare_workbook.workspace import Workspace
+
+    master, _ = load_any_master(Workspace(folder).master_path)
+    return f"C{rows_by_key(master, master.bodies[code])[key].row}"
