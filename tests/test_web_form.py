@@ -120,6 +120,8 @@ def test_an_upload_puts_each_dantai_into_its_state_at_once(client: Any, folder: 
     verdicts = dict(re.findall(r'data-respondent-id="(\d{6})">.*?data-state="([^"]+)"', response.text, re.S))
     assert verdicts == {code: state for code, state in EXPECTED.items() if state != "未提出"}
     assert "<th scope=\"col\">団体</th>" in response.text and ">北海道 釧路市</a>" in response.text
+    broken = response.text.split(f'data-respondent-id="{FORM_BROKEN}"', 1)[1].split("</tr>", 1)[0]
+    assert ">北海道 鷹栖町</a>" in broken and "対象外" not in broken  # placed by its name, unreadable
     assert roster_states(client.get("/").text) == EXPECTED  # read from 受付/ while the outputs are written
     settle(client)
     assert client.config.collects().last["notes"] == []

@@ -201,14 +201,14 @@ def receive_files(ws: Workspace, staging: Staging) -> Dict[str, Any]:
     notes.extend(notes_of([i for i in report.issues if i.code != "receive_duplicate"]))
     received = {r.source: r for r in report.received}  # by the staged path, as receive shows it
     duplicates = {r.source: r for r in report.duplicates}
-    states: Dict[str, str] = {}
+    states: Dict[str, Tuple[str, str]] = {}  # respondent id -> (state, name)
     returns: Dict[str, Any] = {}
     if report.received:
         master, issues = master_of(ws)
         if master is not None:
             result = read_inbox(ws, master)
             rows, _ = current_states(ws, result)
-            states = {row.respondent_id: str(row.state) for row in rows}
+            states = {row.respondent_id: (str(row.state), row.respondent) for row in rows}
             returns = {ret.file: ret for ret in result.returns}
         else:
             notes.extend(notes_of(issues))
@@ -218,21 +218,25 @@ def receive_files(ws: Workspace, staging: Staging) -> Dict[str, Any]:
     return {"verdicts": verdicts, "notes": notes, "received": len(report.received)}
 
 
-def _verdict(upload: Upload, got: Any, dup: Any, returns: Dict[str, Any], states: Dict[str, str]) -> Dict[str, Any]:
+def _verdict(upload: Upload, got: Any, dup: Any, returns: Dict[str, Any], states: Dict[str, Tuple[str, str]]
+             ) -> Dict[str, Any]:
     shown = upload.sent or upload.name
     if got is None:
         if dup is not None:
             return {"sent": shown, "stored": dup.duplicate_of, "duplicate": True, "respondent_id": dup.respondent_id,
-                    "state": states.get(dup.respondent_id, ""),
+                    "state": states.get(dup.respondent_id, ("", ""))[0],
                     "message": f"同じ内容のファイルを受付済みです（{dup.duplicate_of}）。記録は増やしていません。"}
         return {"sent": shown, "refused": "受け付けられませんでした（下の注意を見てください）。"}
     name = got.file.split("/", 1)[1] if "/" in got.file else got.file
     ret = returns.get(name)
     rid = (ret.respondent_id if ret is not None else None) or got.respondent_id
     first_error = next((i.message for i in ret.issues if i.severity == ERROR), "") if ret is not None else ""
+    state, who = states.get(rid or "", ("", ""))
+    readable = ret is not None and ret.readable
     return {"sent": shown, "stored": got.file, "respondent_id": rid or "",
-            "respondent": (ret.respondent if ret is not None else "") or "",
-            "status": str(ret.status) if ret is not None else "", "state": states.get(rid or "", ""),
+            # an unreadable file names nobody itself: receive placed it by its name (its state says 形式違い)
+            "respondent": (ret.respondent if ret is not None else "") or who,
+            "status": str(ret.status) if readable else "", "state": state,
             "errors": ret.errors if ret is not None else 0, "warnings": ret.warnings if ret is not None else 0,
             "message": first_error if ret is not None and not ret.readable else ""}
 
