@@ -21,8 +21,8 @@ pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
-from web_helpers import (FORM_BROKEN, FORM_CLEAN, FORM_EMPTIED, FORM_ERROR, Pristine, client_for,  # noqa: E402
-                         form_cell, make_form_pristine, roster_states, settle, upload)
+from web_helpers import (FORM_BROKEN, FORM_CLEAN, FORM_EMPTIED, FORM_ERROR, Pristine, form_cell,  # noqa: E402
+                         make_form_pristine, page_fixtures, received as _received, roster_states, settle, upload)
 
 from welfare_workbook import journal  # noqa: E402
 from welfare_workbook.form_master import form_sample_rows  # noqa: E402
@@ -37,27 +37,7 @@ EXPECTED = {FORM_ERROR: "要修正", FORM_BROKEN: "形式違い", **{code: "確�
             **{code: "未提出" for code in ("090000", "131075", "142051", "142069")}}
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
-    return make_form_pristine(tmp_path_factory.mktemp("web_form"))
-
-
-@pytest.fixture()
-def folder(pristine: Pristine, tmp_path: Path) -> Path:
-    return pristine.copy(tmp_path / "調査")
-
-
-@pytest.fixture()
-def client(folder: Path) -> Any:
-    with client_for(folder) as c:
-        yield c
-
-
-def _received(client: Any, pristine: Pristine) -> Any:
-    response = upload(client, pristine.files())
-    assert response.status_code == 200, response.text
-    settle(client)
-    return response
+pristine, folder, client = page_fixtures(make_form_pristine, "web_form")
 
 
 def _text(html: str) -> str:
