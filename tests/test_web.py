@@ -23,7 +23,7 @@ pytest.importorskip("httpx")
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 
 from web_helpers import (ORIGIN, STATE_WORDS, Pristine, client_for, iter_pages, make_pristine,  # noqa: E402
-                         roster_states, settle, tree, upload)
+                         page_fixtures, received as _received, roster_states, settle, tree, upload)
 
 from welfare_workbook import journal  # noqa: E402
 from welfare_workbook.guard import Limits  # noqa: E402
@@ -32,32 +32,11 @@ from welfare_workbook.workspace import Workspace  # noqa: E402
 WEB = Path(__file__).resolve().parent.parent / "welfare_workbook" / "web"
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
-    return make_pristine(tmp_path_factory.mktemp("web"))
-
-
-@pytest.fixture()
-def folder(pristine: Pristine, tmp_path: Path) -> Path:
-    return pristine.copy(tmp_path / "調査")
-
-
-@pytest.fixture()
-def client(folder: Path) -> Any:
-    with client_for(folder) as c:
-        yield c
+pristine, folder, client = page_fixtures(make_pristine, "web")
 
 
 def _journal(folder: Path) -> List[journal.Entry]:
     return journal.read(Workspace(folder).journal_path).entries
-
-
-def _received(client: Any, pristine: Pristine) -> Any:
-    """Every return uploaded, and the collect that follows finished."""
-    response = upload(client, pristine.files())
-    assert response.status_code == 200, response.text
-    settle(client)
-    return response
 
 
 # ---------------------------------------------------------------------------

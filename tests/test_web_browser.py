@@ -20,7 +20,8 @@ from typing import Any, Iterator, List, Optional
 
 import pytest
 
-from web_helpers import Pristine, Served, make_pristine, start_server, wait_until
+from web_helpers import (FORM_BROKEN, FORM_CLEAN, FORM_ERROR, Pristine, Served, make_form_pristine, make_pristine,
+                         start_server, wait_until)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 DRIVERS = ("chromedriver", "chromium-driver")
@@ -191,3 +192,42 @@ def test_a_secretariat_works_through_the_page(served: Served, pristine: Pristine
     outside = [u for u in requested if not (u.startswith(served.origin + "/") or u.startswith(("data:", "about:")))]
     assert outside == [], outside
     assert len(shots.taken) == 10
+
+
+@pytest.fixture(scope="module")
+def form_pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
+    return make_form_pristine(tmp_path_factory.mktemp("browser_form"))
+
+
+def test_a_form_survey_in_the_browser(form_pristine: Pristine, tmp_path: Path) -> None:
+    """A form survey's folder: the returns dropped in, the roster in 団体 words, a 団体 with an error."""
+    served = start_server(form_pristine.copy(tmp_path / "平成30年度 実施状況調査"))
+    driver = None
+    try:
+        driver = _driver(tmp_path / "downloads")
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        shots = Shots(driver, tmp_path / "screenshots")
+        wait = WebDriverWait(driver, 60)
+        driver.get(served.url)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#roster tbody tr[data-respondent-id]"))
+        headings = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#roster thead th")]
+        assert headings[:2] == ["団体コード", "団体名"]
+        files = driver.find_element(By.CSS_SELECTOR, "form[data-upload] input[type=file][multiple]")
+        files.send_keys("\n".join(str(p) for p in form_pristine.files()))
+        driver.find_element(By.CSS_SELECTOR, "form[data-upload] button[type=submit]").click()
+        wait.until(lambda d: _state(d, FORM_ERROR) == "要修正")
+        assert _state(driver, FORM_BROKEN) == "形式違い" and {_state(driver, c) for c in FORM_CLEAN} == {"確認待ち"}
+        shots("フォーム_提出状況_受付後")
+        driver.find_element(By.CSS_SELECTOR, f'#roster tr[data-respondent-id="{FORM_ERROR}"] th a').click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "table.issues"))
+        cells = [r.find_elements(By.TAG_NAME, "td") for r in driver.find_elements(By.CSS_SELECTOR, "table.issues tbody tr")]
+        assert any(c[2].text == "調査票" and c[3].text.startswith("C") for c in cells)
+        assert driver.find_element(By.TAG_NAME, "h1").text == f"北海道 釧路市（{FORM_ERROR}）"
+        shots(f"フォーム_団体_{FORM_ERROR}")
+    finally:
+        if driver is not None:
+            driver.quit()
+        code, out = served.stop()
+    assert code == 0, out

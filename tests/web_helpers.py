@@ -17,7 +17,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765  # the port a TestClient pretends to be on (nothing is bound)
@@ -40,17 +42,24 @@ class Pristine:
         return target
 
 
-def make_pristine(base: Path) -> Pristine:
+def generated(folder: Path, sample: str) -> Tuple[Any, Any, Any]:
+    """A survey folder made by ``init --sample`` with its workbooks generated: (workspace, master, generated)."""
     from welfare_workbook.folder import generate_in, open_folder
-    from welfare_workbook.simulate import simulate_returns
     from welfare_workbook.workspace import init
 
-    folder = base / "令和6年度 進捗状況調査"
-    assert init(folder, sample="dai3ji").valid
+    assert init(folder, sample=sample).valid
     ws, master, _ = open_folder(folder)
     assert ws is not None and master is not None
     made = generate_in(ws, master)
     assert not made.issues.has_errors
+    return ws, master, made
+
+
+def make_pristine(base: Path) -> Pristine:
+    from welfare_workbook.simulate import simulate_returns
+
+    folder = base / "令和6年度 進捗状況調査"
+    _, master, made = generated(folder, "dai3ji")
     returns = base / "提出"
     simulate_returns(master, made.workbooks, returns)
     return Pristine(folder, returns)
@@ -72,6 +81,26 @@ def client_for(root: Path, **options: Any) -> Any:
     return client
 
 
+def page_fixtures(make: Callable[[Path], Pristine], name: str) -> Tuple[Any, Any, Any]:
+    """The fixtures of a module of page tests: ``pristine`` (made once by ``make``), ``folder``
+    (its copy for each test) and ``client`` (logged in to it). Assign them to those names."""
+
+    @pytest.fixture(scope="module")
+    def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
+        return make(tmp_path_factory.mktemp(name))
+
+    @pytest.fixture()
+    def folder(pristine: Pristine, tmp_path: Path) -> Path:
+        return pristine.copy(tmp_path / "調査")
+
+    @pytest.fixture()
+    def client(folder: Path) -> Iterator[Any]:
+        with client_for(folder) as c:
+            yield c
+
+    return pristine, folder, client
+
+
 def settle(client: Any, timeout: float = 180.0) -> None:
     """Wait for the page's background collect (the outputs follow an upload in a process of their own)."""
     assert client.config.collects().wait(timeout), "the collect after the upload did not finish"
@@ -81,6 +110,14 @@ def upload(client: Any, paths: List[Path], names: Optional[List[str]] = None, **
     names = names or [p.name for p in paths]
     files = [("files", (name, path.read_bytes(), "application/octet-stream")) for name, path in zip(names, paths)]
     return client.post("/receive", files=files, **kw)
+
+
+def received(client: Any, pristine: Pristine) -> Any:
+    """Every return uploaded, and the collect that follows finished."""
+    response = upload(client, pristine.files())
+    assert response.status_code == 200, response.text
+    settle(client)
+    return response
 
 
 ROW = re.compile(r'<tr data-respondent-id="([^"]+)">.*?data-state="([^"]+)"', re.S)
@@ -193,3 +230,41 @@ class Browser:
                 return response.status, response.read().decode("utf-8")
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode("utf-8")
+
+
+# ---------------------------------------------------------------------------
+# a form survey's folder (seed 003: one form per 団体)
+
+FORM_ERROR = "012068"  # 釧路市: its return leaves a required answer empty (要修正)
+FORM_CLEAN = ("132195", "013994")  # 狛江市, 京極町: complete returns (確認待ち)
+FORM_BROKEN = "014524"  # 鷹栖町: sends a file that is no workbook (形式違い)
+FORM_EMPTIED = "t_goal"  # the answer 釧路市 leaves empty
+
+
+def make_form_pristine(base: Path) -> Pristine:
+    """A form survey's folder (``init --sample form003``) with its forms made, and the 団体'
+    returns: two complete, one with a required answer left empty, one unreadable file."""
+    from welfare_workbook.form_simulate import fill_form, plan_form_answers
+
+    folder = base / "平成30年度 地域力強化推進事業等 実施状況調査"
+    ws, master, _ = generated(folder, "form003")
+    returns = base / "提出"
+    for code in (FORM_ERROR, *FORM_CLEAN):
+        respondent = master.bodies[code]
+        answers = plan_form_answers(master, respondent)
+        if code == FORM_ERROR:
+            answers.pop(FORM_EMPTIED)
+        source = next(ws.forms.glob(f"{code}_*.xlsx"))
+        fill_form(master, respondent, source, returns / source.name, answers)
+    (returns / f"{FORM_BROKEN}_鷹栖町.xlsx").write_bytes(b"not a workbook")
+    return Pristine(folder, returns)
+
+
+def form_cell(folder: Path, code: str, key: str) -> str:
+    """The cell of answer ``key`` in 団体 ``code``'s form (C and its row)."""
+    from welfare_workbook.form_simulate import rows_by_key
+    from welfare_workbook.kinds import load_any_master
+    from welfare_workbook.workspace import Workspace
+
+    master, _ = load_any_master(Workspace(folder).master_path)
+    return f"C{rows_by_key(master, master.bodies[code])[key].row}"

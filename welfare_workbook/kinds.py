@@ -98,6 +98,14 @@ def is_form(master: Any) -> bool:
     return kind_of(master) is FORM
 
 
+def kind_of_file(source: Any) -> SurveyKind:
+    """The kind of survey a master file (or folder of CSV exports) runs, from its sheets
+    alone (a 回答団体 sheet: a form survey): cheap, and said even of a master with errors."""
+    from .form_master import is_form_master
+
+    return FORM if is_form_master(source) else ROW
+
+
 # ---------------------------------------------------------------------------
 # masters of either kind (a survey folder holds one or the other)
 
@@ -134,5 +142,5 @@ def sample_sheets(name: str) -> Dict[str, List[List[str]]]:
     return form_sample_rows(name) if name in FORM_SAMPLES else sample_rows(name)
 
 
-__all__ = ["SurveyKind", "ROW", "FORM", "kind_of", "is_form", "form_return_status", "form_roster",
+__all__ = ["SurveyKind", "ROW", "FORM", "kind_of", "is_form", "kind_of_file", "form_return_status", "form_roster",
            "load_any_master", "all_samples", "sample_source", "sample_sheets"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
 from .issues import IssueList, Report
+from .kinds import is_form, load_any_master
 from .master import Master, load_master
 
 
@@ -25,7 +26,7 @@ class MasterReport(Report):
     """A checked master: the model (None when it has an error) and every problem found."""
 
     source: str
-    master: Optional[Master] = None
+    master: Optional[Master] = None  # or a form survey's FormMaster (check_any_master)
     issues: IssueList = field(default_factory=IssueList)
 
     @property
@@ -39,10 +40,13 @@ class MasterReport(Report):
 
     @property
     def sizes(self) -> Dict[str, int]:
-        """How much the master holds (the console's one-line summary)."""
-        m = self.master
+        """How much the master holds (the console's one-line summary); a form survey's
+        master: its 団体, and the sections and items of its form."""
+        m: Any = self.master
         if m is None:
             return {}
+        if is_form(m):
+            return {"respondents": len(m.bodies), "sections": len(m.spec.sections), "items": len(m.spec.items)}
         return {"departments": len(m.departments), "measures": len(m.measures), "actions": len(m.actions),
                 "indicators": len(m.indicators), "results": len(m.results), "respondents": len(m.respondents())}
 
@@ -53,4 +57,10 @@ class MasterReport(Report):
 def check_master(source: Union[str, Path]) -> MasterReport:
     """Read and check a master (.xlsx or a folder of sheet CSVs); never raises for a bad file."""
     master, issues = load_master(Path(source))
+    return MasterReport(str(source), master, issues)
+
+
+def check_any_master(source: Union[str, Path]) -> MasterReport:
+    """:func:`check_master` for a master of either kind (a form survey's has a 回答団体 sheet)."""
+    master, issues = load_any_master(Path(source))
     return MasterReport(str(source), master, issues)

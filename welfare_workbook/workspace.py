@@ -32,7 +32,7 @@ from . import journal
 from ._version import __version__
 from .excel import atomic_write
 from .issues import Issue, IssueList, Report
-from .kinds import all_samples, load_any_master, sample_sheets, sample_source
+from .kinds import SurveyKind, all_samples, kind_of, kind_of_file, load_any_master, sample_sheets, sample_source
 from .master import Master, read_raw, write_master_xlsx
 from .sources import display_name
 from .states import INBOX, receipts
@@ -45,6 +45,8 @@ INBOX_DIR = INBOX  # 受付
 ISSUES_FILE = "issues.json"  # written by collect into 回収結果/
 # files an OS puts into any folder: a folder holding only these is still empty
 OS_FILES = {"desktop.ini", "thumbs.db", ".ds_store"}
+# what each kind of survey is called when a master of the other kind is refused
+SURVEY_WORDS = {"row": "担当課ごとの表形式の調査", "form": "団体ごとの様式（フォーム）の調査"}
 # issues that mean the command was called wrongly or on an unusable path: exit code 2
 USAGE_CODES = frozenset({
     "folder_not_found", "folder_not_empty", "folder_is_file", "folder_init_source", "folder_unknown_sample",
@@ -230,12 +232,29 @@ def init(folder: Path, master: Optional[Path] = None, sample: Optional[str] = No
         report.issues.append(iss.make("folder_master_invalid", file=source.name if master else report.master))
         return report
     ws = Workspace(folder)
+    changed = _kind_change(ws, kind_of(checked))
+    if changed is not None:
+        report.issues.append(changed)
+        return report
     try:
         _make_folder(ws, source, sample, report)
     except OSError as exc:
         report.issues.append(iss.make("folder_unwritable", file=str(exc.filename or folder),
                                       detail=exc.strerror or str(exc)))
     return report
+
+
+def _kind_change(ws: Workspace, new: SurveyKind) -> Optional[Issue]:
+    """A master of the other kind of survey replacing one whose returns are in 受付/: refused,
+    for those returns would name no respondent of it (課ID and 団体コード never meet)."""
+    if not ws.master_path.is_file():
+        return None
+    old = kind_of_file(ws.master_path)
+    received = ws.inbox_names()
+    if old is new or not received:
+        return None
+    return iss.make("folder_master_kind_changed", file=MASTER_FILE, count=len(received), old=SURVEY_WORDS[old.name],
+                    new=SURVEY_WORDS[new.name])
 
 
 def _make_folder(ws: Workspace, source: Path, sample: Optional[str], report: InitReport) -> None:

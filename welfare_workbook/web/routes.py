@@ -73,8 +73,9 @@ async def work(request: Request, function: Callable[..., Any], *args: Any) -> An
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     ws = workspace(request)
     context.setdefault("title", dict(NAV).get(request.url.path, ""))
+    # who: what this survey calls a respondent (課 / 団体), for every template
     html = environment().get_template(template).render(
-        nav=NAV, path=request.url.path, folder=ws.root.name, **context)
+        nav=NAV, path=request.url.path, folder=ws.root.name, who=views.wording(ws), **context)
     return HTMLResponse(html, status_code=status_code)
 
 
@@ -161,7 +162,7 @@ async def respondent_page(request: Request, refused: Optional[List[Dict[str, Any
     data = await work(request, views.respondent, workspace(request), rid)
     if data is None:
         return render(request, "error.html", 404, title="見つかりません",
-                      message=f"課ID「{rid}」は、この調査の名簿にありません。")
+                      message=f"{views.wording(workspace(request))['id']}「{rid}」は、この調査の名簿にありません。")
     done = request.query_params.get("done", "")
     return render(request, "respondent.html", 400 if refused else 200, title=f"{data['name']}（{rid}）", r=data,
                   refused=refused or [], reason=reason, action=action, done=views.ACTION_LABELS.get(done, ""))

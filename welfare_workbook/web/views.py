@@ -25,9 +25,11 @@ from ..master import Master
 from .. import journal
 from ..contract import read_meta_file
 from ..folder import generate_in, mail_in, rollover_in
+from ..form_master import FormMaster
 from ..issues import ERROR, INFO, SEVERITY_LABEL, WARNING
+from ..kinds import FORM, is_form, kind_of_file
 from ..mail import KINDS
-from ..master_check import check_master
+from ..master_check import check_any_master
 from ..merge import CollectResult, read_verdict
 from ..receive import RECEIVABLE, receive
 from ..report import sendback_filename
@@ -40,10 +42,14 @@ from ..workspace import ISSUES_FILE, Workspace, init
 from . import files
 
 STATES = [s.value for s in State]
-RESULT_FILES = ("集計表.xlsx", "answers.csv", "indicators.csv", "確認結果.xlsx", "issues.json")
-RESULT_LABELS = {"集計表.xlsx": "集計表（審議会資料）", "answers.csv": "回答データ（1 値 1 行）",
-                 "indicators.csv": "指標データ", "確認結果.xlsx": "確認結果（提出状況と指摘の一覧）",
-                 "issues.json": "確認結果（機械判読用 JSON）"}
+_CHECKS = {"確認結果.xlsx": "確認結果（提出状況と指摘の一覧）", "issues.json": "確認結果（機械判読用 JSON）"}
+# what collect writes into 回収結果/ for each kind of survey (in the order shown): file -> what it is
+RESULT_FILES: Dict[str, Dict[str, str]] = {
+    "row": {"集計表.xlsx": "集計表（審議会資料）", "answers.csv": "回答データ（1 値 1 行）",
+            "indicators.csv": "指標データ", **_CHECKS},
+    "form": {"集計表.xlsx": "集計表（取りまとめ：団体の一覧と団体別のページ）", "回答一覧.csv": "回答一覧（1 団体 1 行）",
+             "answers.csv": "回答データ（1 値 1 行）", **_CHECKS},
+}
 MAIL_FOLDER = "メール"
 UPLOADED = "ブラウザ："  # 記録.csv's 変更前 of a file received through the page
 ACTION_LABELS = {"accept": "確認済にしました", "send_back": "差戻しにしました", "reopen": "確認・差戻しを取り消しました"}
@@ -94,6 +100,15 @@ def master_of(ws: Workspace) -> Tuple[Optional[Master], IssueList]:
     """The folder's master and what is wrong with it (None when it cannot be used)."""
     master, issues = ws.load_master()
     return (master if master is not None and not issues.has_errors else None), issues
+
+
+def wording(ws: Workspace) -> Dict[str, str]:
+    """How the pages name a respondent, as the folder's master does: 課 / 課ID / 課名, or for a
+    form survey 団体 / 団体コード / 団体名. Told from the master's sheets alone (every page
+    asks; cheap, and said even while the master has an error)."""
+    kind = FormMaster if kind_of_file(ws.master_path) is FORM else Master
+    return {"noun": kind.respondent_noun, "id": kind.respondent_id_label, "name": f"{kind.respondent_noun}名",
+            "form": "1" if kind is FormMaster else ""}
 
 
 def issue_view(issue: Any) -> Dict[str, Any]:
@@ -186,14 +201,14 @@ def receive_files(ws: Workspace, staging: Staging) -> Dict[str, Any]:
     notes.extend(notes_of([i for i in report.issues if i.code != "receive_duplicate"]))
     received = {r.source: r for r in report.received}  # by the staged path, as receive shows it
     duplicates = {r.source: r for r in report.duplicates}
-    states: Dict[str, str] = {}
+    states: Dict[str, Tuple[str, str]] = {}  # respondent id -> (state, name)
     returns: Dict[str, Any] = {}
     if report.received:
         master, issues = master_of(ws)
         if master is not None:
             result = read_inbox(ws, master)
             rows, _ = current_states(ws, result)
-            states = {row.respondent_id: str(row.state) for row in rows}
+            states = {row.respondent_id: (str(row.state), row.respondent) for row in rows}
             returns = {ret.file: ret for ret in result.returns}
         else:
             notes.extend(notes_of(issues))
@@ -203,21 +218,25 @@ def receive_files(ws: Workspace, staging: Staging) -> Dict[str, Any]:
     return {"verdicts": verdicts, "notes": notes, "received": len(report.received)}
 
 
-def _verdict(upload: Upload, got: Any, dup: Any, returns: Dict[str, Any], states: Dict[str, str]) -> Dict[str, Any]:
+def _verdict(upload: Upload, got: Any, dup: Any, returns: Dict[str, Any], states: Dict[str, Tuple[str, str]]
+             ) -> Dict[str, Any]:
     shown = upload.sent or upload.name
     if got is None:
         if dup is not None:
             return {"sent": shown, "stored": dup.duplicate_of, "duplicate": True, "respondent_id": dup.respondent_id,
-                    "state": states.get(dup.respondent_id, ""),
+                    "state": states.get(dup.respondent_id, ("", ""))[0],
                     "message": f"同じ内容のファイルを受付済みです（{dup.duplicate_of}）。記録は増やしていません。"}
         return {"sent": shown, "refused": "受け付けられませんでした（下の注意を見てください）。"}
     name = got.file.split("/", 1)[1] if "/" in got.file else got.file
     ret = returns.get(name)
     rid = (ret.respondent_id if ret is not None else None) or got.respondent_id
     first_error = next((i.message for i in ret.issues if i.severity == ERROR), "") if ret is not None else ""
+    state, who = states.get(rid or "", ("", ""))
+    readable = ret is not None and ret.readable
     return {"sent": shown, "stored": got.file, "respondent_id": rid or "",
-            "respondent": (ret.respondent if ret is not None else "") or "",
-            "status": str(ret.status) if ret is not None else "", "state": states.get(rid or "", ""),
+            # an unreadable file names nobody itself: receive placed it by its name (its state says 形式違い)
+            "respondent": (ret.respondent if ret is not None else "") or who,
+            "status": str(ret.status) if readable else "", "state": state,
             "errors": ret.errors if ret is not None else 0, "warnings": ret.warnings if ret is not None else 0,
             "message": first_error if ret is not None and not ret.readable else ""}
 
@@ -253,7 +272,7 @@ def respondent(ws: Workspace, rid: str) -> Optional[Dict[str, Any]]:
             "history": _history(entries, rid),
             "issues": _respondent_issues(rid, result, data),
             "read_now": result is not None and row.file is not None,
-            "links": _links(ws, master, rid, name, entries, row.file),
+            "links": _links(ws, master, rid, name, entries, row.file, data),
             "notes": notes_of([i for i in notes if i.code.startswith(("status_", "journal_"))])}
 
 
@@ -309,12 +328,13 @@ def _cell_key(cell: str) -> Tuple[int, str]:
 
 
 def _links(ws: Workspace, master: Any, rid: str, name: str, entries: Sequence[journal.Entry],
-           current: Optional[str]) -> Dict[str, Any]:
+           current: Optional[str], data: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     """Its workbook in 調査票/, its send-back copy, its mail drafts, its current return."""
+    # 課名_… or …(課ID)_… of a row survey, 団体コード_団体名.xlsx of a form survey
     forms = [n for n in files.listing(ws.forms) if n.lower().endswith(".xlsx")
-             and (n.startswith(f"{name}_") or f"({rid})_" in n)]
+             and (n.startswith((f"{name}_", f"{rid}_")) or f"({rid})_" in n)]
     form = next((n for n in forms if str((read_meta_file(ws.forms / n) or {}).get("respondent_id")) == rid), None)
-    sendback = sendback_filename(master, name)
+    sendback = _sendback_name(master, rid, name, data)
     mails: Dict[str, str] = {}
     for entry in entries:
         if entry.respondent_id == rid and entry.operation.endswith("メール") and entry.file.startswith(MAIL_FOLDER + "/"):
@@ -324,6 +344,13 @@ def _links(ws: Workspace, master: Any, rid: str, name: str, entries: Sequence[jo
     return {"form": form, "sendback": sendback if files.find_download(ws, "sendback", sendback) else None,
             "mails": sorted(mails.items()), "current": current if current and files.find_download(ws, "inbox", current)
             else None}
+
+
+def _sendback_name(master: Any, rid: str, name: str, data: Optional[Dict[str, Any]]) -> str:
+    """Its copy in 回収結果/差戻し/ as collect's issues.json lists it (``sendback:ID``: either
+    kind of survey names its own copies), else by the row survey's naming."""
+    listed = ((data or {}).get("outputs") or {}).get(f"sendback:{rid}")
+    return Path(str(listed)).name if listed else sendback_filename(master, name)
 
 
 def review_respondent(ws: Workspace, rid: str, action: str, reason: str) -> Tuple[bool, List[Dict[str, Any]]]:
@@ -344,9 +371,21 @@ def _entry(entry: journal.Entry) -> Dict[str, Any]:
 
 
 def master_check(ws: Workspace) -> Dict[str, Any]:
-    report = check_master(ws.master_path)
-    return {"valid": report.valid, "sizes": report.sizes, "issues": [issue_view(i) for i in report.issues],
-            "counts": report.counts, "file": ws.master_path.name, "modified": _mtime(ws.master_path)}
+    report = check_any_master(ws.master_path)
+    return {"valid": report.valid, "summary": _master_summary(report.master, report.sizes),
+            "issues": [issue_view(i) for i in report.issues], "counts": report.counts, "file": ws.master_path.name,
+            "modified": _mtime(ws.master_path), "form": kind_of_file(ws.master_path) is FORM}
+
+
+def _master_summary(master: Any, sizes: Dict[str, int]) -> str:
+    """What a valid master holds, in one line: a form survey's 様式 and 団体, a row survey's sheets."""
+    if master is None:
+        return ""
+    if is_form(master):
+        return (f"フォーム調査「{master.spec.title}」（様式 {master.settings.form}、{sizes['sections']} 節・"
+                f"{sizes['items']} 項目）・回答団体 {sizes['respondents']}")
+    return (f"担当課 {sizes['departments']}・基本施策 {sizes['measures']}・取組 {sizes['actions']}・"
+            f"指標 {sizes['indicators']}・実績 {sizes['results']} 行・回答する課 {sizes['respondents']}")
 
 
 def replace_master(ws: Workspace, staged: Path) -> Tuple[bool, List[Dict[str, Any]]]:
@@ -371,7 +410,8 @@ def generate(ws: Workspace) -> Dict[str, Any]:
 
 def outputs(ws: Workspace) -> Dict[str, Any]:
     present = set(files.listing(ws.results))
-    results = _file_rows(ws.results, [n for n in RESULT_FILES if n in present], "results")
+    labels = RESULT_FILES[kind_of_file(ws.master_path).name]
+    results = _file_rows(ws.results, [n for n in labels if n in present], "results")
     sendback = files.zip_source(ws, "差戻し.zip")
     mails = []
     for kind in KINDS:
@@ -379,7 +419,7 @@ def outputs(ws: Workspace) -> Dict[str, Any]:
         count = len([n for n in source[1] if n.endswith(".eml")]) if source else 0
         mails.append({"kind": kind, "count": count, "zip": f"メール_{kind}.zip" if count else None})
     return {"results": results, "sendback": len(sendback[1]) if sendback else 0, "mails": mails,
-            "labels": RESULT_LABELS}
+            "labels": labels}
 
 
 def mail(ws: Workspace, kind: str) -> Dict[str, Any]:
@@ -411,7 +451,7 @@ def rollover_plan(ws: Workspace) -> Dict[str, Any]:
     name = ws.root.name.replace(year, following) if year in ws.root.name else f"{ws.root.name}_{following}"
     rows, _ = current_states(ws)
     blocking = (State.NEEDS_FIX, State.SENT_BACK, State.WRONG_FORMAT)
-    return {"ready": True, "notes": [], "year": year, "following": following,
+    return {"ready": True, "notes": [], "year": year, "following": following, "form": is_form(master),
             "next": str(ws.root.parent / name),
             "open": [{"id": r.respondent_id, "name": r.respondent, "state": str(r.state)} for r in rows
                      if r.state in blocking]}
