@@ -125,6 +125,8 @@ def test_the_page_of_a_dantai_with_an_error_shows_it_at_its_sheet_and_cell(clien
     assert row.search(page) and "北海道 釧路市（012068）" in page and "この団体についての記録" in page
     assert '<dd data-state="要修正">' in page
     assert f'href="/files/forms/{quote("012068_釧路市.xlsx")}"' in page  # the form it was sent
+    copy = "差戻し_012068_釧路市.xlsx"  # collect's send-back copy, with the error marked
+    assert (folder / "回収結果" / "差戻し" / copy).is_file() and f'href="/files/sendback/{quote(copy)}"' in page
     broken = client.get(f"/respondent/{FORM_BROKEN}").text
     assert '<dd data-state="形式違い">' in broken and "北海道 鷹栖町" in broken
 
