@@ -137,10 +137,11 @@ def print_collect(result: Any, noun: str = "課") -> None:
     for key, label in COLLECT_OUTPUTS:
         if key in result.outputs:  # an output that could not be written is an issue above
             echo(f"{label.format(noun=noun)}: {display_path(result.outputs[key])}")
-    for row in result.roster:  # each send-back copy: who gets one
-        copy = result.outputs.get(f"sendback:{row.department.id}")
-        if copy:
-            echo(f"  {row.department.id:<5} {row.department.name:<12} {Path(copy).name}")
+        if key == "sendback":  # each copy: who gets one
+            for row in result.roster:
+                copy = result.outputs.get(f"sendback:{row.department.id}")
+                if copy:
+                    echo(f"  {row.department.id:<5} {row.department.name:<12} {Path(copy).name}")
 
 
 def print_summary_written(written: Mapping[str, Any]) -> None:
