@@ -134,10 +134,16 @@ def print_collect(result: Any, noun: str = "課") -> None:
         echo(f"読み取ったファイル {len(result.returns)} 件・{counts}・自動で読み替えた値など（情報）{infos} 件")
     else:
         echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} {noun}・自動で読み替えた値など（情報）{infos} 件")
+    _print_collect_outputs(result, noun)
+
+
+def _print_collect_outputs(result: Any, noun: str) -> None:
+    """The outputs collect wrote, one line each; under 差戻し, each copy and who gets it (an
+    output that could not be written is missing here: it is an issue printed above)."""
     for key, label in COLLECT_OUTPUTS:
-        if key in result.outputs:  # an output that could not be written is an issue above
+        if key in result.outputs:
             echo(f"{label.format(noun=noun)}: {display_path(result.outputs[key])}")
-        if key == "sendback":  # each copy: who gets one
+        if key == "sendback":
             for row in result.roster:
                 copy = result.outputs.get(f"sendback:{row.department.id}")
                 if copy:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from .batch import Batch, LongLived, read_batch
 from .excel import OutputGuard, atomic_write
 from .form_answers import ANSWERS_FILE, WIDE_FILE, records_from_answers, records_from_returns, write_answers, \
     write_wide
@@ -28,6 +27,7 @@ from .form_sendback import write_form_sendbacks
 from .guard import Limits
 from .issues import IssueList, Report, make
 from .merge import ISSUES_FILE, CollectResult
+from .pipeline import read_and_write
 from .report import SENDBACK_DIR
 from .returns import RosterStatus
 
@@ -47,13 +47,7 @@ def collect_forms(master: FormMaster, sources: Sequence[Path], out_dir: Path, li
     ``cache_dir`` and ``annotate`` as for the row survey's :func:`~.pipeline.collect` (a
     survey folder keeps what it read there, and adds each 団体's state before writing).
     """
-    out_dir = Path(out_dir)
-    with LongLived() as phase:
-        result = read_batch(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
-        if annotate is not None:
-            annotate(result)
-        _write_outputs(master, result, out_dir)
-    return result
+    return read_and_write(master, sources, Path(out_dir), _write_outputs, progress, limits, workers, cache_dir, annotate)
 
 
 def _write_outputs(master: FormMaster, result: CollectResult, out_dir: Path) -> None:

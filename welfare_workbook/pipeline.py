@@ -38,12 +38,20 @@ def collect(master: Master, sources: Sequence[Path], out_dir: Path, progress: Pr
     written (a survey folder: each respondent's state). An output that cannot be
     written is an issue of the result (see the module's docstring), never an exception.
     """
-    out_dir = Path(out_dir)
+    return read_and_write(master, sources, Path(out_dir), write_outputs, progress, limits, workers, cache_dir, annotate)
+
+
+def read_and_write(master: Any, sources: Sequence[Path], out_dir: Path,
+                   write: Callable[[Any, CollectResult, Path], None], progress: Progress = None,
+                   limits: Optional[Limits] = None, workers: int = 1, cache_dir: Optional[Path] = None,
+                   annotate: Optional[Callable[[CollectResult], None]] = None) -> CollectResult:
+    """A collect run of either kind of survey: read the returns (the batch reader), let
+    ``annotate`` add to the result, and ``write(master, result, out_dir)`` the outputs."""
     with LongLived() as phase:
         result = read_batch(master, sources, progress, Batch(master, limits, workers, cache_dir), phase)
         if annotate is not None:
             annotate(result)
-        write_outputs(master, result, out_dir)
+        write(master, result, out_dir)
     return result
 
 
