@@ -207,7 +207,7 @@ def cli(ctx: click.Context) -> None:
 @cli.command("init-master")
 @argument("path", type=PathType("file"), label="書き出すマスタのファイル名", description=".xlsx")
 @option("--sample", type=Choice(_samples), default=_default_sample, show_default=True,
-        help="dai3ji＝第3次計画の進捗状況調査、dai2ji_chukan＝第2次計画の中間評価。")
+        help="dai3ji＝第3次計画の進捗状況調査、dai2ji_chukan＝第2次計画の中間評価、form003＝フォーム調査（seed 003）。")
 @option("--force", is_flag=True, help="PATH が既にあれば上書きする。")
 def init_master(path: Path, sample: str, force: bool) -> None:
     """同梱のサンプルマスタを PATH に .xlsx で書き出す。"""
