@@ -129,6 +129,8 @@ class Respondent:
 class FormMaster:
     respondent_noun: ClassVar[str] = "団体"
     respondent_id_label: ClassVar[str] = "団体コード"
+    respondent_sheet: ClassVar[str] = RESPONDENTS_SHEET
+    person_is_section: ClassVar[bool] = True  # a 団体's Department.person is its 担当部署
 
     settings: FormSettings
     bodies: Dict[str, Respondent]  # the 団体 that answer, by 団体コード, in sheet order

@@ -154,6 +154,8 @@ class Master:
     # what users call a respondent and its id (a form survey's master says 団体, 団体コード)
     respondent_noun: ClassVar[str] = "課"
     respondent_id_label: ClassVar[str] = "課ID"
+    respondent_sheet: ClassVar[str] = "担当課"  # the sheet that lists them (where their メール is)
+    person_is_section: ClassVar[bool] = False  # Department.person is a person (担当者), not a section
 
     settings: Settings
     departments: Dict[str, Department]
