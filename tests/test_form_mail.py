@@ -45,12 +45,8 @@ def answer(master: FormMaster, forms: Path, returns: Path) -> None:
     """The 団体 of ANSWERED and TO_FIX fill in their forms (TO_FIX with their mistakes)."""
     for code in (*ANSWERED, *TO_FIX):
         respondent = master.bodies[code]
-        answers = plan_form_answers(master, respondent)
-        for key, value in TO_FIX.get(code, {}).items():
-            if value is None:
-                answers.pop(key, None)
-            else:
-                answers[key] = value
+        changed = {**plan_form_answers(master, respondent), **TO_FIX.get(code, {})}
+        answers = {key: value for key, value in changed.items() if value is not None}  # None: left empty
         source = next(forms.glob(f"{code}_*.xlsx"))
         fill_form(master, respondent, source, returns / source.name, answers)
 
