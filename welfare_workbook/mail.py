@@ -296,8 +296,9 @@ def _drafting(master: Master, kind: str, from_dir: Optional[Path], templates: Op
     issues = IssueList()
     if templates is not None and template[0] == TEMPLATE_FILES[kind]:
         issues.add(iss.make("mail_template_default", file=TEMPLATE_FILES[kind], folder=str(templates)))
+    wanted: Tuple[str, ...] = ()  # 配布 goes to every respondent
     if kind == KIND_DISTRIBUTE:
-        plan, wanted = _distribution_plan(master, folder, issues), ()
+        plan = _distribution_plan(master, folder, issues)
     else:
         plan, wanted = _roster_plan(master, kind, folder, issues)
     drafts = []
