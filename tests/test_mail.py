@@ -268,6 +268,13 @@ def test_sendback_without_its_copy_is_reported(collected: Tuple[CollectResult, P
     drafts, issues = build_messages(sample_master, "差戻し", folder)
     assert drafts == []
     assert [(i.code, i.respondent_id) for i in issues] == [("mail_no_workbook", "K02")]
+    # on the console: the issue once, no "nobody to send back" line, exit 1
+    result = run("差戻し", "--from-dir", folder, "--out", tmp_path / "mail")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert sum("社会福祉協議会の差戻しのファイル" in line for line in lines) == 1
+    assert "差戻しのファイルを作ってから、もう一度実行してください。" in lines[0]
+    assert lines[-1] == "差戻し: 対象の 1 課とも、上の理由で下書きを作成できませんでした。"
 
 
 def _remind_without(out: Path, tmp_path: Path, name: str, master: Master) -> Tuple[Path, Any]:

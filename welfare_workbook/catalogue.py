@@ -387,13 +387,13 @@ CATALOGUE: Dict[str, tuple] = {
     # --- mail -----------------------------------------------------------------
     "mail_no_address": (
         ERROR,
-        "{dept}（課ID {dept_id}）のメールアドレスがないため、メールを作成しませんでした。"
-        "マスタの「担当課」シートの メール 列に、{dept}の宛先を入力してください。",
+        "{dept}（{id_label} {dept_id}）のメールアドレスがないため、メールを作成しませんでした。"
+        "マスタの「{sheet}」シートの メール 列に、{dept}の宛先を入力してください。",
     ),
     "mail_bad_address": (
         ERROR,
-        "{dept}（課ID {dept_id}）のメールアドレス『{value}』が読み取れないため、メールを作成しませんでした。"
-        "マスタの「担当課」シートの メール 列を「name@example.jp」の形に直してください（複数のときは , で区切る）。",
+        "{dept}（{id_label} {dept_id}）のメールアドレス『{value}』が読み取れないため、メールを作成しませんでした。"
+        "マスタの「{sheet}」シートの メール 列を「name@example.jp」の形に直してください（複数のときは , で区切る）。",
     ),
     "mail_attachment_too_large": (
         ERROR,
@@ -402,7 +402,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "mail_no_workbook": (
         ERROR,
-        "{dept}の{what}が「{folder}」にないため、メールを作成しませんでした。{hint}してから、もう一度実行してください。",
+        "{dept}の{what}が「{folder}」にないため、メールを作成しませんでした。{hint}から、もう一度実行してください。",
     ),
     "mail_duplicate_workbook": (
         ERROR,
@@ -436,7 +436,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "mail_unknown_department": (
         WARNING,
-        "回収結果の課「{dept}」（課ID {dept_id}）はマスタの「担当課」シートにないため、メールを作成しませんでした。"
+        "回収結果の{noun}「{dept}」（{id_label} {dept_id}）はマスタの「{master_sheet}」シートにないため、メールを作成しませんでした。"
         "マスタが collect のときと同じか確認してください。",
     ),
     "mail_template_default": (

@@ -183,13 +183,20 @@ def print_demo_end(collected: Any) -> None:
 
 
 def print_drafts(result: MailResult) -> None:
-    """mail: the issues, then the drafts written (one line per department) and the index."""
-    from .mail import KIND_REMIND, KIND_SENDBACK, size_label
+    """mail: the drafts written (one line per respondent) and the index; the issues are printed before.
 
-    print_issues(result.issues)
+    When some respondents got no draft (their issues above say why) the last line says
+    so: "no one to send to" would hide them.
+    """
+    from .mail import size_label
+
+    left_out = len(result.left_out)
     if not result.drafts:
-        who = {KIND_REMIND: "督促の対象（未提出・要修正）", KIND_SENDBACK: "差戻しの対象（要修正）"}.get(result.kind, "送付先")
-        echo(f"{result.kind}: {who}の課はありません。")
+        if left_out:
+            echo(f"{result.kind}: 対象の {left_out} {result.noun}とも、上の理由で下書きを作成できませんでした。")
+        else:
+            who = f"{result.kind}の対象（{'・'.join(result.wanted)}）" if result.wanted else "送付先"
+            echo(f"{result.kind}: {who}の{result.noun}はありません。")
         return
     echo(f"{result.kind}: {len(result.drafts)} 通の下書きを {display_path(result.maildir)} に作成しました。")
     for d in result.drafts:
@@ -197,6 +204,8 @@ def print_drafts(result: MailResult) -> None:
         if d.attachment is not None:
             parts.append(f"{d.attachment.name}（{size_label(d.attachment.stat().st_size)}）")
         echo("  " + "  ".join(p for p in parts if p))
+    if left_out:
+        echo(f"ほかの {left_out} {result.noun}は、上の理由で下書きを作成していません。")
     echo(f"一覧: {display_path(result.index)}")
 
 

@@ -135,6 +135,7 @@ class FormMaster:
     respondent_noun: ClassVar[str] = "団体"
     respondent_id_label: ClassVar[str] = "団体コード"
     respondent_sheet: ClassVar[str] = RESPONDENTS_SHEET
+    person_is_section: ClassVar[bool] = True  # a 団体's Department.person is its 担当部署
 
     @classmethod
     def wording(cls) -> Dict[str, str]:

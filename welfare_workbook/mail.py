@@ -1,7 +1,9 @@
-"""E-mail to the departments: 配布 (the workbook), 督促 (reminder), 差戻し (send back).
+"""E-mail to the respondents: 配布 (the workbook), 督促 (reminder), 差戻し (send back).
 
-:func:`build_messages` makes one :class:`Draft` per department from the master, the
-files on disk and a Japanese template; :func:`write_drafts` writes them as ``.eml``
+The respondents are the 課 of the row-table survey or the 団体 of a form survey (a
+form master answers the same ``departments`` / ``respondents()``; its messages say 団体
+and 団体コード). :func:`build_messages` makes one :class:`Draft` per respondent from the
+master, the files on disk and a Japanese template (:mod:`mail_text`); :func:`write_drafts` writes them as ``.eml``
 files (``X-Unsent: 1``: Outlook opens them as drafts) with an ``index.csv``;
 :func:`send` delivers them through SMTP and keeps ``送信記録.csv``. :func:`run_mail`
 drafts and writes one kind of mail and returns a :class:`MailResult`; :func:`send_mail`
@@ -25,7 +27,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import string
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,17 +37,14 @@ from .answers import csv_cell
 from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
 from .issues import Issue, IssueList, Report
-from .master import Department, Master, cell_text, mail_addresses, read_csv_text
+from .mail_text import (KIND_ALIASES, KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK, KINDS, PLACEHOLDERS,  # noqa: F401
+                        TEMPLATE_FILES, MailError, fix_list, load_template, noun, normalize_kind, render, request,
+                        sender_name, template_values)
+from .master import Department, Master, cell_text, mail_addresses
 from .merge import CHECKS_FILE, ISSUES_FILE, read_verdict
 from .returns import RosterStatus
 from .states import State
-from .wareki import date_label
 
-KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK = "配布", "督促", "差戻し"
-KINDS = (KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK)
-KIND_ALIASES = {"haifu": KIND_DISTRIBUTE, "tokusoku": KIND_REMIND, "sashimodoshi": KIND_SENDBACK}
-TEMPLATE_FILES = {KIND_DISTRIBUTE: "mail_haifu.txt", KIND_REMIND: "mail_tokusoku.txt",
-                  KIND_SENDBACK: "mail_sashimodoshi.txt"}
 DEFAULT_FROM_DIR = {KIND_DISTRIBUTE: Path("output") / "調査票", KIND_REMIND: Path("output") / "回収結果",
                     KIND_SENDBACK: Path("output") / "回収結果"}
 DEFAULT_MAILDIR = Path("output") / "メール"
@@ -58,17 +56,13 @@ LOG_COLUMNS = ("time", "respondent_id", "respondent", "to", "subject", "attachme
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 SENDBACK_DIR = "差戻し"
 REMIND_STATUSES = (RosterStatus.NOT_SUBMITTED, RosterStatus.NEEDS_FIX)
-PLACEHOLDERS = ("自治体名", "計画名", "調査名", "対象年度", "提出期限", "事務局", "連絡先", "課ID", "課名",
-                "担当者", "添付ファイル", "状況", "依頼内容", "修正内容")
 # input that cannot be used at all: the command stops with exit code 2
 INPUT_MISSING = {"mail_no_folder", "mail_no_collect_result", "mail_collect_outdated", "mail_collect_unreadable",
                  "mail_collect_mismatch"}
+# a respondent that should get the mail but gets no draft (the issue says why)
+LEFT_OUT = {"mail_no_address", "mail_bad_address", "mail_attachment_too_large", "mail_no_workbook",
+            "mail_duplicate_workbook", "mail_unknown_department"}
 _ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+")
-_SUBJECT = re.compile(r"件名\s*[:：]\s*(.*)")
-
-
-class MailError(ValueError):
-    """A template cannot be used (no 件名 line, unknown placeholder)."""
 
 
 # ---------------------------------------------------------------------------
@@ -144,63 +138,7 @@ def _add_encoded_name(part: Any, name: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# templates
-
-
-def normalize_kind(kind: str) -> str:
-    """'配布' / 'haifu' -> '配布'; raises ValueError for anything else."""
-    text = unicodedata.normalize("NFKC", kind).strip()
-    text = KIND_ALIASES.get(text.lower(), text)
-    if text not in KINDS:
-        raise ValueError(f"KIND は {'・'.join(KINDS)} のいずれかです: {kind}")
-    return text
-
-
-def load_template(kind: str, folder: Optional[Path] = None) -> Tuple[str, str]:
-    """(name, text) of the template for ``kind``: from ``folder`` when it has one, else bundled."""
-    from importlib import resources
-
-    name = TEMPLATE_FILES[normalize_kind(kind)]
-    if folder is not None and (Path(folder) / name).is_file():
-        path = Path(folder) / name
-        return str(path), read_csv_text(path)
-    return name, resources.files("welfare_workbook.templates").joinpath(name).read_text(encoding="utf-8")
-
-
-def render(template: Tuple[str, str], values: Dict[str, str]) -> Tuple[str, str]:
-    """(subject, body) from a template whose first line is ``件名: …``, then a blank line and the body."""
-    name, text = template
-    lines = text.replace("\r\n", "\n").lstrip("\ufeff").split("\n")
-    match = _SUBJECT.fullmatch(lines[0].strip()) if lines else None
-    if not match:
-        raise MailError(f"テンプレート「{name}」の 1 行目は「件名: …」にしてください。")
-    body = "\n".join(lines[1:]).strip("\n")
-    for part in (match.group(1), body):
-        try:
-            fields = {f for _, f, _, _ in string.Formatter().parse(part) if f is not None}
-        except ValueError as exc:
-            raise MailError(f"テンプレート「{name}」の {{ }} の対応が取れていません（{exc}）。"
-                            "文字として { を書くときは {{ と書いてください。") from exc
-        unknown = sorted(f for f in fields if f not in values)
-        if unknown:
-            raise MailError(f"テンプレート「{name}」の {{{unknown[0]}}} は使えません。"
-                            f"使える差し込み項目: {'・'.join('{' + p + '}' for p in PLACEHOLDERS)}")
-    subject = " ".join(match.group(1).format_map(values).split())
-    body = re.sub(r"\n{3,}", "\n\n", body.format_map(values)) + "\n"
-    return subject, body
-
-
-def template_values(master: Master, dept: Department, **extra: str) -> Dict[str, str]:
-    """The placeholders of a template for one department."""
-    s = master.settings
-    values = {
-        "自治体名": s.municipality, "計画名": s.plan_name, "調査名": s.survey_name,
-        "対象年度": s.fiscal_year_label, "提出期限": date_label(s.deadline) if s.deadline else "",
-        "事務局": s.secretariat, "連絡先": s.contact or s.secretariat, "課ID": dept.id, "課名": dept.name,
-        "担当者": dept.person or "ご担当者", "添付ファイル": "", "状況": "", "依頼内容": "", "修正内容": "",
-    }
-    values.update(extra)
-    return values
+# addresses
 
 
 def addresses(text: str) -> List[str]:
@@ -324,20 +262,6 @@ def _load_verdict(master: Master, folder: Path, issues: IssueList) -> Optional[T
     return roster, found
 
 
-def fix_list(fixes: Sequence[Tuple[str, str, str, str]]) -> str:
-    """The 修正内容 block of a message: one line per error or warning."""
-    if not fixes:
-        return ""
-    errors = sum(1 for f in fixes if f[0] == "エラー")
-    lines = ["", f"直していただきたい箇所（エラー {errors} 件・注意 {len(fixes) - errors} 件）："]
-    for severity, sheet, cell, message in fixes:
-        place = f"「{sheet}」シート " if sheet and f"「{sheet}」シート" not in message else ""
-        if cell and cell not in message:
-            place += f"{cell}："
-        lines.append(f"・[{severity}] {place}{message}")
-    return "\n".join(lines) + "\n"
-
-
 # ---------------------------------------------------------------------------
 # building the messages
 
@@ -348,16 +272,23 @@ Plan = List[Tuple[Department, str, Optional[Path], List[Tuple[str, str, str, str
 def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *,
                    templates: Optional[Path] = None,
                    max_size_mb: float = DEFAULT_MAX_SIZE_MB) -> Tuple[List[Draft], IssueList]:
-    """One draft per department that should get ``kind`` of mail; problems as issues.
+    """One draft per respondent (課 or 団体) that should get ``kind`` of mail; problems as issues.
 
     配布: every respondent, with its generated workbook from ``from_dir`` (default
-    ``output/調査票``). 督促: the 未提出・要修正 departments of the collect result in
+    ``output/調査票``). 督促: the 未提出・要修正 respondents of the collect result in
     ``from_dir`` (default ``output/回収結果``) — in a survey folder the 未提出 and 形式違い
     ones (naming the file that came and how to re-save it). 差戻し: the 要修正
-    departments, with their copy from ``from_dir/差戻し``. A department without an
+    respondents, with their copy from ``from_dir/差戻し``. A respondent without an
     address, without its file or with an attachment over ``max_size_mb`` gets no draft
     but an issue. Raises :class:`MailError` when the template cannot be used.
     """
+    drafts, issues, _ = _drafting(master, kind, from_dir, templates, max_size_mb)
+    return drafts, issues
+
+
+def _drafting(master: Master, kind: str, from_dir: Optional[Path], templates: Optional[Path],
+              max_size_mb: float) -> Tuple[List[Draft], IssueList, Tuple[str, ...]]:
+    """:func:`build_messages`, and the statuses the mail went by (督促・差戻し), for the console."""
     kind = normalize_kind(kind)
     folder = Path(from_dir) if from_dir is not None else DEFAULT_FROM_DIR[kind]
     template = load_template(kind, templates)
@@ -365,21 +296,22 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
     issues = IssueList()
     if templates is not None and template[0] == TEMPLATE_FILES[kind]:
         issues.add(iss.make("mail_template_default", file=TEMPLATE_FILES[kind], folder=str(templates)))
+    wanted: Tuple[str, ...] = ()  # 配布 goes to every respondent
     if kind == KIND_DISTRIBUTE:
         plan = _distribution_plan(master, folder, issues)
     else:
-        plan = _roster_plan(master, kind, folder, issues)
+        plan, wanted = _roster_plan(master, kind, folder, issues)
     drafts = []
     for dept, status, attachment, fixes, note in plan or []:
         if not _can_send(master, dept, attachment, max_size_mb, issues):
             continue
         values = template_values(master, dept, 添付ファイル=attachment.name if attachment else "", 状況=status,
-                                 依頼内容=_request(kind, status, note), 修正内容=fix_list(fixes))
+                                 依頼内容=request(kind, status, note, noun(master)), 修正内容=fix_list(fixes))
         subject, body = render(template, values)
         display = f"{dept.name} {dept.person}".strip()
         drafts.append(Draft(kind, dept.id, dept.name, addresses(dept.email), display, subject, body, attachment,
                             status))
-    return drafts, issues
+    return drafts, issues, wanted
 
 
 def _distribution_plan(master: Master, folder: Path, issues: IssueList) -> Optional[Plan]:
@@ -393,22 +325,26 @@ def _distribution_plan(master: Master, folder: Path, issues: IssueList) -> Optio
         if dept.id not in books:
             issues.add(iss.make("mail_no_workbook", file=folder.name, respondent_id=dept.id, dept=dept.name,
                                 folder=str(folder),
-                                what="調査票", hint="generate で作り直すか、--from-dir で調査票のフォルダを指定"))
+                                what="調査票", hint="generate で作り直すか、--from-dir で調査票のフォルダを指定して"))
             continue
         plan.append((dept, "", books[dept.id], [], ""))
     return plan
 
 
 # who gets a 督促 and a 差戻し: by collect's roster, or by a survey folder's states
-WANTED = {(KIND_REMIND, False): tuple(str(s) for s in REMIND_STATUSES), (KIND_REMIND, True): (State.NOT_SUBMITTED, State.WRONG_FORMAT),
-          (KIND_SENDBACK, False): (str(RosterStatus.NEEDS_FIX),), (KIND_SENDBACK, True): ("要修正",)}
+WANTED: Dict[Tuple[str, bool], Tuple[str, ...]] = {
+    (KIND_REMIND, False): tuple(str(s) for s in REMIND_STATUSES),
+    (KIND_REMIND, True): (str(State.NOT_SUBMITTED), str(State.WRONG_FORMAT)),
+    (KIND_SENDBACK, False): (str(RosterStatus.NEEDS_FIX),), (KIND_SENDBACK, True): (str(State.NEEDS_FIX),)}
 
 
-def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList) -> Optional[Plan]:
-    """督促 and 差戻し: the departments of the collect result that need it, with what to fix."""
+def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList
+                 ) -> Tuple[Optional[Plan], Tuple[str, ...]]:
+    """督促 and 差戻し: the respondents of the collect result that need it, with what to fix;
+    and the statuses that chose them (a survey folder's states, or collect's roster)."""
     checks = read_checks(master, folder, issues)
     if checks is None:
-        return None
+        return None, ()
     books = find_workbooks(master, folder / SENDBACK_DIR, issues) if kind == KIND_SENDBACK else {}
     plan: Plan = []
     for row in checks:
@@ -417,31 +353,35 @@ def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList) -> 
         dept = master.departments.get(row.respondent_id)
         if dept is None:
             issues.add(iss.make("mail_unknown_department", file=ISSUES_FILE, respondent_id=row.respondent_id,
-                                dept=row.respondent, dept_id=row.respondent_id))
+                                dept=row.respondent, dept_id=row.respondent_id, **_respondent_words(master)))
             continue
         attachment = books.get(dept.id) if kind == KIND_SENDBACK else None
         if kind == KIND_SENDBACK and attachment is None:
             issues.add(iss.make("mail_no_workbook", file=SENDBACK_DIR, respondent_id=dept.id, dept=dept.name,
                                 folder=str(folder / SENDBACK_DIR), what="差戻しのファイル",
-                                hint="collect をやり直して差戻しのファイルを作る"))
+                                hint="collect をやり直して差戻しのファイルを作って"))
             continue
         plan.append((dept, row.status, attachment, row.fixes, row.note))
-    return plan
+    return plan, WANTED[(kind, any(row.in_folder for row in checks))]
+
+
+def _respondent_words(master: Master) -> Dict[str, str]:
+    """How a shared message names the respondents of ``master``: 課・課ID・担当課, or 団体・団体コード・回答団体."""
+    return {"noun": noun(master), "id_label": getattr(master, "respondent_id_label", "課ID"),
+            "master_sheet": getattr(master, "respondent_sheet", "担当課")}
 
 
 def _can_send(master: Master, dept: Department, attachment: Optional[Path], max_size_mb: float,
               issues: IssueList) -> bool:
-    """A department can get its mail: an address that reads as one, an attachment within the limit."""
+    """A respondent can get its mail: an address that reads as one, an attachment within the limit."""
     master_file = Path(master.source).name if master.source else "マスタ"
+    words = _respondent_words(master)
     to = addresses(dept.email)
-    if not to:
-        issues.add(iss.make("mail_no_address", file=master_file, sheet="担当課", respondent_id=dept.id,
-                            dept=dept.name, dept_id=dept.id))
-        return False
     bad = [a for a in to if not _ADDRESS.fullmatch(a)]
-    if bad:
-        issues.add(iss.make("mail_bad_address", file=master_file, sheet="担当課", respondent_id=dept.id,
-                            dept=dept.name, dept_id=dept.id, value=bad[0]))
+    if not to or bad:  # the master's sheet of respondents is where to put it right
+        issues.add(iss.make("mail_bad_address" if bad else "mail_no_address", file=master_file,
+                            sheet=words["master_sheet"], respondent_id=dept.id, dept=dept.name, dept_id=dept.id,
+                            value=bad[0] if bad else None, **words))
         return False
     if attachment is not None and attachment.stat().st_size > max_size_mb * 1024 * 1024:
         issues.add(iss.make("mail_attachment_too_large", file=attachment.name, respondent_id=dept.id,
@@ -449,19 +389,6 @@ def _can_send(master: Master, dept: Department, attachment: Optional[Path], max_
                             limit=f"{max_size_mb:g} MB"))
         return False
     return True
-
-
-def _request(kind: str, status: str, note: str) -> str:
-    """The {依頼内容} of a 督促: what is asked of the department, by its status."""
-    if kind != KIND_REMIND:
-        return ""
-    if status == RosterStatus.NOT_SUBMITTED:
-        return "貴課からのご提出をまだ確認できておりません。提出期限までにご提出くださいますようお願いいたします。"
-    if status == State.WRONG_FORMAT:
-        return ("お送りいただいたファイルは、このままでは読み取れませんでした。" + (note + " " if note else "") +
-                "お配りした調査票（.xlsx）に入力し、Excel ブック（.xlsx）のまま保存して、改めてご提出ください。")
-    return ("ご提出いただいた調査票に、直していただきたい箇所があります。"
-            "差戻しのファイルで下記の箇所を直して、再度ご提出くださいますようお願いいたします。")
 
 
 def size_label(size: float) -> str:
@@ -541,6 +468,8 @@ class MailResult(Report):
     maildir: Optional[Path] = None  # None: the input could not be used, nothing was written
     index: Optional[Path] = None
     sent: Optional[Any] = None  # a mail_send.SendResult, set by send_mail (sending imports drafting)
+    noun: str = "課"  # what the respondents are called (団体 in a form survey)
+    wanted: Tuple[str, ...] = ()  # the statuses a 督促 or 差戻し went to (未提出・形式違い …)
 
     @property
     def input_missing(self) -> bool:
@@ -555,6 +484,13 @@ class MailResult(Report):
     def has_errors(self) -> bool:
         """An error in drafting (a department left without its mail) or in sending."""
         return self.issues.has_errors or (self.sent is not None and self.sent.issues.has_errors)
+
+    @property
+    def left_out(self) -> List[str]:
+        """Respondents that should have had this mail but got no draft (each has an issue saying why)."""
+        drafted = {d.respondent_id for d in self.drafts}
+        return list(dict.fromkeys(i.respondent_id for i in self.issues
+                                  if i.code in LEFT_OUT and i.respondent_id and i.respondent_id not in drafted))
 
     def report_issues(self) -> List[Issue]:
         return list(self.issues) + (list(self.sent.issues) if self.sent is not None else [])
@@ -582,13 +518,13 @@ def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out:
     sender = unicodedata.normalize("NFKC", sender or "").strip()
     if sender and not _ADDRESS.fullmatch(sender):
         raise MailError(f"差出人「{sender}」はメールアドレスとして読めません。--from を確認してください。")
-    drafts, issues = build_messages(master, kind, from_dir, templates=templates, max_size_mb=max_size_mb)
-    sender_name = f"{master.settings.municipality} {master.settings.secretariat}".strip()
-    result = MailResult(kind, drafts, issues, sender, sender_name)
+    drafts, issues, wanted = _drafting(master, kind, from_dir, templates, max_size_mb)
+    name = sender_name(master.settings.municipality, master.settings.secretariat)
+    result = MailResult(kind, drafts, issues, sender, name, noun=noun(master), wanted=wanted)
     if result.input_missing:
         return result
     result.maildir = Path(out) if out is not None else DEFAULT_MAILDIR / kind
-    result.index = write_drafts(drafts, result.maildir, kind=kind, sender=sender, sender_name=sender_name)
+    result.index = write_drafts(drafts, result.maildir, kind=kind, sender=sender, sender_name=name)
     return result
 
 

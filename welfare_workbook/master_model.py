@@ -154,6 +154,7 @@ class Master:
     # what users call a respondent and its id (a form survey's master says 団体, 団体コード)
     respondent_noun: ClassVar[str] = "課"
     respondent_id_label: ClassVar[str] = "課ID"
+    person_is_section: ClassVar[bool] = False  # Department.person is a person (担当者), not a section
     respondent_sheet: ClassVar[str] = "担当課"  # the master sheet that lists them
 
     @classmethod
