@@ -176,3 +176,19 @@ def test_two_collects_at_once_do_not_interleave(folder: Path, sample_master: Mas
     assert len({line.split(",")[0] for line in answers[1:]}) == 3
     assert json.loads((folder / "回収結果" / "issues.json").read_text(encoding="utf-8"))["valid"] is True
     assert not (folder / ".collect.lock").exists()
+
+
+def test_mail_follows_a_decision_made_after_collect(folder: Path, sample_master: Master, tmp_path: Path) -> None:
+    """差戻し goes by the states now, not by those collect wrote into issues.json: a return accepted
+    since is not sent back, and one sent back is not sent back twice."""
+    fill(sample_master, workbook(folder, sample_master, "K03"), tmp_path / "届いた",
+         answers=answers_with_error(sample_master, "K03"))
+    run("receive", tmp_path / "届いた", "-w", folder)
+    assert run("collect", "-w", folder).exit_code == 1
+    assert run("review", "K03", "--accept", "--reason", "電話で確認済み", "-w", folder).exit_code == 0
+    assert as_json("mail", "差戻し", "-w", folder)["drafts"] == []  # no new collect in between
+    assert states(folder)["K03"] == "確認済"
+    assert run("review", "K03", "--reopen", "-w", folder).exit_code == 0
+    assert [d["respondent_id"] for d in as_json("mail", "差戻し", "-w", folder)["drafts"]] == ["K03"]
+    assert states(folder)["K03"] == "差戻し中"
+    assert as_json("mail", "差戻し", "-w", folder)["drafts"] == []  # already sent back

@@ -52,7 +52,7 @@ def answer(master: FormMaster, forms: Path, returns: Path) -> None:
 
 
 def stand_in_copies(master: FormMaster, folder: Path, codes: Any) -> None:
-    """Send-back copies as collect will write them: a form with the 団体's ``_meta``, found by it, not by name."""
+    """Copies of other 団体's forms put into 差戻し/ by hand: found by their ``_meta``, not by name."""
     folder.mkdir(parents=True, exist_ok=True)
     for code in codes:
         form_book(master, master.bodies[code])[0].save(folder / f"写し{code[-2:]}.xlsx")
@@ -156,10 +156,12 @@ def test_reminder_goes_exactly_to_the_dantai_that_have_not_answered(folder: Any,
 
 def test_send_back_goes_to_the_dantai_to_fix_with_copy_and_fixes(folder: Any, tmp_path: Path) -> None:
     ws, master = folder
-    stand_in_copies(master, ws.results / "差戻し", [*TO_FIX, *ANSWERED])  # copies of others are not sent
+    stand_in_copies(master, ws.results / "差戻し", ANSWERED)  # copies of others are not sent
     result = survey.mail_in(ws, master, "差戻し")
     assert not result.issues.has_errors, result.issues
     messages = check_drafts(result, master, TO_FIX, tmp_path)
+    assert {d.respondent_id: d.attachment.name for d in result.drafts} == {  # collect's own copies
+        code: f"差戻し_{code}_{master.bodies[code].name}.xlsx" for code in TO_FIX}
     for code, msg in messages.items():
         assert [m["respondent_id"] for m in attached_meta(msg, tmp_path)] == [code]
     phone = body_of(messages["131075"])
@@ -172,6 +174,7 @@ def test_send_back_goes_to_the_dantai_to_fix_with_copy_and_fixes(folder: Any, tm
 
 def test_send_back_without_the_copies_says_who_is_left_out(folder: Any) -> None:
     ws, master = folder
+    shutil.rmtree(ws.results / "差戻し")  # collect's copies deleted by hand
     result = CliRunner().invoke(cli, ["mail", "-w", str(ws.root), "差戻し"], catch_exceptions=False)
     assert result.exit_code == 1, result.output
     lines = result.output.splitlines()
@@ -210,8 +213,7 @@ def outside(season: Path, tmp_path_factory: pytest.TempPathFactory) -> Dict[str,
     out = base / "回収結果"
     returns = base / "届いたファイル"
     answer(master, ws.forms, returns)
-    collect_forms(master, [returns], out)
-    stand_in_copies(master, out / "差戻し", TO_FIX)
+    collect_forms(master, [returns], out)  # writes the send-back copies
     return {"master": ws.master_path, "forms": ws.forms, "out": out, "base": base}
 
 

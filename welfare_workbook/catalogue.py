@@ -436,7 +436,7 @@ CATALOGUE: Dict[str, tuple] = {
     ),
     "mail_unknown_department": (
         WARNING,
-        "回収結果の{noun}「{dept}」（{id_label} {dept_id}）はマスタの「{master_sheet}」シートにないため、メールを作成しませんでした。"
+        "回収結果の{noun}「{dept}」（{id_label} {dept_id}）はマスタの「{roster_sheet}」シートにないため、メールを作成しませんでした。"
         "マスタが collect のときと同じか確認してください。",
     ),
     "mail_template_default": (

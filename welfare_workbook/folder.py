@@ -143,6 +143,9 @@ def mail_in(ws: Workspace, master: Master, kind: str, **options: Any) -> MailRes
     source = ws.forms if kind == KIND_DISTRIBUTE else ws.results
     options.setdefault("from_dir", source)
     options.setdefault("out", ws.mail_dir / kind)
+    if kind != KIND_DISTRIBUTE:  # by the states now: a decision since collect counts (確認済 gets no 差戻し)
+        options.setdefault("states", {row.respondent_id: (str(row.state), state_note(row))
+                                      for row in status(ws, record=False, master=master).respondents})
     result = run_mail(master, kind, **options)
     rows = [journal.Row(journal.mail_operation(kind), respondent_id=draft.respondent_id,
                         file=_relative(ws, draft.file) if draft.file else "")

@@ -30,7 +30,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from . import issues as iss
 from .answers import csv_cell
@@ -267,6 +267,7 @@ def _load_verdict(master: Master, folder: Path, issues: IssueList) -> Optional[T
 
 
 Plan = List[Tuple[Department, str, Optional[Path], List[Tuple[str, str, str, str]], str]]
+States = Mapping[str, Tuple[str, str]]  # respondent id -> (its survey folder state, why)
 
 
 def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *,
@@ -287,7 +288,7 @@ def build_messages(master: Master, kind: str, from_dir: Optional[Path] = None, *
 
 
 def _drafting(master: Master, kind: str, from_dir: Optional[Path], templates: Optional[Path],
-              max_size_mb: float) -> Tuple[List[Draft], IssueList, Tuple[str, ...]]:
+              max_size_mb: float, states: Optional[States] = None) -> Tuple[List[Draft], IssueList, Tuple[str, ...]]:
     """:func:`build_messages`, and the statuses the mail went by (督促・差戻し), for the console."""
     kind = normalize_kind(kind)
     folder = Path(from_dir) if from_dir is not None else DEFAULT_FROM_DIR[kind]
@@ -300,7 +301,7 @@ def _drafting(master: Master, kind: str, from_dir: Optional[Path], templates: Op
     if kind == KIND_DISTRIBUTE:
         plan = _distribution_plan(master, folder, issues)
     else:
-        plan, wanted = _roster_plan(master, kind, folder, issues)
+        plan, wanted = _roster_plan(master, kind, folder, issues, states)
     drafts = []
     for dept, status, attachment, fixes, note in plan or []:
         if not _can_send(master, dept, attachment, max_size_mb, issues):
@@ -338,13 +339,19 @@ WANTED: Dict[Tuple[str, bool], Tuple[str, ...]] = {
     (KIND_SENDBACK, False): (str(RosterStatus.NEEDS_FIX),), (KIND_SENDBACK, True): (str(State.NEEDS_FIX),)}
 
 
-def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList
+def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList, states: Optional[States] = None
                  ) -> Tuple[Optional[Plan], Tuple[str, ...]]:
     """督促 and 差戻し: the respondents of the collect result that need it, with what to fix;
-    and the statuses that chose them (a survey folder's states, or collect's roster)."""
+    and the statuses that chose them (a survey folder's states, or collect's roster).
+    ``states``: each respondent's state now, and why (a survey folder: the secretariat may
+    have accepted or sent back a return since collect wrote issues.json)."""
     checks = read_checks(master, folder, issues)
     if checks is None:
         return None, ()
+    for row in checks:
+        if states is not None and row.respondent_id in states:
+            row.status, row.note = states[row.respondent_id]
+            row.in_folder = True
     books = find_workbooks(master, folder / SENDBACK_DIR, issues) if kind == KIND_SENDBACK else {}
     plan: Plan = []
     for row in checks:
@@ -353,7 +360,7 @@ def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList
         dept = master.departments.get(row.respondent_id)
         if dept is None:
             issues.add(iss.make("mail_unknown_department", file=ISSUES_FILE, respondent_id=row.respondent_id,
-                                dept=row.respondent, dept_id=row.respondent_id, **_respondent_words(master)))
+                                dept=row.respondent, dept_id=row.respondent_id, **master.wording()))
             continue
         attachment = books.get(dept.id) if kind == KIND_SENDBACK else None
         if kind == KIND_SENDBACK and attachment is None:
@@ -365,22 +372,16 @@ def _roster_plan(master: Master, kind: str, folder: Path, issues: IssueList
     return plan, WANTED[(kind, any(row.in_folder for row in checks))]
 
 
-def _respondent_words(master: Master) -> Dict[str, str]:
-    """How a shared message names the respondents of ``master``: 課・課ID・担当課, or 団体・団体コード・回答団体."""
-    return {"noun": noun(master), "id_label": getattr(master, "respondent_id_label", "課ID"),
-            "master_sheet": getattr(master, "respondent_sheet", "担当課")}
-
-
 def _can_send(master: Master, dept: Department, attachment: Optional[Path], max_size_mb: float,
               issues: IssueList) -> bool:
     """A respondent can get its mail: an address that reads as one, an attachment within the limit."""
     master_file = Path(master.source).name if master.source else "マスタ"
-    words = _respondent_words(master)
+    words = master.wording()
     to = addresses(dept.email)
     bad = [a for a in to if not _ADDRESS.fullmatch(a)]
     if not to or bad:  # the master's sheet of respondents is where to put it right
         issues.add(iss.make("mail_bad_address" if bad else "mail_no_address", file=master_file,
-                            sheet=words["master_sheet"], respondent_id=dept.id, dept=dept.name, dept_id=dept.id,
+                            sheet=words["roster_sheet"], respondent_id=dept.id, dept=dept.name, dept_id=dept.id,
                             value=bad[0] if bad else None, **words))
         return False
     if attachment is not None and attachment.stat().st_size > max_size_mb * 1024 * 1024:
@@ -506,7 +507,7 @@ class MailResult(Report):
 
 def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out: Optional[Path] = None,
              templates: Optional[Path] = None, max_size_mb: float = DEFAULT_MAX_SIZE_MB,
-             sender: str = "") -> MailResult:
+             sender: str = "", states: Optional[States] = None) -> MailResult:
     """The drafting half of the ``mail`` command: build the drafts and write them into ``out``.
 
     ``out`` defaults to ``output/メール/<kind>``. Nothing is written when the folder to
@@ -518,7 +519,7 @@ def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out:
     sender = unicodedata.normalize("NFKC", sender or "").strip()
     if sender and not _ADDRESS.fullmatch(sender):
         raise MailError(f"差出人「{sender}」はメールアドレスとして読めません。--from を確認してください。")
-    drafts, issues, wanted = _drafting(master, kind, from_dir, templates, max_size_mb)
+    drafts, issues, wanted = _drafting(master, kind, from_dir, templates, max_size_mb, states)
     name = sender_name(master.settings.municipality, master.settings.secretariat)
     result = MailResult(kind, drafts, issues, sender, name, noun=noun(master), wanted=wanted)
     if result.input_missing:
