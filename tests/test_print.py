@@ -1,7 +1,7 @@
 """Every printed output, printed: LibreOffice renders each kind of workbook to PDF and
 ``pdftotext -bbox`` measures what a reader gets on A4.
 
-For the two bundled samples and a larger plan ("other town", tests/print_helpers.py):
+For the two bundled samples, a larger plan ("other town", tests/print_helpers.py) and the form survey sample (form003):
 a generated workbook (記入方法, 取組状況, 中間評価, 今後の方向性, その他の取組),
 a 差戻し copy (修正依頼 first), 確認結果.xlsx and 集計表.xlsx are printed in one
 LibreOffice run, then on every page:
@@ -90,6 +90,26 @@ def _outputs(name: str, master_path: Path, work: Path) -> List[Tuple[str, Path]]
     return outputs
 
 
+def _form_outputs(work: Path) -> List[Tuple[str, Path]]:
+    """The same four kinds for the form survey sample (seed 003): a form, its 差戻し copy,
+    確認結果 and 集計表 (the compilation, one page or more per 団体)."""
+    from welfare_workbook.form_cli import simulate_sample_returns
+    from welfare_workbook.form_generate import generate_forms
+    from welfare_workbook.form_master import form_sample_path, load_form_master
+    from welfare_workbook.form_pipeline import collect_forms
+
+    master, issues = load_form_master(form_sample_path())
+    assert master is not None and not issues.has_errors
+    generated = generate_forms(master, work / "調査票")
+    simulate_sample_returns(master, {wb.respondent_id: wb.file for wb in generated.workbooks}, work / "提出")
+    result = collect_forms(master, [work / "提出"], work / "回収結果")
+    sendbacks = sorted(Path(p) for key, p in result.outputs.items() if key.startswith("sendback:"))
+    assert sendbacks, "form003: the simulated returns should need a 差戻し copy"
+    return [("form003 調査票", max(wb.file for wb in generated.workbooks)),
+            ("form003 確認結果", Path(result.outputs["checks"])), ("form003 集計表", Path(result.outputs["summary"])),
+            ("form003 差戻し", sendbacks[0])]
+
+
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, List[Word]]:
     """label -> the words of its PDF; 'calibration' -> the calibration sheet's."""
@@ -100,13 +120,13 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, List[Word]]:
     staged.mkdir()
     sources = [_calibration(staged)]
     labels = ["calibration"]
-    for name, path in masters.items():
-        for label, workbook in _outputs(name, path, base / name):
-            # one LibreOffice run for all: names made unique, as the PDFs share a folder
-            target = staged / f"{len(sources):02d}_{label.replace(' ', '_')}.xlsx"
-            shutil.copy2(workbook, target)
-            sources.append(target)
-            labels.append(label)
+    made = [output for name, path in masters.items() for output in _outputs(name, path, base / name)]
+    for label, workbook in made + _form_outputs(base / "form003"):
+        # one LibreOffice run for all: names made unique, as the PDFs share a folder
+        target = staged / f"{len(sources):02d}_{label.replace(' ', '_')}.xlsx"
+        shutil.copy2(workbook, target)
+        sources.append(target)
+        labels.append(label)
     assert shutil.which("pdftotext"), "pdftotext is missing: install poppler-utils (CI's .ci/run does)"
     pdfs = convert_to_pdf(sources, base / "pdf", base / "lo_profile")
     return {label: pdf_words(pdf) for label, pdf in zip(labels, pdfs)}
@@ -115,7 +135,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, List[Word]]:
 def test_every_output_kind_was_printed(printed: Dict[str, List[Word]]) -> None:
     kinds = {label.split()[1] for label in printed if label != "calibration"}
     assert kinds == {"調査票", "確認結果", "集計表", "差戻し"}
-    assert len(printed) == 1 + 3 * 4
+    assert len(printed) == 1 + 4 * 4  # three row-survey masters and the form survey
     for label, words in printed.items():
         assert words, f"{label}: no text printed"
 

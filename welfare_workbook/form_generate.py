@@ -36,7 +36,7 @@ from .master_model import column_letter
 from .wareki import date_label
 from .xlsx import Book, Font, Formula, Sheet, StyleSheet, Validation, header_footer_text
 
-WIDTHS = {1: 9, 2: 36, 3: 58, 4: 8, 5: 12}
+WIDTHS = {1: 8, 2: 34, 3: 54, 4: 7, 5: 12}  # 115 characters: one A4 portrait page wide at 8 pt or more
 NOT_APPLICABLE_FILL = "BFBFBF"  # a darker grey than locked cells: this answer is not asked now
 MARK_LIST = "list_mark"
 TYPE_HINTS = {"integer": "半角の整数で入力してください（単位・カンマは不要）。", "decimal": "半角の数値で入力してください（単位は不要）。",

@@ -35,7 +35,7 @@ from .wareki import date_label, fiscal_year_label
 
 SUMMARY_FILE = "集計表.xlsx"
 CHECKS_FILE = "確認結果.xlsx"
-PAGE_WIDTHS = (6, 22, 38, 22, 38)  # A–E of 団体別 (A4 portrait, one page wide)
+PAGE_WIDTHS = (6, 20, 32, 20, 32)  # A–E of 団体別: 110 characters, one A4 portrait page wide at 8 pt or more
 _UNITLESS = ("", )
 
 
@@ -240,8 +240,9 @@ def _list_sheet(wb: Any, master: FormMaster, records: Dict[str, FormRecord]) -> 
     _list_totals(ws, len(codes) + 2, columns, sums, bold)
     ws.freeze_panes = "E2"
     ws.auto_filter.ref = f"A1:{column_letter(len(header))}{len(codes) + 1}"
-    _print_setup(ws, "landscape", master)
-    ws.print_title_rows = "1:1"
+    # two A4 landscape pages wide (one would print under 8 pt), 団体コード to 団体名 on both
+    _print_setup(ws, "landscape", master, pages_wide=2)
+    ws.print_title_rows, ws.print_title_cols = "1:1", "A:C"
 
 
 def _list_header(ws: Any, header: List[str], bold: Any, fill: Any, wrap: Any) -> None:
@@ -286,10 +287,10 @@ def _list_totals(ws: Any, first: int, columns: List[Tuple[str, Item, Optional[st
             out.font, out.number_format = bold, "#,##0.0#" if kind == "mean" else "#,##0"
 
 
-def _print_setup(ws: Any, orientation: str, master: FormMaster) -> None:
+def _print_setup(ws: Any, orientation: str, master: FormMaster, pages_wide: int = 1) -> None:
     ws.page_setup.orientation = orientation
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToWidth = pages_wide
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.oddHeader.right.text = master.settings.survey_name.replace("&", "&&")
