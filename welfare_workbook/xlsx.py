@@ -293,20 +293,7 @@ class Book:
             f'<sheet name="{escape(s.name, True)}" sheetId="{i}"'
             + (f' state="{s.state}"' if s.state != "visible" else "") + f' r:id="rId{i}"/>'
             for i, s in enumerate(self.sheets, start=1))
-        names = [f'<definedName name="{escape(name, True)}">{escape(ref)}</definedName>'
-                 for name, ref in self.defined_names]
-        for index, sheet in enumerate(self.sheets):
-            quoted = "'" + sheet.name.replace("'", "''") + "'"
-            if sheet.auto_filter:  # Excel keeps a filter's range in this hidden name too
-                names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
-                             f"{escape(quoted)}!{_absolute(sheet.auto_filter)}</definedName>")
-            if sheet.print_area:
-                names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">'
-                             f"{escape(quoted)}!{sheet.print_area}</definedName>")
-            titles = [f"{quoted}!{part}" for part in (sheet.print_title_columns, sheet.print_titles) if part]
-            if titles:  # columns first, as Excel writes them: 'S'!$A:$C,'S'!$4:$4
-                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
-                             f"{escape(','.join(titles))}</definedName>")
+        names = self._defined_names()
         protection = ""
         if self.lock_structure:
             password = f' workbookPassword="{self.workbook_password_hash}"' if self.workbook_password_hash else ""
@@ -335,6 +322,24 @@ class Book:
                  ("xl/theme/theme1.xml", THEME_XML), ("xl/styles.xml", self.styles.to_xml())]
         parts += [(f"xl/worksheets/sheet{i}.xml", s.to_xml()) for i, s in enumerate(self.sheets, start=1)]
         return parts
+
+    def _defined_names(self) -> List[str]:
+        """The book's names, then each sheet's filter range, print area and print titles."""
+        names = [f'<definedName name="{escape(name, True)}">{escape(ref)}</definedName>'
+                 for name, ref in self.defined_names]
+        for index, sheet in enumerate(self.sheets):
+            quoted = "'" + sheet.name.replace("'", "''") + "'"
+            if sheet.auto_filter:  # Excel keeps a filter's range in this hidden name too
+                names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+                             f"{escape(quoted)}!{_absolute(sheet.auto_filter)}</definedName>")
+            if sheet.print_area:
+                names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">'
+                             f"{escape(quoted)}!{sheet.print_area}</definedName>")
+            titles = [f"{quoted}!{part}" for part in (sheet.print_title_columns, sheet.print_titles) if part]
+            if titles:  # columns first, as Excel writes them: 'S'!$A:$C,'S'!$4:$4
+                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+                             f"{escape(','.join(titles))}</definedName>")
+        return names
 
     def save(self, target: Union[str, Any, IO[bytes]]) -> None:
         """Write the .xlsx to a path or a binary file object."""
