@@ -101,8 +101,8 @@ LOOKS: Dict[str, Look] = {
     "section": Look(bold=True, fill=HEADER_FILL, border=True),
     "sub": Look(bold=True, fill=SUB_FILL, border=True),
     "heading": Look(bold=True, border=True),  # a heading or repeat group inside a section
-    "label": Look(bold=True, border=True),  # an item's label (and the marker's empty cell beside a pair)
-    "text": Look(border=True),  # an item's value
+    "label": Look(bold=True, border=True),  # an item's label (columns B and D of an item row)
+    "text": Look(border=True),  # an item's value and its marker (A)
     "list_header": Look(bold=True, fill=HEADER_FILL),
     "list_body": Look(number_format="#,##0"),
     "list_decimal": Look(number_format="#,##0.0#"),
