@@ -155,3 +155,31 @@ def test_mark_lookalikes_and_units_are_normalised(master: FormMaster, tmp_path: 
     logged = {i.cell for i in result.issues if i.code == "normalized"}
     where = rows_by_key(master, respondent)
     assert {f"C{where[k].row}" for k in ("population", "aging_rate", "households", "jigyo:1", "jigyo:2")} <= logged
+
+
+def test_answers_csv_lines_are_each_fields_csv_text(master: FormMaster, filled: Tuple[Path, Dict],
+                                                    tmp_path: Path) -> None:
+    """answers.csv, written a line at a time, holds what the field-by-field writer held:
+    each field as csv_field makes it, for text a spreadsheet would run, quotes, commas,
+    line breaks, a NUL and numbers of every kind too."""
+    from welfare_workbook.answers import ANSWER_COLUMNS, csv_field
+    from welfare_workbook.form_answers import answers_bytes
+
+    folder, _ = filled
+    result = collect_forms(master, [folder], tmp_path)
+    odd = ["=1+1", "-5", "'=x", 'said "hi", twice', "a\nb", "x\x00y", -5, 2.5, 1e-05, float("-inf"), True, "@A",
+           "\tq", " lead", "+81 49"]
+    typed = [c for ret in result.returns for c in ret.cells if c.raw != ""]
+    for cell, value in zip(typed, odd):
+        cell.value = cell.raw = value
+    lines = [",".join(ANSWER_COLUMNS)]
+    for ret in result.returns:
+        for cell in (c for c in ret.cells if c.raw != ""):
+            item = master.spec.item(cell.row_key.partition(":")[0].partition(".")[0])
+            block = cell.item_id.partition(".")[2]
+            group = master.spec.repeat_of(item.id)
+            label = f"{item.label}（{group.marker(int(block))}）" if group and block else item.label
+            values = (ret.respondent_id, ret.respondent, cell.sheet, cell.item_id, cell.field, cell.value, ret.file,
+                      cell.cell, str(ret.status), label, cell.raw)
+            lines.append(",".join(csv_field(v) for v in values))
+    assert answers_bytes(master, result.returns).decode("utf-8-sig") == "".join(f"{line}\r\n" for line in lines)

@@ -155,3 +155,37 @@ def test_print_titles_columns_breaks_and_pages_wide(tmp_path: Path) -> None:
         xml = zf.read("xl/worksheets/sheet1.xml").decode()
     assert "'取組 状況'!$A:$B,'取組 状況'!$1:$1</definedName>" in workbook
     assert xml.index("<pageSetup") < xml.index("<rowBreaks") < xml.index("<colBreaks")  # the schema's order
+
+
+def test_number_formats_frozen_columns_filter_and_margins(tmp_path: Path) -> None:
+    """What the form compilation's 一覧 needs: a custom number format beside a built-in
+    one, rows and columns frozen together, an auto filter (with Excel's hidden
+    _FilterDatabase name), the header and footer margins and the default row height."""
+    styles = StyleSheet()
+    decimal, again = styles.add(number_format="#,##0.0#"), styles.add(number_format="#,##0.0#")
+    thousands, other = styles.add(number_format=3), styles.add(number_format="0.000")
+    book = Book(styles)
+    sheet = book.add_sheet("一覧")
+    sheet.append_row(1, [(1, "コード", 0), (2, "値", 0), (3, "率", 0)])
+    sheet.append_row(2, [(1, "01", 0), (2, 1234.5, decimal), (3, 1234, thousands), (4, 0.5, other)])
+    sheet.freeze_row, sheet.freeze_column = 2, 3
+    sheet.auto_filter = "A1:C2"
+    sheet.default_row_height = 15
+    sheet.print_setup = {"margins": (0.5, 0.5, 1, 1), "header_footer_margins": (0.5, 0.5)}
+    book.save(tmp_path / "f.xlsx")
+
+    assert decimal == again
+    wb = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    ws = wb["一覧"]
+    assert [ws["B2"].number_format, ws["C2"].number_format, ws["D2"].number_format] == ["#,##0.0#", "#,##0", "0.000"]
+    assert ws.freeze_panes == "C2" and ws.auto_filter.ref == "A1:C2"
+    assert ws.sheet_format.defaultRowHeight == 15
+    margins = ws.page_margins
+    assert (margins.left, margins.top, margins.header, margins.footer) == (0.5, 1, 0.5, 0.5)
+    with zipfile.ZipFile(tmp_path / "f.xlsx") as zf:
+        workbook = zf.read("xl/workbook.xml").decode()
+        xml = zf.read("xl/worksheets/sheet1.xml").decode()
+    assert '<definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">\'一覧\'!$A$1:$C$2<' in workbook
+    assert '<pane xSplit="2" ySplit="1" topLeftCell="C2" activePane="bottomRight" state="frozen"/>' in xml
+    assert xml.index("</sheetData>") < xml.index("<autoFilter") < xml.index("<pageMargins")  # the schema's order
+    assert CalamineWorkbook.from_path(str(tmp_path / "f.xlsx")).get_sheet_by_name("一覧").to_python()[1][1] == 1234.5

@@ -112,6 +112,19 @@ COLLECT_OUTPUTS = (("answers", "回答データ"), ("wide", "回答一覧（1 �
 def print_collect(result: Any, noun: str = "課") -> None:
     """Terminal summary of collect: the roster, then errors and warnings (info only as a count).
     ``noun``: what a respondent is called (課, or 団体 for a form survey)."""
+    _print_roster(result)
+    shown = [i for i in result.issues if i.severity != "info"]
+    if shown:
+        echo("")
+        echo("確認が必要な箇所:")
+        print_issues(shown)
+    echo("")
+    _print_counts(result, noun)
+    _print_outputs(result, noun)
+
+
+def _print_roster(result: Any) -> None:
+    """提出状況: each respondent's state and return, then the files of no known respondent."""
     echo("提出状況:")
     for row in result.roster:
         ret = row.current
@@ -121,23 +134,19 @@ def print_collect(result: Any, noun: str = "課") -> None:
             echo(f"        {row.note}")
     for ret in (r for r in result.returns if r.respondent_id is None or r.status == ReturnStatus.OUT_OF_SCOPE):
         echo(f"  {'-':<5} {'（不明）':<12} {ret.status:<4} エラー {ret.errors}  {ret.file}")
-    shown = [i for i in result.issues if i.severity != "info"]
-    if shown:
-        echo("")
-        echo("確認が必要な箇所:")
-        print_issues(shown)
+
+
+def _print_counts(result: Any, noun: str) -> None:
     infos = sum(1 for i in result.issues if i.severity == "info")
-    echo("")
     words = [row.state for row in result.roster if row.state]
     if words:  # a survey folder: every respondent's state
         counts = "・".join(f"{w} {words.count(w)}" for w in dict.fromkeys(sorted(words, key=STATE_ORDER.index)))
         echo(f"読み取ったファイル {len(result.returns)} 件・{counts}・自動で読み替えた値など（情報）{infos} 件")
     else:
         echo(f"受付 {len(result.returns)} 件・未提出 {len(result.missing)} {noun}・自動で読み替えた値など（情報）{infos} 件")
-    _print_collect_outputs(result, noun)
 
 
-def _print_collect_outputs(result: Any, noun: str) -> None:
+def _print_outputs(result: Any, noun: str) -> None:
     """The outputs collect wrote, one line each; under 差戻し, each copy and who gets it (an
     output that could not be written is missing here: it is an issue printed above)."""
     for key, label in COLLECT_OUTPUTS:

@@ -17,9 +17,9 @@ import csv
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
-from .answers import ANSWER_COLUMNS, csv_bytes, csv_field, read_answers
+from .answers import ANSWER_COLUMNS, csv_bytes, csv_field, read_answers, write_csv_values
 from .excel import atomic_write
 from .form_contract import VALUE_FIELD, form_layout
 from .form_master import FormMaster
@@ -117,10 +117,18 @@ def _number(text: Any) -> Any:
 
 def answers_bytes(master: FormMaster, returns: Iterable[Return]) -> bytes:
     """answers.csv of the current returns: one row per typed value, in form order."""
-    spec = master.spec
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ANSWER_COLUMNS)
+    # a whole line is joined and checked at once; only a line that needs quoting or the
+    # formula guard goes field by field (most lines need neither)
+    write_csv_values(buffer, writer, _answer_values(master.spec, returns), len(ANSWER_COLUMNS))
+    return csv_bytes(buffer.getvalue())
+
+
+def _answer_values(spec: FormSpec, returns: Iterable[Return]) -> Iterator[Tuple[Any, ...]]:
+    """The values of each answers.csv row, in ANSWER_COLUMNS order."""
+    labels: Dict[str, str] = {}  # item_id (with its block) -> label: the same few hundred in every return
     for ret in returns:
         if ret.status in _LEFT_OUT or not ret.respondent_id:
             continue
@@ -128,14 +136,15 @@ def answers_bytes(master: FormMaster, returns: Iterable[Return]) -> bytes:
         for cell in ret.cells:
             if cell.raw == "":
                 continue
-            item = spec.item(cell.row_key.partition(":")[0].partition(".")[0])
-            block = cell.item_id.partition(".")[2]
-            group = spec.repeat_of(item.id)
-            label = f"{item.label}（{group.marker(int(block))}）" if group and block else item.label
-            values = (ret.respondent_id, ret.respondent, cell.sheet, cell.item_id, cell.field, cell.value, ret.file,
-                      cell.cell, status, label, cell.raw)
-            buffer.write(",".join(csv_field(v) for v in values) + "\r\n")
-    return csv_bytes(buffer.getvalue())
+            label = labels.get(cell.item_id)
+            if label is None:
+                item = spec.item(cell.row_key.partition(":")[0].partition(".")[0])
+                block = cell.item_id.partition(".")[2]
+                group = spec.repeat_of(item.id)
+                label = labels[cell.item_id] = \
+                    f"{item.label}（{group.marker(int(block))}）" if group and block else item.label
+            yield (ret.respondent_id, ret.respondent, cell.sheet, cell.item_id, cell.field, cell.value, ret.file,
+                   cell.cell, status, label, cell.raw)
 
 
 def write_answers(master: FormMaster, returns: Iterable[Return], path: Path) -> None:

@@ -19,7 +19,7 @@ import datetime as dt
 import re
 import unicodedata
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from . import form_issues  # noqa: F401  (registers the form codes)
 from .collect import open_book, read_file, read_sheet_rows
@@ -142,9 +142,10 @@ def _read(path: Path, zf: Any, ret: Return, master: FormMaster, limits: Limits) 
     ret.saved = facts.saved
     if facts.has_macros:
         ret.add("file_macro")
-    respondent = master.bodies[ret.respondent_id or ""]
-    expected = {r.key: r for r in answer_rows(form_layout(master.spec, master, respondent))}
-    _SheetReader(ret, master, sheet, rows, expected, facts.formula_cells.get(sheet) or {}).read(meta.table)
+    layout = form_layout(master.spec, master, master.bodies[ret.respondent_id or ""])  # once: the reader needs it twice
+    expected = {r.key: r for r in answer_rows(layout)}
+    locked = {r.digest for r in layout if not r.key}
+    _SheetReader(ret, master, sheet, rows, expected, facts.formula_cells.get(sheet) or {}, locked).read(meta.table)
     ret.readable = True
 
 
@@ -152,9 +153,10 @@ class _SheetReader:
     """The answer cells of one form sheet, at the rows ``_meta`` names."""
 
     def __init__(self, ret: Return, master: FormMaster, sheet: str, rows: List[List[Any]],
-                 expected: Dict[str, FormRow], formulas: Dict[Tuple[int, int], str]) -> None:
+                 expected: Dict[str, FormRow], formulas: Dict[Tuple[int, int], str], locked: Set[str]) -> None:
         self.ret, self.master, self.sheet, self.rows = ret, master, sheet, rows
         self.expected, self.formulas = expected, formulas
+        self.locked = locked  # digests of the rows the form writes column C of itself (no answer there)
         self.claimed: set = set()
         self.hashes: Optional[Dict[str, List[int]]] = None
         self.shift = 0  # how far the last moved row was found from where _meta put it
@@ -221,9 +223,9 @@ class _SheetReader:
         """A value typed where no answer cell is (an unclaimed row of column C, or right of the form)."""
         for number in range(FIRST_ROW, len(self.rows) + 1):
             line = self.rows[number - 1]
-            if number not in self.claimed and not self.locked_row(number):
-                found = self.value(number, ANSWER_COL)
-                if found != "":
+            if number not in self.claimed:
+                found = self.value(number, ANSWER_COL)  # before the row's digest: most such cells are empty
+                if found != "" and not self.locked_row(number):
                     self.ret.add("form_value_unread", sheet=self.sheet, cell=f"C{number}", value=str(found)[:60],
                                  text=str(found))
             for col in range(CHECK_COL + 1, len(line) + 1):
@@ -235,17 +237,7 @@ class _SheetReader:
     def locked_row(self, row: int) -> bool:
         """Rows whose column C is written by the form itself (notes of groups and 複数選択),
         known by their locked texts wherever rows have moved."""
-        return self.digest(row) in self._locked_digests()
-
-    def _locked_digests(self) -> set:
-        cached = self.__dict__.get("_locked")
-        if cached is None:
-            cached = set()
-            respondent = self.master.bodies.get(self.ret.respondent_id or "")
-            if respondent is not None:
-                cached = {r.digest for r in form_layout(self.master.spec, self.master, respondent) if not r.key}
-            self.__dict__["_locked"] = cached
-        return cached
+        return self.digest(row) in self.locked
 
 
 # ---------------------------------------------------------------------------

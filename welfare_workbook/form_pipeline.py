@@ -20,9 +20,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from .excel import OutputGuard, atomic_write
 from .form_answers import ANSWERS_FILE, WIDE_FILE, records_from_answers, records_from_returns, write_answers, \
     write_wide
+from .form_compilation import write_compilation
 from .form_generate import build_form_workbook
 from .form_master import FormMaster
-from .form_report import CHECKS_FILE, SUMMARY_FILE, write_compilation, write_form_checks
+from .form_report import CHECKS_FILE, SUMMARY_FILE, write_form_checks
 from .form_sendback import write_form_sendbacks
 from .guard import Limits
 from .issues import IssueList, Report, make

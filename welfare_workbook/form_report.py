@@ -12,17 +12,22 @@
   (①, ア, （ア）) and values with their units (``1,966,735（人）``).
 
 Built from :class:`~.form_answers.FormRecord` s, so one compilation can be made from
-several prefectures' answers.csv files.
+several prefectures' answers.csv files. This module decides what the compilation holds
+(:func:`compilation_layout`: rows of (column, value, kind of look), merges, page breaks,
+widths, print set-up) and reads no workbook and writes none: a reader of returns, it
+never reaches the writer; :mod:`~.form_compilation` writes the layout with it.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, StyleCache, atomic_write, estimate_lines, put
+from .excel import ERROR_FILL, FONT_NAME, HEADER_FILL, atomic_write, estimate_lines, put
+from .excel_limits import CELL_TEXT_LIMIT, HEADER_FOOTER_LIMIT, NUMBER_LIMIT, clip
 from .form_answers import FormRecord
 from .form_contract import VALUE_FIELD, section_number
 from .form_master import FormMaster, Respondent
@@ -77,44 +82,92 @@ def _places(raw: Any) -> int:
     return len(match.group(1))
 
 
+@dataclass(frozen=True)
+class Look:
+    """How a kind of cell looks: 10 pt ＭＳ Ｐゴシック wrapped at the top, unless it says otherwise."""
+
+    size: float = 10
+    bold: bool = False
+    fill: Optional[str] = None  # solid fill RGB
+    border: bool = False  # thin grey lines on all four sides (BORDER_COLOR)
+    number_format: str = "General"
+    wrap: bool = True  # wrapped text, top aligned; False: no alignment at all
+
+
+SUB_FILL = "E9EEF7"  # a 中項目's heading: paler than a section's
+# every kind of cell the compilation writes; the writer (form_compilation) turns each into one style
+LOOKS: Dict[str, Look] = {
+    "name": Look(size=13, bold=True),  # a 団体's page title
+    "section": Look(bold=True, fill=HEADER_FILL, border=True),
+    "sub": Look(bold=True, fill=SUB_FILL, border=True),
+    "heading": Look(bold=True, border=True),  # a heading or repeat group inside a section
+    "label": Look(bold=True, border=True),  # an item's label (columns B and D of an item row)
+    "text": Look(border=True),  # an item's value and its marker (A)
+    "list_header": Look(bold=True, fill=HEADER_FILL),
+    "list_body": Look(number_format="#,##0"),
+    "list_decimal": Look(number_format="#,##0.0#"),
+    "total_label": Look(bold=True, wrap=False),
+    "total": Look(bold=True, wrap=False, number_format="#,##0"),
+    "mean": Look(bold=True, wrap=False, number_format="#,##0.0#"),
+}
+Cell = Tuple[int, Any, str]  # (column, value, kind of LOOKS); a None value is an empty cell with that look
+PRINT_MARGINS = (0.5, 0.5, 1.0, 1.0)  # left, right, top, bottom (inches)
+HEADER_FOOTER_MARGINS = (0.5, 0.5)
+FOOTER = "&C&P / &N"  # page n / pages, centred
+
+
+@dataclass
+class SheetLayout:
+    """One sheet of the compilation as its reader sees it, in no writer's terms."""
+
+    name: str
+    orientation: str  # every sheet: A4, PRINT_MARGINS, the survey's header and FOOTER
+    widths: Dict[int, float]
+    rows: List[Tuple[int, List[Cell], Optional[float]]] = field(default_factory=list)  # (row, cells, height)
+    merges: List[str] = field(default_factory=list)  # 'C3:E3'; the cells under a merge are left empty
+    row_breaks: List[int] = field(default_factory=list)  # a printed page ends after each of these rows
+    freeze: Tuple[int, int] = (0, 0)  # (rows, columns) kept in view
+    auto_filter: str = ""
+    title_rows: str = ""  # '$1:$1': printed at the top of every page
+    title_columns: str = ""  # '$A:$C': printed at the left of every page of a table printed wide
+    pages_wide: int = 1  # printed fit to this many pages wide
+
+
+@dataclass
+class CompilationLayout:
+    """集計表.xlsx: its sheets in order, and the print header every page carries."""
+
+    sheets: List[SheetLayout]
+    header: str  # Excel header codes: the survey's name at the right
+
+
+def _text(value: Any) -> Any:
+    """A value as a cell can hold it: text cut to Excel's limit (openpyxl cut it too), a
+    number Excel cannot hold as its text; answers.csv keeps every value whole."""
+    if isinstance(value, str):  # a character is at most two UTF-16 units: most text needs no counting
+        return value if len(value) <= CELL_TEXT_LIMIT // 2 else clip(value, CELL_TEXT_LIMIT)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not -NUMBER_LIMIT <= value <= NUMBER_LIMIT:
+        return str(value)
+    return value
+
+
 class _Page:
-    """Writes the 団体別 sheet, one 団体 after another, each starting a new printed page."""
+    """Lays out the 団体別 sheet, one 団体 after another, each starting a new printed page."""
 
-    def __init__(self, ws: Any, spec: FormSpec) -> None:
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-        self.ws, self.spec, self.row = ws, spec, 1
-        self.merges: List[str] = []  # set once at the end: openpyxl's merge_cells is quadratic in their number
-        self.styles = StyleCache()
-        thin = Side(style="thin", color="808080")
-        self.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-        self.font = Font(name=FONT_NAME, size=10)
-        self.bold = Font(name=FONT_NAME, size=10, bold=True)
-        self.big = Font(name=FONT_NAME, size=13, bold=True)
-        self.wrap = Alignment(wrap_text=True, vertical="top")
-        self.fill = PatternFill("solid", fgColor=HEADER_FILL)
-        self.sub_fill = PatternFill("solid", fgColor="E9EEF7")
-        for index, width in enumerate(PAGE_WIDTHS, start=1):
-            ws.column_dimensions[column_letter(index)].width = width
+    def __init__(self) -> None:
+        self.sheet = SheetLayout("団体別", "portrait", dict(enumerate(PAGE_WIDTHS, start=1)))
+        self.row = 1
 
     def cells(self, values: Sequence[Tuple[int, Any]], kind: str, merge: Optional[Tuple[int, int]] = None,
               lines: int = 1) -> None:
-        """One row: (column, value) pairs styled as ``kind``; ``merge`` joins columns."""
-        fonts = {"name": self.big, "section": self.bold, "sub": self.bold, "heading": self.bold}
-        fills = {"section": self.fill, "sub": self.sub_fill}
-        for col, value in values:
-            cell = put(self.ws, self.row, col, value)
-            label_col = kind == "item" and col in (2, 4) or kind in ("section", "sub", "heading")
-            attrs: Dict[str, Any] = {"font": fonts.get(kind, self.bold if label_col else self.font),
-                                     "alignment": self.wrap}
-            if kind != "name":
-                attrs["border"] = self.border
-            if kind in fills:
-                attrs["fill"] = fills[kind]
-            self.styles.apply(cell, (kind, label_col), **attrs)
+        """One row: (column, value) pairs of look ``kind`` (an item's: labels in B and D); ``merge`` joins columns."""
+        if kind == "item":
+            cells = [(col, _text(value), "label" if col in (2, 4) else "text") for col, value in values]
+        else:
+            cells = [(col, _text(value), kind) for col, value in values]
         if merge:
-            self.merges.append(f"{column_letter(merge[0])}{self.row}:{column_letter(merge[1])}{self.row}")
-        self.ws.row_dimensions[self.row].height = min(409, 13.5 * max(1, lines) + 3)
+            self.sheet.merges.append(f"{column_letter(merge[0])}{self.row}:{column_letter(merge[1])}{self.row}")
+        self.sheet.rows.append((self.row, cells, min(409, 13.5 * max(1, lines) + 3)))
         self.row += 1
 
     def item(self, item: Item, text: str, marker: str = "", label: str = "") -> None:
@@ -216,41 +269,24 @@ def _summary_columns(spec: FormSpec) -> List[Tuple[str, Item, Optional[str]]]:
     return columns
 
 
-def _list_sheet(wb: Any, master: FormMaster, records: Dict[str, FormRecord]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    ws = wb.active
-    ws.title = "一覧"
-    spec = master.spec
-    columns = _summary_columns(spec)
+def _list_sheet(master: FormMaster, records: Dict[str, FormRecord]) -> SheetLayout:
+    """一覧: a header row, a row per 団体 (団体コード order), then 合計 and 平均."""
+    columns = _summary_columns(master.spec)
     header = ["団体コード", "都道府県", "団体名", "状況"] + [c[0] for c in columns]
-    bold, body = Font(name=FONT_NAME, bold=True, size=10), Font(name=FONT_NAME, size=10)
-    fill = PatternFill("solid", fgColor=HEADER_FILL)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    _list_header(ws, header, bold, fill, wrap)
-    styles = StyleCache()
+    widths = {col: 12 if col > 4 else (9, 10, 14, 8)[col - 1] for col in range(1, len(header) + 1)}
+    # two A4 landscape pages wide (one would print under 8 pt), 団体コード to 団体名 on both
+    sheet = SheetLayout("一覧", "landscape", widths, freeze=(1, 4), title_rows="$1:$1", title_columns="$A:$C",
+                        pages_wide=2)
+    sheet.rows.append((1, [(col, _text(text), "list_header") for col, text in enumerate(header, start=1)], 54))
     sums: Dict[int, List[float]] = {}
     codes = sorted(set(master.bodies) | set(records))
     for row, code in enumerate(codes, start=2):
         values = _list_row(code, master.bodies.get(code), records.get(code), columns, sums)
-        for col, value in enumerate(values, start=1):
-            cell = put(ws, row, col, value)
-            styles.apply(cell, ("body", isinstance(value, float)), font=body, alignment=wrap,
-                         number_format="#,##0.0#" if isinstance(value, float) else "#,##0")
-    _list_totals(ws, len(codes) + 2, columns, sums, bold)
-    ws.freeze_panes = "E2"
-    ws.auto_filter.ref = f"A1:{column_letter(len(header))}{len(codes) + 1}"
-    # two A4 landscape pages wide (one would print under 8 pt), 団体コード to 団体名 on both
-    _print_setup(ws, "landscape", master, pages_wide=2)
-    ws.print_title_rows, ws.print_title_cols = "1:1", "A:C"
-
-
-def _list_header(ws: Any, header: List[str], bold: Any, fill: Any, wrap: Any) -> None:
-    for col, text in enumerate(header, start=1):
-        cell = put(ws, 1, col, text)
-        cell.font, cell.fill, cell.alignment = bold, fill, wrap
-        ws.column_dimensions[column_letter(col)].width = 12 if col > 4 else (9, 10, 14, 8)[col - 1]
-    ws.row_dimensions[1].height = 54
+        sheet.rows.append((row, [(col, _text(value), "list_decimal" if isinstance(value, float) else "list_body")
+                                 for col, value in enumerate(values, start=1)], None))
+    sheet.rows += _list_totals(len(codes) + 2, columns, sums)
+    sheet.auto_filter = f"A1:{column_letter(len(header))}{len(codes) + 1}"
+    return sheet
 
 
 def _list_row(code: str, respondent: Optional[Respondent], record: Optional[FormRecord],
@@ -271,53 +307,56 @@ def _list_row(code: str, respondent: Optional[Respondent], record: Optional[Form
     return values
 
 
-def _list_totals(ws: Any, first: int, columns: List[Tuple[str, Item, Optional[str]]], sums: Dict[int, List[float]],
-                 bold: Any) -> None:
+def _list_totals(first: int, columns: List[Tuple[str, Item, Optional[str]]],
+                 sums: Dict[int, List[float]]) -> List[Tuple[int, List[Cell], Optional[float]]]:
     """合計 and 平均 rows from ``first`` on, as each item's ``total:`` says (an option column: its ○ counted)."""
+    rows: List[Tuple[int, List[Cell], Optional[float]]] = []
     for row, (label, kind) in enumerate((("合計", "sum"), ("平均", "mean")), start=first):
-        cell = put(ws, row, 1, label)
-        cell.font = bold
+        cells: List[Cell] = [(1, label, "total_label")]
         for index, (_, item, option) in enumerate(columns, start=5):
             numbers = sums.get(index, [])
             wanted = (item.total == kind) or (kind == "sum" and option is not None)
             if not wanted or not numbers:
                 continue
             total = sum(numbers) if kind == "sum" else round(sum(numbers) / len(numbers), 2)
-            out = put(ws, row, index, int(total) if float(total).is_integer() else total)
-            out.font, out.number_format = bold, "#,##0.0#" if kind == "mean" else "#,##0"
+            cells.append((index, _text(int(total) if float(total).is_integer() else total),
+                          "mean" if kind == "mean" else "total"))
+        rows.append((row, cells, None))
+    return rows
 
 
-def _print_setup(ws: Any, orientation: str, master: FormMaster, pages_wide: int = 1) -> None:
-    ws.page_setup.orientation = orientation
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = pages_wide
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.oddHeader.right.text = master.settings.survey_name.replace("&", "&&")
-    ws.oddFooter.center.text = "&P / &N"
-    ws.page_margins.left = ws.page_margins.right = 0.5
+def print_header(master: FormMaster) -> str:
+    """The survey's name at the right of every printed page ('&' doubled: it starts a code
+    there), cut to fit Excel's limit for a header."""
+    name = master.settings.survey_name
+    name = clip(name, HEADER_FOOTER_LIMIT - 2 - name.count("&"))  # room for '&R' and each doubled '&'
+    return "&R" + name.replace("&", "&&")
 
 
-def write_compilation(master: FormMaster, records: Dict[str, FormRecord], path: Path) -> None:
-    """集計表.xlsx: 一覧 and 団体別 (see the module's docstring). Raises OSError when it cannot be written."""
-    from openpyxl import Workbook
-    from openpyxl.worksheet.pagebreak import Break
-
-    wb = Workbook()
-    _list_sheet(wb, master, records)
-    ws = wb.create_sheet("団体別")
-    page = _Page(ws, master.spec)
+def compilation_layout(master: FormMaster, records: Dict[str, FormRecord]) -> CompilationLayout:
+    """集計表.xlsx as its reader sees it (see the module's docstring); :mod:`form_compilation` writes it."""
+    page = _Page()
     for code in sorted(records):
         if page.row > 1:
-            ws.row_breaks.append(Break(id=page.row - 1))  # each 団体 starts a printed page
+            page.sheet.row_breaks.append(page.row - 1)  # each 団体 starts a printed page
         respondent = master.bodies.get(code)
         title = respondent.display if respondent else records[code].respondent
         _page(page, master.spec, records[code], title)
-    from openpyxl.worksheet.cell_range import MultiCellRange
+    return CompilationLayout([_list_sheet(master, records), page.sheet], print_header(master))
 
-    ws.merged_cells = MultiCellRange(page.merges)  # the cells under a merge are left empty, as Excel keeps them
-    _print_setup(ws, "portrait", master)
-    atomic_write(path, wb.save)
+
+def _print_setup(ws: Any, orientation: str, master: FormMaster) -> None:
+    """確認結果's print set-up (openpyxl): A4, one page wide, the compilation's margins, header and footer."""
+    ws.page_setup.orientation = orientation
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.right.text = print_header(master)[2:]  # without its '&R'
+    ws.oddFooter.center.text = FOOTER[2:]
+    margins = ws.page_margins
+    (margins.left, margins.right, margins.top, margins.bottom), (margins.header, margins.footer) = \
+        PRINT_MARGINS, HEADER_FOOTER_MARGINS
 
 
 def write_form_checks(master: FormMaster, result: Any, path: Path) -> None:

@@ -226,7 +226,9 @@ def form_schema(master: FormMaster) -> Tuple[Any, _Rules]:
         raise SpecError(f"form checks without an issue code: {missing}")
     columns = {key: pa.Column(None, nullable=True, required=True) for key in rules.labels}
     columns["_row"] = pa.Column(int, nullable=False)
-    checks = [pa.Check(function, name=name) for name, function in rules.checks]
+    # ignore_na would have pandera test every row for being empty in every column, once per
+    # check (most of the pass); no row is (_row is never null), so it could change nothing
+    checks = [pa.Check(function, name=name, ignore_na=False) for name, function in rules.checks]
     return pa.DataFrameSchema(columns, checks=checks, strict=False, name=master.spec.name), rules
 
 

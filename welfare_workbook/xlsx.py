@@ -6,9 +6,10 @@ written as text, row by row, with styles chosen from a fixed table: the output i
 plain SpreadsheetML (inline strings, like openpyxl's) that Excel, LibreOffice,
 openpyxl and calamine read alike.
 
-Only what the generated workbooks use is supported: text, numbers and formulas;
-styles from a :class:`StyleSheet`; column widths, row heights, merged cells, frozen
-header rows, data validations, conditional formats (expression rules with a fill),
+Only what the generated workbooks and the form compilation use is supported: text,
+numbers and formulas; styles from a :class:`StyleSheet` (built-in or custom number
+formats); column widths, row heights, merged cells, frozen header rows and columns, an
+auto filter, data validations, conditional formats (expression rules with a fill),
 sheet and workbook protection, print set-up (pages wide, repeated title rows and
 columns, manual page breaks) and defined names.
 
@@ -43,9 +44,10 @@ what goes in it (cell text, the limits, validations, sheet names) are in
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import IO, Any, List, Optional, Tuple, Union
+from typing import IO, Any, Dict, List, Optional, Tuple, Union
 
 from .excel_limits import (
     CELL_TEXT_LIMIT, FORMULA_LIMIT, HEADER_FOOTER_LIMIT, NUMBER_LIMIT, SHEET_NAME_LIMIT, VALIDATION_MESSAGE_LIMIT,
@@ -82,7 +84,7 @@ class Style:
     font: Font = Font()
     fill: Optional[str] = None  # solid fill RGB
     border: Optional[str] = None  # RGB of a thin border on all four sides
-    number_format: int = 0  # built-in id: 0 General, 49 text (@)
+    number_format: Union[int, str] = 0  # built-in id (0 General, 3 #,##0, 49 text @) or a format code
     horizontal: Optional[str] = None
     vertical: Optional[str] = None
     wrap: bool = False
@@ -120,12 +122,19 @@ class StyleSheet:
         fonts: List[Font] = []
         fills: List[Optional[str]] = [None, None]  # ids 0 and 1 are reserved (none, gray125)
         borders: List[Optional[str]] = [None]
-        xfs = [_xf_xml(style, *_style_ids(style, fonts, fills, borders)) for style in self._styles]
+        # a format code is a custom number format: ids from 164 on (below are Excel's built-ins)
+        codes = list(dict.fromkeys(s.number_format for s in self._styles if isinstance(s.number_format, str)))
+        format_ids: Dict[Union[int, str], int] = {code: 164 + index for index, code in enumerate(codes)}
+        xfs = [_xf_xml(style, format_ids.get(style.number_format, style.number_format),  # type: ignore[arg-type]
+                       *_style_ids(style, fonts, fills, borders)) for style in self._styles]
         fill_parts = ['<fill><patternFill patternType="none"/></fill>', '<fill><patternFill patternType="gray125"/></fill>']
         fill_parts += [_fill_xml(rgb) for rgb in fills[2:]]
         return (
             f'{_DECLARATION}<styleSheet xmlns="{_MAIN_NS}">'
-            f'<fonts count="{len(fonts)}">{"".join(_font_xml(f) for f in fonts)}</fonts>'
+            + (f'<numFmts count="{len(codes)}">' + "".join(
+                f'<numFmt numFmtId="{format_ids[code]}" formatCode="{escape(code, True)}"/>' for code in codes)
+               + "</numFmts>" if codes else "")
+            + f'<fonts count="{len(fonts)}">{"".join(_font_xml(f) for f in fonts)}</fonts>'
             f'<fills count="{len(fill_parts)}">{"".join(fill_parts)}</fills>'
             f'<borders count="{len(borders)}">{"".join(_border_xml(b) for b in borders)}</borders>'
             '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
@@ -146,12 +155,12 @@ def _style_ids(style: Style, fonts: List[Font], fills: List[Optional[str]],
     return fonts.index(style.font), fills.index(style.fill) if style.fill else 0, borders.index(style.border)
 
 
-def _xf_xml(style: Style, font_id: int, fill_id: int, border_id: int) -> str:
+def _xf_xml(style: Style, format_id: int, font_id: int, fill_id: int, border_id: int) -> str:
     """A cellXfs entry: what applies besides the defaults, the alignment and an unlocked cell."""
     aligned = bool(style.horizontal or style.vertical or style.wrap)
-    applied = (("NumberFormat", style.number_format), ("Font", font_id), ("Fill", fill_id), ("Border", border_id),
+    applied = (("NumberFormat", format_id), ("Font", font_id), ("Fill", fill_id), ("Border", border_id),
                ("Alignment", aligned), ("Protection", not style.locked))
-    attrs = (f'numFmtId="{style.number_format}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
+    attrs = (f'numFmtId="{format_id}" fontId="{font_id}" fillId="{fill_id}" borderId="{border_id}" xfId="0"'
              + "".join(f' apply{name}="1"' for name, on in applied if on))
     inner = (_alignment_xml(style) if aligned else "") + ("" if style.locked else '<protection locked="0"/>')
     return f"<xf {attrs}>{inner}</xf>" if inner else f"<xf {attrs}/>"
@@ -180,6 +189,11 @@ def _border_xml(rgb: Optional[str]) -> str:
     side = f'style="thin"><color rgb="FF{rgb}"/>'
     return (f"<border><left {side}</left><right {side}</right><top {side}</top>"
             f"<bottom {side}</bottom><diagonal/></border>")
+
+
+def _absolute(ref: str) -> str:
+    """'A1:P9' as '$A$1:$P$9'."""
+    return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))
 
 
 def _dxf_xml(rgb: str) -> str:
@@ -279,17 +293,7 @@ class Book:
             f'<sheet name="{escape(s.name, True)}" sheetId="{i}"'
             + (f' state="{s.state}"' if s.state != "visible" else "") + f' r:id="rId{i}"/>'
             for i, s in enumerate(self.sheets, start=1))
-        names = [f'<definedName name="{escape(name, True)}">{escape(ref)}</definedName>'
-                 for name, ref in self.defined_names]
-        for index, sheet in enumerate(self.sheets):
-            quoted = "'" + sheet.name.replace("'", "''") + "'"
-            if sheet.print_area:
-                names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">'
-                             f"{escape(quoted)}!{sheet.print_area}</definedName>")
-            titles = [f"{quoted}!{part}" for part in (sheet.print_title_columns, sheet.print_titles) if part]
-            if titles:  # columns first, as Excel writes them: 'S'!$A:$C,'S'!$4:$4
-                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
-                             f"{escape(','.join(titles))}</definedName>")
+        names = self._defined_names()
         protection = ""
         if self.lock_structure:
             password = f' workbookPassword="{self.workbook_password_hash}"' if self.workbook_password_hash else ""
@@ -318,6 +322,24 @@ class Book:
                  ("xl/theme/theme1.xml", THEME_XML), ("xl/styles.xml", self.styles.to_xml())]
         parts += [(f"xl/worksheets/sheet{i}.xml", s.to_xml()) for i, s in enumerate(self.sheets, start=1)]
         return parts
+
+    def _defined_names(self) -> List[str]:
+        """The book's names, then each sheet's filter range, print area and print titles."""
+        names = [f'<definedName name="{escape(name, True)}">{escape(ref)}</definedName>'
+                 for name, ref in self.defined_names]
+        for index, sheet in enumerate(self.sheets):
+            quoted = "'" + sheet.name.replace("'", "''") + "'"
+            if sheet.auto_filter:  # Excel keeps a filter's range in this hidden name too
+                names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{index}" hidden="1">'
+                             f"{escape(quoted)}!{_absolute(sheet.auto_filter)}</definedName>")
+            if sheet.print_area:
+                names.append(f'<definedName name="_xlnm.Print_Area" localSheetId="{index}">'
+                             f"{escape(quoted)}!{sheet.print_area}</definedName>")
+            titles = [f"{quoted}!{part}" for part in (sheet.print_title_columns, sheet.print_titles) if part]
+            if titles:  # columns first, as Excel writes them: 'S'!$A:$C,'S'!$4:$4
+                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{index}">'
+                             f"{escape(','.join(titles))}</definedName>")
+        return names
 
     def save(self, target: Union[str, Any, IO[bytes]]) -> None:
         """Write the .xlsx to a path or a binary file object."""

@@ -183,11 +183,14 @@ class Sheet:
     validations: List[Validation] = field(default_factory=list)
     conditional: List[Tuple[str, str, int]] = field(default_factory=list)  # (sqref, formula, dxf id)
     freeze_row: int = 0  # rows above this one stay in view
+    freeze_column: int = 0  # … and columns left of this one (5: A–D)
+    auto_filter: str = ""  # 'A1:P9': the header row of that range gets filter buttons
+    default_row_height: float = 13.5  # of a row written without a height
     active_cell: str = "A1"
     protected: bool = False
     password_hash: str = ""
     protect_format_rows_columns: bool = False  # True: resizing rows and columns stays allowed
-    # orientation, margins, centered, header, footer; pages_wide (fit to that many pages
+    # orientation, margins, header_footer_margins, centered, header, footer; pages_wide (fit to that many pages
     # wide, 1 by default), page_order ('overThenDown': a wide table's right half follows its left)
     print_setup: Optional[Dict[str, Any]] = None
     print_titles: str = ""  # '$4:$4'
@@ -247,7 +250,8 @@ class Sheet:
         out = [f'{_DECLARATION}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">', self._view_xml(), self._cols_xml(),
                "<sheetData>"]
         out.extend(self._rows)
-        out += ["</sheetData>", self._protection_xml(), self._merges_xml(), self._conditional_xml(),
+        out += ["</sheetData>", self._protection_xml(),
+                f'<autoFilter ref="{self.auto_filter}"/>' if self.auto_filter else "", self._merges_xml(), self._conditional_xml(),
                 self._validations_xml(), self._print_xml(), self._breaks_xml(), self._ignored_errors_xml(), "</worksheet>"]
         return "".join(out)
 
@@ -256,13 +260,21 @@ class Sheet:
         fit = '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>' if self.print_setup is not None else ""
         dimension = f'<dimension ref="A1:{column_letter(self._last_col)}{max(self._last_row, 1)}"/>'
         view = ' tabSelected="1"' if self.selected else ""
-        if self.freeze_row > 1:
-            pane = (f'<pane ySplit="{self.freeze_row - 1}" topLeftCell="A{self.freeze_row}" activePane="bottomLeft" '
-                    'state="frozen"/><selection pane="bottomLeft"')
-        else:
-            pane = "<selection"
-        return (f'{fit}{dimension}<sheetViews><sheetView{view} workbookViewId="0">{pane} activeCell="{self.active_cell}" '
-                f'sqref="{self.active_cell}"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="13.5"/>')
+        return (f'{fit}{dimension}<sheetViews><sheetView{view} workbookViewId="0">{self._pane_xml()} '
+                f'activeCell="{self.active_cell}" sqref="{self.active_cell}"/></sheetView></sheetViews>'
+                f'<sheetFormatPr defaultRowHeight="{self.default_row_height:g}"/>')
+
+    def _pane_xml(self) -> str:
+        """The frozen pane, up to the selection element's name (its attributes follow)."""
+        rows, columns = max(self.freeze_row - 1, 0), max(self.freeze_column - 1, 0)
+        if not (rows or columns):
+            return "<selection"
+        active = "bottomRight" if rows and columns else ("bottomLeft" if rows else "topRight")
+        split = (f' xSplit="{columns}"' if columns else "") + (f' ySplit="{rows}"' if rows else "")
+        # Excel writes a selection for each pane the split makes, the active one last
+        others = "".join(f'<selection pane="{pane}"/>' for pane in ("topRight", "bottomLeft") if rows and columns)
+        return (f'<pane{split} topLeftCell="{column_letter(columns + 1)}{rows + 1}" activePane="{active}" '
+                f'state="frozen"/>{others}<selection pane="{active}"')
 
     def _cols_xml(self) -> str:
         if not self.widths:
@@ -301,9 +313,10 @@ class Sheet:
             return ""
         centered = '<printOptions horizontalCentered="1"/>' if setup.get("centered") else ""
         m = setup.get("margins", (0.7, 0.7, 0.75, 0.75))
+        header, footer = setup.get("header_footer_margins", (0.3, 0.3))  # inches from the paper's edge
         order = f' pageOrder="{setup["page_order"]}"' if setup.get("page_order") else ""
         return (f'{centered}<pageMargins left="{m[0]:g}" right="{m[1]:g}" top="{m[2]:g}" bottom="{m[3]:g}" '
-                f'header="0.3" footer="0.3"/><pageSetup paperSize="9"{order} fitToWidth="{setup.get("pages_wide", 1)}" '
+                f'header="{header:g}" footer="{footer:g}"/><pageSetup paperSize="9"{order} fitToWidth="{setup.get("pages_wide", 1)}" '
                 f'fitToHeight="0" orientation="{setup.get("orientation", "portrait")}"/>'
                 + self._header_footer_xml(setup.get("header", ""), setup.get("footer", "")))
 
