@@ -513,7 +513,7 @@ def stage_web(n: int, r: int, work: str) -> Dict[str, Any]:
             "upload_outputs": outputs}
 
 
-UNPINNED = {"stage_collect_parallel", "stage_web"}  # stages that measure using more than one core
+UNPINNED = {"stage_collect_parallel", "stage_form_collect_parallel", "stage_web"}  # stages that measure using more than one core
 
 
 def _child(stage: Callable, args: tuple, queue: Any) -> None:
