@@ -801,3 +801,22 @@ def test_sendback_collected_again_is_that_department(corpus: Corpus, tmp_path: P
     errors = sorted((i.code, i.sheet, i.cell) for i in again.returns[0].issues if i.severity == "error")
     assert errors == sorted((i.code, i.sheet, i.cell) for i in corpus.result.issues
                             if i.file == corpus.names["rules"] and i.severity == "error")
+
+
+def test_sendback_copies_ask_for_no_layout_fix(corpus: Corpus) -> None:
+    """A copy is a fresh .xlsx of the current template with its _meta: its 修正依頼 lists every error
+    and warning of the return except the layout's and the file kind's (a moved row, an old
+    template, a lost _meta, macros), which the copy itself has put right."""
+    put_right = {"row_inserted", "row_moved", "locked_changed", "header_changed", "formula_overwritten",
+                 "validation_removed", "merged_input", "old_template", "meta_matched_by_content", "file_macro"}
+    seen = set()
+    for key, path in corpus.result.outputs.items():
+        if not key.startswith("sendback:"):
+            continue
+        ret = next(r for r in corpus.result.returns if r.respondent_id == key.split(":", 1)[1] and r.status == "要修正")
+        problems = [i for i in ret.issues if i.severity in ("error", "warning")]
+        listed = [r for r in openpyxl.load_workbook(path)["修正依頼"].iter_rows(min_row=5, values_only=True)
+                  if r[0] is not None]
+        assert len(listed) == len([i for i in problems if i.code not in put_right]), key
+        seen |= {i.code for i in problems if i.code in put_right}
+    assert seen >= {"file_macro", "row_inserted"}, seen  # the corpus has copies of such returns

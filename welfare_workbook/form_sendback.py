@@ -30,7 +30,7 @@ FormBlank = Callable[[FormMaster, Respondent], Any]  # master, 団体 -> the fre
 # the copy is a fresh .xlsx of the current form with its _meta: a macro workbook, an old
 # form or a form without _meta is fixed by using it, and there is nothing to ask
 FORM_RULES = CopyRules(
-    layout_codes=LAYOUT_CODES | {"old_template", "meta_matched_by_content", "file_macro"},
+    layout_codes=LAYOUT_CODES,
     stray_codes=STRAY_CODES | {"form_value_unread"},
     stray_where="回答欄ではないセル",
     stray_fix="この写しの該当する回答欄に入力し直してください。",

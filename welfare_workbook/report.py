@@ -141,10 +141,12 @@ class CopyRules:
     stray_fix: str  # what to do with them
 
 
-# problems of the returned file's layout: the send-back copy is laid out as generated,
-# so there is nothing to fix there (its values were read from where they were)
+# problems of the returned file's layout or kind: the send-back copy is laid out as generated,
+# a fresh .xlsx of the current template with its _meta, so there is nothing to fix there
+# (its values were read from where they were)
 LAYOUT_CODES = frozenset({"row_inserted", "row_moved", "locked_changed", "header_changed", "formula_overwritten",
-                          "validation_removed", "merged_input"})
+                          "validation_removed", "merged_input", "old_template", "meta_matched_by_content",
+                          "file_macro"})
 STRAY_CODES = frozenset({"row_extra", "input_outside"})  # values typed where no item is
 ROW_RULES = CopyRules(LAYOUT_CODES, STRAY_CODES, "調査票にない行", "この写しの該当する No. の行に入力し直してください。")
 
