@@ -75,6 +75,8 @@ def test_a_form_folder_runs_a_season(ws: Workspace, tmp_path: Path) -> None:
     assert {r["respondent_id"]: r["state"] for r in verdict["roster"]}[FIX] == "要修正"
     for name in ("answers.csv", "回答一覧.csv", "集計表.xlsx", "確認結果.xlsx"):
         assert (ws.results / name).is_file(), name
+    shown = openpyxl.load_workbook(ws.results / "確認結果.xlsx")["提出状況"]
+    assert {r[0]: r[2] for r in shown.iter_rows(min_row=2, values_only=True)} == {k: str(v) for k, v in states.items()}
 
     report = status(ws)  # status reads issues.json (it covers 受付/), the same states
     assert {r.respondent_id: r.state for r in report.respondents} == states

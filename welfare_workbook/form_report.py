@@ -36,6 +36,7 @@ from .issues import SEVERITY_LABEL
 from .master_model import column_letter
 from .normalize import NA_VALUE
 from .returns import RosterStatus
+from .states import State
 from .wareki import date_label, fiscal_year_label
 
 SUMMARY_FILE = "集計表.xlsx"
@@ -359,8 +360,12 @@ def _print_setup(ws: Any, orientation: str, master: FormMaster) -> None:
         PRINT_MARGINS, HEADER_FOOTER_MARGINS
 
 
+# the statuses (and a survey folder's states) whose 状況 cell is shaded: the 団体 has something to do
+ATTENTION = frozenset({str(RosterStatus.NEEDS_FIX), str(RosterStatus.NOT_SUBMITTED), str(State.WRONG_FORMAT)})
+
+
 def write_form_checks(master: FormMaster, result: Any, path: Path) -> None:
-    """確認結果.xlsx: 提出状況 (every 団体) and 確認結果 (every issue, with its cell)."""
+    """確認結果.xlsx: 提出状況 (every 団体, its state in a survey folder) and 確認結果 (every issue, with its cell)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -368,7 +373,7 @@ def write_form_checks(master: FormMaster, result: Any, path: Path) -> None:
     deadline = date_label(master.settings.deadline) if master.settings.deadline else ""
     tables = {
         "提出状況": (["団体コード", "団体名", "状況", "ファイル", "エラー", "注意", "提出期限"], (10, 22, 10, 36, 8, 8, 20),
-                  [[r.department.id, r.department.name, str(r.status), r.current.file if r.current else "",
+                  [[r.department.id, r.department.name, r.shown, r.current.file if r.current else "",
                     r.current.errors if r.current else "", r.current.warnings if r.current else "", deadline]
                    for r in result.roster]),
         "確認結果": (["ファイル", "団体コード", "シート", "セル", "重要度", "コード", "内容"], (30, 10, 10, 7, 7, 22, 90),
@@ -391,7 +396,7 @@ def write_form_checks(master: FormMaster, result: Any, path: Path) -> None:
             for c, value in enumerate(values, start=1):
                 cell = put(ws, r, c, value)
                 cell.font, cell.alignment = body, wrap
-            if str(values[2]) in (RosterStatus.NEEDS_FIX, RosterStatus.NOT_SUBMITTED) or values[4] == "エラー":
+            if str(values[2]) in ATTENTION or values[4] == "エラー":
                 ws.cell(r, 3).fill = red
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{column_letter(len(header))}{max(1, len(rows) + 1)}"
