@@ -127,6 +127,12 @@ def test_errors_are_marked_and_requested_at_the_copys_cells(form_master: FormMas
         assert ws[cell].comment is not None and ws[cell].fill.fgColor.rgb.endswith(ERROR_FILL), cell
     assert {f"C{rows[k].row}" for k in ("phone", "ca_population", "suishin_career.3")} <= expected
     assert requested == expected
+    # the form's own conditional formats (an empty required cell is tinted) must not paint over
+    # the shading: a rule for the shaded cells comes first of all
+    first = min((rule.priority, str(formats.sqref), rule) for formats in ws.conditional_formatting
+                for rule in formats.rules)
+    assert first[0] == 1 and set(first[1].split()) == expected and first[2].stopIfTrue
+    assert first[2].dxf.fill.bgColor.rgb.endswith(ERROR_FILL)
     for line in lines:
         if line[3]:
             assert line[2] == form_master.spec.sheet and line[4].startswith(f"{line[3]}："), line

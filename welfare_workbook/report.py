@@ -202,6 +202,7 @@ def _mark_problems(wb: Any, ret: Return, at: Dict[tuple, Tuple[str, int, int]],
 
     fill = PatternFill("solid", fgColor=ERROR_FILL)
     requests: List[List[Any]] = []
+    shaded: Dict[str, List[str]] = {}  # sheet -> the cells shaded as errors
     for issue in ret.issues:
         if issue.severity not in (ERROR, WARNING) or issue.code in rules.layout_codes:
             continue
@@ -216,6 +217,7 @@ def _mark_problems(wb: Any, ret: Return, at: Dict[tuple, Tuple[str, int, int]],
             target = wb[sheet].cell(new_row, col)
             if issue.severity == ERROR:
                 target.fill = fill
+                shaded.setdefault(sheet, []).append(new_cell)
             note = f"{SEVERITY_LABEL[issue.severity]}：{message}"
             if target.comment is not None:
                 note = target.comment.text + "\n" + note
@@ -223,7 +225,25 @@ def _mark_problems(wb: Any, ret: Return, at: Dict[tuple, Tuple[str, int, int]],
         elif issue.cell:
             message = message_at(issue, "")
         requests.append([len(requests) + 1, SEVERITY_LABEL[issue.severity], issue.sheet or "", new_cell, message])
+    for sheet, cells in shaded.items():
+        _shade_over_conditions(wb[sheet], cells)
     return requests
+
+
+def _shade_over_conditions(ws: Any, cells: List[str]) -> None:
+    """The error shading kept visible where the form's own conditional formats would paint
+    over it (an empty required cell is tinted by one): a rule for those cells, first of all."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+
+    if not ws.conditional_formatting:
+        return
+    for formats in ws.conditional_formatting:
+        for rule in formats.rules:
+            rule.priority += 1
+    first = FormulaRule(formula=["TRUE"], fill=PatternFill(bgColor=ERROR_FILL), stopIfTrue=True)
+    ws.conditional_formatting.add(" ".join(dict.fromkeys(cells)), first)
+    first.priority = 1
 
 
 def stray_request(issue: Any, rules: CopyRules = ROW_RULES) -> str:
