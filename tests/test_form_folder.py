@@ -19,6 +19,7 @@ from welfare_workbook.form_master import FormMaster, load_form_master
 from welfare_workbook.form_simulate import fill_form, plan_form_answers, rows_by_key
 from welfare_workbook.kinds import FORM, kind_of
 from welfare_workbook.receive import receive
+from welfare_workbook.report import copy_made_from
 from welfare_workbook.review import review
 from welfare_workbook.states import State
 from welfare_workbook.status import status
@@ -147,3 +148,39 @@ def test_the_commands_run_on_a_form_folder(ws: Workspace, tmp_path: Path) -> Non
     assert rolled.exit_code == 0 and "回答団体はそのまま" in rolled.output, rolled.output
     assert len(filled) == len(master.bodies) - 1
     assert rows_by_key(master, master.bodies[FIX])["dantai_code"].row > 0
+
+
+def test_an_unchanged_send_back_copy_is_not_made_again(ws: Workspace, tmp_path: Path) -> None:
+    """A folder collects after every arrival: a copy made from the same return, issues, master
+    and version is kept as it is; a changed return, a deleted copy or one saved by a person
+    (Excel records who) is made again."""
+    master = _master(ws)
+    filled = _fill_all(ws, master, tmp_path / "届いた")
+    assert receive(ws, list(filled.values())).valid
+    first = folder.collect_in(ws, master, workers=1)
+    copy = Path(first.outputs[f"sendback:{FIX}"])
+    made = copy.stat().st_mtime_ns, copy.read_bytes()
+    again = folder.collect_in(ws, master, workers=1)
+    assert Path(again.outputs[f"sendback:{FIX}"]) == copy and (copy.stat().st_mtime_ns, copy.read_bytes()) == made
+
+    book = openpyxl.load_workbook(copy)
+    book.properties.lastModifiedBy = "福祉政策課 職員"  # opened and saved by a person
+    book.save(copy)
+    assert copy_made_from(copy) is None  # a person's save: not this tool's copy any more
+    folder.collect_in(ws, master, workers=1)
+    assert copy_made_from(copy) is not None  # made again
+    assert openpyxl.load_workbook(copy).properties.lastModifiedBy == "welfare_workbook"
+
+    copy.unlink()
+    folder.collect_in(ws, master, workers=1)
+    assert copy.is_file()
+    kept = copy_made_from(copy)
+    assert kept is not None
+    respondent = master.bodies[FIX]
+    answers = plan_form_answers(master, respondent, seed=5)  # sent again, with other answers, still wrong
+    answers["dantai_code"] = "131076"
+    form = next(p for p in ws.forms.glob("*.xlsx") if p.name.startswith(FIX))
+    fill_form(master, respondent, form, tmp_path / "再提出" / form.name, answers)
+    assert receive(ws, [tmp_path / "再提出" / form.name]).valid
+    folder.collect_in(ws, master, workers=1)
+    assert copy_made_from(copy) not in (None, kept)  # made from the newer return

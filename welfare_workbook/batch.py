@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from . import issues as iss
 from ._version import __version__
 from .collect import Limits, find_files, pick_current
+from .contract import master_fingerprint
 from .excel import atomic_write
 from .issues import Issue
 from .kinds import kind_of
@@ -32,12 +33,6 @@ from .returns import Return, ReturnStatus
 CACHE_FORMAT = 2  # 2: issues carry their context
 CHUNK = 16  # returns a worker reads per task: few enough to keep its memory small, enough to amortise the round trip
 Progress = Optional[Callable[[int, int], None]]
-
-
-def master_fingerprint(master: Master) -> str:
-    """A hash of what the master says (not of the indexes it builds for itself)."""
-    public = {name: value for name, value in vars(master).items() if not name.startswith("_")}
-    return hashlib.sha256(pickle.dumps(public, protocol=4)).hexdigest()
 
 
 class ReturnCache:

@@ -63,6 +63,15 @@ def survey_id(master: Any) -> str:
     return "S" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
+def master_fingerprint(master: Any) -> str:
+    """A hash of what the master says (not of the indexes it builds for itself): what was
+    made from a master is still good while this is the same."""
+    import pickle
+
+    public = {name: value for name, value in vars(master).items() if not name.startswith("_")}
+    return hashlib.sha256(pickle.dumps(public, protocol=4)).hexdigest()
+
+
 def form_survey_id(settings: Any) -> str:
     """Stable id of a form survey: who runs it, its name, its form and year."""
     text = "|".join(("form", settings.body, settings.survey_name, settings.form, str(settings.fiscal_year)))

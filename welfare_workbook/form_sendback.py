@@ -22,6 +22,7 @@ from .excel import safe_filename
 from .form_contract import ANSWER_COL, answer_rows, form_layout
 from .form_master import FormMaster, Respondent
 from .issues import Issue
+from .contract import master_fingerprint
 from .report import LAYOUT_CODES, STRAY_CODES, CopyRules, fill_copy, write_copies
 from .returns import InputCell, Return
 
@@ -64,7 +65,8 @@ def write_form_sendbacks(master: FormMaster, result: Any, folder: Path, blank: F
     written is an ``output_unwritable`` issue in ``issues`` and the others are still written.
     """
     return write_copies(result, folder, lambda ret: build_form_sendback(master, ret, blank),
-                        lambda row: form_sendback_filename(master.bodies[row.department.id]), issues)
+                        lambda row: form_sendback_filename(master.bodies[row.department.id]), issues,
+                        master_fingerprint(master))
 
 
 __all__ = ["FORM_RULES", "build_form_sendback", "form_sendback_filename", "write_form_sendbacks"]

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
 
 from . import issues as iss
-from .contract import is_generated_workbook, layout_for
+from ._version import __version__
+from .contract import is_generated_workbook, layout_for, master_fingerprint
 from .excel import (
     BORDER_COLOR, ERROR_FILL, FONT_NAME, HEADER_FILL, OutputGuard, StyleCache, apply_page_plan, atomic_write,
     estimate_lines, fit_a4_landscape, plan_pages, put, row_height, safe_filename,
@@ -302,14 +303,19 @@ def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkb
                     issues: List[Issue]) -> Dict[str, Path]:
     """One 差戻し workbook per department whose current return needs fixing (see :func:`write_copies`)."""
     return write_copies(result, folder, lambda ret: build_sendback(master, ret, blank),
-                        lambda row: sendback_filename(master, row.department.name), issues)
+                        lambda row: sendback_filename(master, row.department.name), issues,
+                        master_fingerprint(master))
 
 
 def write_copies(result: Any, folder: Path, build: Callable[[Return], Any], filename: Callable[[Any], str],
-                 issues: List[Issue]) -> Dict[str, Path]:
+                 issues: List[Issue], master_print: str = "") -> Dict[str, Path]:
     """One copy per respondent whose current return needs fixing, built by ``build(return)``
     and named ``filename(roster row)``; respondent id -> path. Old copies of respondents
     that have since fixed their return are removed (either layout: both have ``_meta``).
+
+    A copy this tool wrote from the same return, issues, master (``master_print``, its
+    :func:`~.contract.master_fingerprint`) and version is kept as it is: a survey folder
+    collects after every arrival, and a copy takes tens of milliseconds to build.
 
     A copy that cannot be written (``output_unwritable``) or an old one that cannot be
     removed (``output_not_removed``) is added to ``issues``; the other copies are still written.
@@ -321,7 +327,12 @@ def write_copies(result: Any, folder: Path, build: Callable[[Return], Any], file
         if ret is None or ret.status != ReturnStatus.NEEDS_FIX or not ret.respondent_id:
             continue
         path = folder / filename(row)
+        digest = copy_digest(ret, master_print)
+        if copy_made_from(path) == digest:
+            written[ret.respondent_id] = path
+            continue
         workbook = build(ret)
+        workbook.properties.identifier, workbook.properties.lastModifiedBy = COPY_MARK + digest, COPY_AUTHOR
         with OutputGuard(issues, f"{folder.name}/{path.name}") as guard:
             atomic_write(path, workbook.save)
         if guard.ok:
@@ -336,3 +347,36 @@ def write_copies(result: Any, folder: Path, build: Callable[[Return], Any], file
                 with OutputGuard(issues, f"{folder.name}/{path.name}", code="output_not_removed"):
                     path.unlink()
     return written
+
+
+COPY_MARK = "welfare_workbook:差戻し:"  # the copy's identifier (document properties): what it was made from
+COPY_AUTHOR = "welfare_workbook"  # last saved by: Excel or LibreOffice would put a person's name here
+
+
+def copy_digest(ret: Return, master_print: str) -> str:
+    """What a copy is made from: the return's typed cells and name, its issues (their
+    messages name the cells), the master and the tool's version."""
+    import hashlib
+    import pickle
+
+    cells = [(c.sheet, c.row, c.col, c.row_key, c.field, c.raw) for c in ret.cells]
+    found = [(i.code, i.severity, i.sheet, i.cell, i.message) for i in ret.issues]
+    data = pickle.dumps((__version__, master_print, ret.file, cells, found), protocol=4)
+    return hashlib.sha256(data).hexdigest()
+
+
+def copy_made_from(path: Path) -> Optional[str]:
+    """The digest an existing copy was made from, when this tool saved it last; None otherwise.
+    Excel records the person who saved a file, so a copy edited in Excel is made again
+    (LibreOffice without a user name keeps the mark: such an edit is kept until the return changes)."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            core = zf.read("docProps/core.xml").decode("utf-8")
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError):
+        return None
+    author = re.search(r"<cp:lastModifiedBy>([^<]*)</cp:lastModifiedBy>", core)
+    mark = re.search(r"<dc:identifier>" + re.escape(COPY_MARK) + r"([0-9a-f]{64})</dc:identifier>", core)
+    return mark.group(1) if mark and author and author.group(1) == COPY_AUTHOR else None
