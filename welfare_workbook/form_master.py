@@ -31,7 +31,7 @@ from .form_spec import MARK, FormSpec, Item, Repeat, available_forms, load_form_
 from .issues import IssueList
 from .master import MasterChecker as _Checker, read_master_file
 from .master_io import RawSheet, write_master_xlsx
-from .master_model import Department, cell_text, column_letter, split_list
+from .master_model import Department, RespondentWords, cell_text, column_letter, names_in, split_list
 from .spec import SpecError
 from .wareki import fiscal_year_label, parse_date, parse_fiscal_year
 
@@ -131,16 +131,11 @@ class Respondent:
 
 
 @dataclass
-class FormMaster:
+class FormMaster(RespondentWords):
     respondent_noun: ClassVar[str] = "団体"
     respondent_id_label: ClassVar[str] = "団体コード"
     respondent_sheet: ClassVar[str] = RESPONDENTS_SHEET
     person_is_section: ClassVar[bool] = True  # a 団体's Department.person is its 担当部署
-
-    @classmethod
-    def wording(cls) -> Dict[str, str]:
-        """Message fields that name the respondents (shared messages of either kind of survey)."""
-        return {"noun": cls.respondent_noun, "id_label": cls.respondent_id_label, "roster_sheet": cls.respondent_sheet}
 
     settings: FormSettings
     bodies: Dict[str, Respondent]  # the 団体 that answer, by 団体コード, in sheet order
@@ -179,11 +174,9 @@ class FormMaster:
         if index is None:
             index = self.__dict__["_names"] = {}
             for r in self.ordered():
-                for name in {r.display, r.prefecture if r.name in NO_MUNICIPALITY else r.name}:
+                for name in {r.display, r.short_name}:
                     index.setdefault(name, []).append(r.display)
-        longest = max(map(len, index), default=0)
-        found = {shown for i in range(len(text)) for j in range(i + 1, min(len(text), i + longest) + 1)
-                 for shown in index.get(text[i:j], ())}
+        found = {shown for name in names_in(text, index) for shown in index[name]}
         order = {d.name: n for n, d in enumerate(self.departments.values())}
         return sorted(found, key=order.__getitem__)
 

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, ClassVar, Dict, List, Optional, Tuple
+from typing import Any, ClassVar, Collection, Dict, List, Optional, Set, Tuple
 
 from .wareki import fiscal_year_label
 
@@ -149,9 +149,10 @@ class Result:
     reason: str = ""
 
 
-@dataclass
-class Master:
-    # what users call a respondent and its id (a form survey's master says 団体, 団体コード)
+class RespondentWords:
+    """What users call the respondents of a master and their id: the row-table survey's
+    課 / 課ID (its 担当課 sheet); a form survey's master says 団体 / 団体コード (回答団体)."""
+
     respondent_noun: ClassVar[str] = "課"
     respondent_id_label: ClassVar[str] = "課ID"
     person_is_section: ClassVar[bool] = False  # Department.person is a person (担当者), not a section
@@ -162,6 +163,22 @@ class Master:
         """Message fields that name the respondents (shared messages of either kind of survey)."""
         return {"noun": cls.respondent_noun, "id_label": cls.respondent_id_label, "roster_sheet": cls.respondent_sheet}
 
+
+def names_in(text: str, names: Collection[str]) -> Set[str]:
+    """The ``names`` that occur in ``text`` (e.g. a file name). Looks up each piece of ``text``
+    no longer than the longest name, so the cost does not grow with the number of names
+    (collect asks once per return).
+
+    >>> sorted(names_in("20261130_健康長寿課_回答.xlsx", {"健康長寿課", "長寿課", "福祉課"}))
+    ['健康長寿課', '長寿課']
+    """
+    longest = max(map(len, names), default=0)
+    return {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + longest) + 1)
+            if text[i:j] in names}
+
+
+@dataclass
+class Master(RespondentWords):
     settings: Settings
     departments: Dict[str, Department]
     measures: Dict[str, Measure]
@@ -219,21 +236,14 @@ class Master:
         return dept_id in ids
 
     def department_names_in(self, text: str) -> List[str]:
-        """Names of departments that occur in ``text`` (e.g. a file name), in 担当課 order.
-
-        Looks up each piece of ``text`` no longer than the longest name, so the cost does
-        not grow with the number of departments (collect asks once per return).
-        """
+        """Names of departments that occur in ``text`` (e.g. a file name), in 担当課 order."""
         order = self.__dict__.get("_department_order")
         if order is None:
             order = self.__dict__["_department_order"] = {}
             for dept in self.departments.values():
                 if dept.name:
                     order.setdefault(dept.name, len(order))
-        longest = max(map(len, order), default=0)
-        found = {text[i:j] for i in range(len(text)) for j in range(i + 1, min(len(text), i + longest) + 1)
-                 if text[i:j] in order}
-        return sorted(found, key=order.__getitem__)
+        return sorted(names_in(text, order), key=order.__getitem__)
 
     def _find_respondents(self) -> List[Department]:
         enabled = set(self.settings.sheets)
