@@ -38,7 +38,7 @@ from .contract import read_meta_file, survey_id
 from .excel import atomic_write, safe_filename
 from .issues import Issue, IssueList, Report
 from .mail_text import (KIND_ALIASES, KIND_DISTRIBUTE, KIND_REMIND, KIND_SENDBACK, KINDS, PLACEHOLDERS,  # noqa: F401
-                        TEMPLATE_FILES, MailError, fix_list, load_template, noun, normalize_kind, render, request,
+                        TEMPLATE_FILES, MailError, fix_list, load_template, normalize_kind, render, request,
                         sender_name, template_values)
 from .master import Department, Master, cell_text, mail_addresses
 from .merge import CHECKS_FILE, ISSUES_FILE, read_verdict
@@ -307,7 +307,7 @@ def _drafting(master: Master, kind: str, from_dir: Optional[Path], templates: Op
         if not _can_send(master, dept, attachment, max_size_mb, issues):
             continue
         values = template_values(master, dept, 添付ファイル=attachment.name if attachment else "", 状況=status,
-                                 依頼内容=request(kind, status, note, noun(master)), 修正内容=fix_list(fixes))
+                                 依頼内容=request(kind, status, note, master.respondent_noun), 修正内容=fix_list(fixes))
         subject, body = render(template, values)
         display = f"{dept.name} {dept.person}".strip()
         drafts.append(Draft(kind, dept.id, dept.name, addresses(dept.email), display, subject, body, attachment,
@@ -521,7 +521,7 @@ def run_mail(master: Master, kind: str, *, from_dir: Optional[Path] = None, out:
         raise MailError(f"差出人「{sender}」はメールアドレスとして読めません。--from を確認してください。")
     drafts, issues, wanted = _drafting(master, kind, from_dir, templates, max_size_mb, states)
     name = sender_name(master.settings.municipality, master.settings.secretariat)
-    result = MailResult(kind, drafts, issues, sender, name, noun=noun(master), wanted=wanted)
+    result = MailResult(kind, drafts, issues, sender, name, noun=master.respondent_noun, wanted=wanted)
     if result.input_missing:
         return result
     result.maildir = Path(out) if out is not None else DEFAULT_MAILDIR / kind

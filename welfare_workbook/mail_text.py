@@ -84,11 +84,6 @@ def render(template: Tuple[str, str], values: Dict[str, str]) -> Tuple[str, str]
     return subject, body
 
 
-def noun(master: Any) -> str:
-    """What users call a respondent of ``master``: 課, or 団体 for a form survey."""
-    return str(getattr(master, "respondent_noun", "課"))
-
-
 def sender_name(municipality: str, secretariat: str) -> str:
     """Who writes: 自治体名 and 事務局, a part both repeat said once.
 
@@ -108,12 +103,12 @@ def template_values(master: Any, dept: Department, **extra: str) -> Dict[str, st
     s = master.settings
     survey = f"{s.plan_name}の{s.survey_name}" if s.plan_name else s.survey_name
     # a form survey's Department.person is the 団体's 担当部署: the mail goes to its ご担当者
-    person = f"{dept.person} ご担当者" if dept.person and getattr(master, "person_is_section", False) else dept.person
+    person = f"{dept.person} ご担当者" if dept.person and master.person_is_section else dept.person
     values = {
         "自治体名": s.municipality, "計画名": s.plan_name, "調査名": s.survey_name, "計画名の調査名": survey,
         "対象年度": s.fiscal_year_label, "提出期限": date_label(s.deadline) if s.deadline else "",
         "事務局": s.secretariat, "差出人": sender_name(s.municipality, s.secretariat),
-        "連絡先": s.contact or s.secretariat, "回答者": dept.name, "回答者ID": dept.id, "回答者区分": noun(master),
+        "連絡先": s.contact or s.secretariat, "回答者": dept.name, "回答者ID": dept.id, "回答者区分": master.respondent_noun,
         "課ID": dept.id, "課名": dept.name, "団体コード": dept.id, "団体名": dept.name,
         "担当者": person or "ご担当者", "添付ファイル": "", "状況": "", "依頼内容": "", "修正内容": "",
     }
