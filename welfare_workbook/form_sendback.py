@@ -66,7 +66,7 @@ def write_form_sendbacks(master: FormMaster, result: Any, folder: Path, blank: F
     """
     return write_copies(result, folder, lambda ret: build_form_sendback(master, ret, blank),
                         lambda row: form_sendback_filename(master.bodies[row.department.id]), issues,
-                        master_fingerprint(master))
+                        master_fingerprint(master))  # the form spec is part of the master
 
 
 __all__ = ["FORM_RULES", "build_form_sendback", "form_sendback_filename", "write_form_sendbacks"]

@@ -22,7 +22,7 @@ from .excel import (
 from .issues import ERROR, INFO, SEVERITY_LABEL, WARNING, Issue
 from .master import Department, Master, column_letter
 from .returns import InputCell, Return, ReturnStatus
-from .spec import load_specs
+from .spec import load_specs, template_version
 from .wareki import date_label
 
 BlankWorkbook = Callable[[Master, Department], Any]  # master, department -> openpyxl workbook
@@ -304,18 +304,19 @@ def write_sendbacks(master: Master, result: Any, folder: Path, blank: BlankWorkb
     """One 差戻し workbook per department whose current return needs fixing (see :func:`write_copies`)."""
     return write_copies(result, folder, lambda ret: build_sendback(master, ret, blank),
                         lambda row: sendback_filename(master, row.department.name), issues,
-                        master_fingerprint(master))
+                        f"{master_fingerprint(master)}|{template_version()}")  # the templates lay the copy out
 
 
 def write_copies(result: Any, folder: Path, build: Callable[[Return], Any], filename: Callable[[Any], str],
-                 issues: List[Issue], master_print: str = "") -> Dict[str, Path]:
+                 issues: List[Issue], made_from: str) -> Dict[str, Path]:
     """One copy per respondent whose current return needs fixing, built by ``build(return)``
     and named ``filename(roster row)``; respondent id -> path. Old copies of respondents
     that have since fixed their return are removed (either layout: both have ``_meta``).
 
-    A copy this tool wrote from the same return, issues, master (``master_print``, its
-    :func:`~.contract.master_fingerprint`) and version is kept as it is: a survey folder
-    collects after every arrival, and a copy takes tens of milliseconds to build.
+    A copy this tool wrote from the same return, issues, tool version and ``made_from`` (what
+    else a copy is made from: the master's :func:`~.contract.master_fingerprint`, and the
+    templates where they lay the copy out) is kept as it is: a survey folder collects after
+    every arrival, and a copy takes tens of milliseconds to build.
 
     A copy that cannot be written (``output_unwritable``) or an old one that cannot be
     removed (``output_not_removed``) is added to ``issues``; the other copies are still written.
@@ -327,7 +328,7 @@ def write_copies(result: Any, folder: Path, build: Callable[[Return], Any], file
         if ret is None or ret.status != ReturnStatus.NEEDS_FIX or not ret.respondent_id:
             continue
         path = folder / filename(row)
-        digest = copy_digest(ret, master_print)
+        digest = copy_digest(ret, made_from)
         if copy_made_from(path) == digest:
             written[ret.respondent_id] = path
             continue
@@ -350,18 +351,18 @@ def write_copies(result: Any, folder: Path, build: Callable[[Return], Any], file
 
 
 COPY_MARK = "welfare_workbook:差戻し:"  # the copy's identifier (document properties): what it was made from
-COPY_AUTHOR = "welfare_workbook"  # last saved by: Excel or LibreOffice would put a person's name here
+COPY_AUTHOR = "welfare_workbook"  # last saved by: Excel puts the person's name here
 
 
-def copy_digest(ret: Return, master_print: str) -> str:
+def copy_digest(ret: Return, made_from: str) -> str:
     """What a copy is made from: the return's typed cells and name, its issues (their
-    messages name the cells), the master and the tool's version."""
+    messages name the cells), the tool's version and ``made_from`` (master, templates)."""
     import hashlib
     import pickle
 
     cells = [(c.sheet, c.row, c.col, c.row_key, c.field, c.raw) for c in ret.cells]
     found = [(i.code, i.severity, i.sheet, i.cell, i.message) for i in ret.issues]
-    data = pickle.dumps((__version__, master_print, ret.file, cells, found), protocol=4)
+    data = pickle.dumps((__version__, made_from, ret.file, cells, found), protocol=4)
     return hashlib.sha256(data).hexdigest()
 
 
