@@ -297,10 +297,7 @@ def collect(returns: Tuple[Path, ...], master_opt: Optional[Path], workspace_opt
 
         result = collect_returns(master, list(returns), out or Path("output") / "回収結果", progress=progress,
                                  limits=limits, workers=workers or 1)
-    if as_json:
-        console.print_json(result.to_dict())
-    else:
-        form_cli.print_collect(result) if form_cli.is_form(master) else console.print_collect(result)
+    console.print_json(result.to_dict()) if as_json else console.print_collect(result, noun=master.respondent_noun)
     sys.exit(EXIT_OK if result.valid else EXIT_USAGE if _busy(result) else EXIT_INVALID)
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # the library is imported by each command, so --help stays fa
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
-__all__ = ["is_sample", "is_form", "dispatch_master", "check", "generate", "collect", "print_collect", "report",
+__all__ = ["is_sample", "dispatch_master", "check", "generate", "collect", "print_collect", "report",
            "init_master", "demo"]
 
 
@@ -78,13 +78,6 @@ def generate(source: Path, out: Path, as_json: bool) -> int:
         return master
     result = _generate(master, out, as_json)
     return EXIT_INVALID if result.issues.has_errors else EXIT_OK
-
-
-def is_form(master: Any) -> bool:
-    """True for a form survey's master (the commands print its results their own way)."""
-    from .kinds import is_form as form_master
-
-    return form_master(master)
 
 
 def print_collect(result: Any) -> None:

@@ -12,13 +12,14 @@ import datetime as dt
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from . import issues as iss
 from .answers import NEEDS_FIX, csv_text, read_answers
 from .issues import Issue, Report
+from .kinds import is_form, load_any_master
 from .master import (
-    MASTER_COLUMNS, RESULTS, SETTINGS, SETTINGS_ITEMS, Master, RawSheet, column_letter, load_master, read_raw,
+    MASTER_COLUMNS, RESULTS, SETTINGS, SETTINGS_ITEMS, Master, RawSheet, column_letter, read_raw,
     write_master_xlsx,
 )
 from .spec import SheetSpec, load_specs
@@ -137,10 +138,9 @@ class _Inputs:
     answers: List[Dict[str, Any]]
 
 
-def _read_inputs(master_source: Path, answers_path: Path, force: bool,
-                 load: Callable[[Path], Tuple[Any, Any]] = load_master) -> Union[_Inputs, RolloverResult]:
-    """The master (read by ``load``) and the answers, or a result saying why there is nothing to roll over."""
-    master, issues = load(master_source)
+def _read_inputs(master_source: Path, answers_path: Path, force: bool) -> Union[_Inputs, RolloverResult]:
+    """The master (of either kind of survey) and the answers, or a result saying why there is nothing to roll over."""
+    master, issues = load_any_master(master_source)
     if master is None:
         return RolloverResult(0, 0, 0, list(issues))
     year = master.settings.fiscal_year
@@ -210,16 +210,13 @@ def rollover(master_source: Path, answers_path: Path, out: Path, force: bool = F
 
     Refuses (an error issue, nothing written) while answers still have errors, unless ``force``.
     """
-    from .form_master import is_form_master, load_form_master
-
-    form = is_form_master(master_source)
-    inputs = _read_inputs(master_source, answers_path, force, load_form_master if form else load_master)
+    inputs = _read_inputs(master_source, answers_path, force)
     if isinstance(inputs, RolloverResult):  # refused: nothing is written
         return inputs
     year = inputs.master.settings.fiscal_year
     rows = _sheet_rows(read_raw(master_source))
     issues = _advance_settings(rows, year, Path(out).name)
-    if form:  # each year's form is answered afresh: nothing is carried but the year and the deadline
+    if is_form(inputs.master):  # each year's form is answered afresh: nothing is carried but the year and the deadline
         write_master_xlsx(rows, Path(out))
         return RolloverResult(year + 1, 0, 0, issues, Path(out), carries_results=False)
     new = result_rows(year, inputs.answers)
